@@ -1,0 +1,74 @@
+"""Entry point and router: page config, the login gate, and the navigation for the
+signed-in role. No queries or figures here."""
+import streamlit as st
+
+from data_access import auth
+from data_access.demo import is_demo
+from ui.common import current_actor, engine_or_stop, logout, sign_in, _sso_configured
+from ui.nav import pages_for
+
+st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=":material/qr_code_2:", layout="wide")
+
+
+def login_page() -> None:
+    engine = engine_or_stop()
+    st.title("Pantau PeduliLindungi Bangkalan")
+    st.caption(
+        "Pemantauan penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan "
+        "(Surat Edaran Bupati 440/033/433.031/2022)."
+    )
+    msg = st.session_state.pop("auth_message", None)
+    if msg:
+        st.warning(msg)
+    with engine.connect() as conn:
+        demo = is_demo(conn)
+    if demo:
+        st.info(
+            "**Basis data demo.** Akun contoh: `pimpinan` / `demo-pimpinan`, `kominfo` / `demo-kominfo`, "
+            "`satpolpp` / `demo-satpolpp`.",
+            icon=":material/science:",
+        )
+    if not auth.has_users(engine=engine) and not _sso_configured():
+        st.warning(
+            "Belum ada akun pengguna. Administrator membuat akun pertama di server dengan perintah: "
+            "`python -m data_access users add NAMA --role kominfo`"
+        )
+    with st.form("login_form"):
+        username = st.text_input("Nama pengguna", key="login_username")
+        password = st.text_input("Kata sandi", type="password", key="login_password")
+        submitted = st.form_submit_button("Masuk", type="primary")
+    if submitted:
+        try:
+            actor = auth.authenticate(engine=engine, username=username, password=password)
+        except auth.AuthError as exc:
+            st.error(str(exc))
+        else:
+            sign_in(actor)
+            st.rerun()
+    if _sso_configured():
+        st.divider()
+        if st.button("Masuk dengan akun instansi (SSO)", key="login_sso"):
+            st.login()
+
+
+engine = engine_or_stop()
+actor = current_actor(engine)
+if actor is None:
+    nav = st.navigation([st.Page(login_page, title="Masuk", icon=":material/login:", url_path="masuk")],
+                        position="hidden")
+else:
+    sections: dict[str, list] = {}
+    for p in pages_for(actor.role):
+        sections.setdefault(p.section, []).append(
+            st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key, default=p.key == "ringkasan")
+        )
+    with st.sidebar:
+        st.caption(f"Masuk sebagai **{actor.username}** · {auth.ROLE_LABELS[actor.role]}")
+        if st.button("Keluar", key="logout_button", icon=":material/logout:"):
+            was_sso = st.session_state.get("auth", {}).get("sso")
+            logout("Anda telah keluar.")
+            if was_sso:
+                st.logout()
+            st.rerun()
+    nav = st.navigation(sections)
+nav.run()

@@ -1,0 +1,196 @@
+"""Writing check-ins: pseudonymisation, duplicate-safe inserts, and the rollups kept in step.
+
+Every write goes through `write_checkins`, which inserts the rows and recomputes the rollups
+of the (OPD, day) span it touched, in the caller's transaction: a reader never sees raw
+rows without their rollup or the other way round.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_, delete, func, insert, select
+
+from . import config
+from .calendar import WIB
+from .models import Checkin, RollupDaily, RollupHourly, RollupVisitors
+
+CHUNK = 50_000
+
+
+def normalise_identifier(raw: str) -> str:
+    """One form per person: digits only for NIK/phone (phone 08.. and +628.. alike),
+    else lower-cased words."""
+    s = str(raw).strip()
+    digits = "".join(ch for ch in s if ch.isdigit())
+    if digits and len(digits) >= 8 and len(digits) >= len(s.replace(" ", "").replace("-", "").replace("+", "")) - 1:
+        if digits.startswith("62"):
+            digits = "0" + digits[2:]
+        return digits
+    return " ".join(s.lower().split())
+
+
+def pseudonymise(identifier: str, key: bytes | None = None) -> str:
+    """Keyed hash (HMAC-SHA256, 128 bits kept) of a NIK, phone number or name."""
+    key = key if key is not None else config.pseudonym_key()
+    return hmac.new(key, normalise_identifier(identifier).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_type", "status", "outcome", "visitor_key", "source", "batch_id")
+
+
+def frame_to_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """DataFrame with opd_id, ts (tz-aware, or naive meaning WIB), visitor_type, status,
+    outcome, visitor_key -> column arrays for the checkin table: ts in UTC to the second,
+    day and hour in WIB."""
+    ts = pd.to_datetime(df["ts"])
+    if ts.dt.tz is None:
+        ts = ts.dt.tz_localize(WIB)
+    ts = ts.dt.floor("s")
+    wib = ts.dt.tz_convert(WIB).dt.tz_localize(None)
+    utc = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return {
+        "opd_id": df["opd_id"].to_numpy(dtype="int64"),
+        "ts": utc.to_numpy(dtype="datetime64[s]"),
+        "day": wib.to_numpy(dtype="datetime64[D]"),
+        "hour": wib.dt.hour.to_numpy(dtype="int64"),
+        "visitor_type": df["visitor_type"].astype(str).to_numpy(dtype=object),
+        "status": df["status"].astype(str).to_numpy(dtype=object),
+        "outcome": df["outcome"].astype(str).to_numpy(dtype=object),
+        "visitor_key": df["visitor_key"].astype(str).to_numpy(dtype=object),
+    }
+
+
+def _tuples(cols: dict[str, np.ndarray], source: str, batch_id: int | None, dialect: str):
+    """Row tuples in COLUMNS order, with dates as the text each driver stores or casts.
+    SQLite gets exactly SQLAlchemy's own text form, so ORM reads and range filters agree."""
+    n = len(cols["opd_id"])
+    ts = np.char.replace(np.datetime_as_string(cols["ts"], unit="s"), "T", " ")
+    if dialect == "sqlite":
+        ts = np.char.add(ts, ".000000")
+    day = np.datetime_as_string(cols["day"], unit="D")
+    return list(
+        zip(
+            cols["opd_id"].tolist(),
+            ts.tolist(),
+            day.tolist(),
+            cols["hour"].tolist(),
+            cols["visitor_type"].tolist(),
+            cols["status"].tolist(),
+            cols["outcome"].tolist(),
+            cols["visitor_key"].tolist(),
+            [source] * n,
+            [batch_id] * n,
+        )
+    )
+
+
+def _bulk_insert_ignore(conn: Connection, rows: list[tuple]) -> int:
+    """Insert check-in tuples through the driver, skipping existing scans; returns rows inserted.
+    The one place where the dialects differ for bulk loads."""
+    dialect = conn.dialect.name
+    cols = ", ".join(COLUMNS)
+    raw = conn.connection.driver_connection
+    if dialect == "sqlite":
+        before = raw.total_changes
+        cur = raw.cursor()
+        cur.executemany(f"INSERT OR IGNORE INTO checkin ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+        cur.close()
+        return raw.total_changes - before
+    if dialect == "postgresql":
+        cur = raw.cursor()
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS checkin_load (LIKE checkin INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        cur.execute("ALTER TABLE checkin_load ALTER COLUMN id DROP NOT NULL")
+        cur.execute("TRUNCATE checkin_load")
+        with cur.copy(f"COPY checkin_load ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            f"INSERT INTO checkin ({cols}) SELECT {cols} FROM checkin_load ON CONFLICT DO NOTHING"
+        )
+        n = cur.rowcount
+        cur.execute("TRUNCATE checkin_load")
+        cur.close()
+        return n
+    cur = raw.cursor()
+    placeholders = ", ".join(["%s"] * len(COLUMNS))
+    cur.executemany(f"INSERT IGNORE INTO checkin ({cols}) VALUES ({placeholders})", rows)
+    n = cur.rowcount
+    cur.close()
+    return n
+
+
+def write_checkins(
+    conn: Connection, df: pd.DataFrame, *, source: str, batch_id: int | None = None, progress=None
+) -> int:
+    """Insert check-ins (duplicates of an existing scan are skipped) and refresh the
+    rollups of the span they touch. Returns the number of rows inserted."""
+    if df.empty:
+        return 0
+    cols = frame_to_columns(df)
+    rows = _tuples(cols, source, batch_id, conn.dialect.name)
+    inserted = 0
+    for start in range(0, len(rows), CHUNK):
+        inserted += _bulk_insert_ignore(conn, rows[start : start + CHUNK])
+        if progress is not None:
+            progress(min(start + CHUNK, len(rows)), len(rows))
+    days = cols["day"]
+    refresh_rollups(
+        conn,
+        opd_ids=sorted(set(cols["opd_id"].tolist())),
+        day_from=pd.Timestamp(days.min()).date(),
+        day_to=pd.Timestamp(days.max()).date(),
+    )
+    return inserted
+
+
+def refresh_rollups(
+    conn: Connection, *, opd_ids: list[int] | None = None, day_from: date | None = None, day_to: date | None = None
+) -> None:
+    """Recompute the rollups from raw check-ins for the given OPDs and day span (all when None)."""
+
+    def where(table):
+        conds = []
+        if opd_ids is not None:
+            conds.append(table.c.opd_id.in_(opd_ids))
+        if day_from is not None:
+            conds.append(table.c.day >= day_from)
+        if day_to is not None:
+            conds.append(table.c.day <= day_to)
+        return and_(*conds) if conds else None
+
+    c = Checkin.__table__
+    specs = [
+        (
+            RollupDaily.__table__,
+            [c.c.opd_id, c.c.day, c.c.visitor_type, c.c.status, c.c.outcome],
+            [func.count(), func.count(func.distinct(c.c.visitor_key))],
+            ["opd_id", "day", "visitor_type", "status", "outcome", "checkins", "visitors"],
+        ),
+        (
+            RollupVisitors.__table__,
+            [c.c.opd_id, c.c.day, c.c.visitor_type],
+            [func.count(func.distinct(c.c.visitor_key))],
+            ["opd_id", "day", "visitor_type", "visitors"],
+        ),
+        (
+            RollupHourly.__table__,
+            [c.c.opd_id, c.c.day, c.c.hour, c.c.visitor_type, c.c.outcome],
+            [func.count()],
+            ["opd_id", "day", "hour", "visitor_type", "outcome", "checkins"],
+        ),
+    ]
+    for table, keys, aggs, cols in specs:
+        cond = where(table)
+        conn.execute(delete(table).where(cond) if cond is not None else delete(table))
+        sel = select(*keys, *aggs)
+        src_cond = where(c)
+        if src_cond is not None:
+            sel = sel.where(src_cond)
+        sel = sel.group_by(*keys)
+        conn.execute(insert(table).from_select(cols, sel))

@@ -1,0 +1,180 @@
+"""`python -m data_access ...`: the operator's command line.
+
+Every error ends as one line on stderr and a non-zero exit code, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from . import config
+from .fmt import fmt_int
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    pass
+
+
+def _engine(args):
+    from .db import make_engine
+
+    return make_engine(getattr(args, "database_url", None) or None)
+
+
+def _ready_engine(args):
+    """An engine on a database whose schema is current (runs `init` implicitly only for
+    the embedded default, like the app does)."""
+    from sqlalchemy import inspect
+
+    engine = _engine(args)
+    if not inspect(engine).has_table("opd"):
+        raise CliError("Skema basis data belum dibuat. Jalankan dulu: python -m data_access init")
+    return engine
+
+
+def cmd_init(args) -> int:
+    from .db import init_schema
+    from .registry import load_registry
+
+    engine = _engine(args)
+    init_schema(engine)
+    with engine.begin() as conn:
+        res = load_registry(conn)
+    print(f"Skema siap. Registri OPD: {res['added']} ditambahkan, {res['updated']} diperbarui.")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from tqdm import tqdm
+
+    from .auth import create_demo_accounts
+    from .demo import fill_demo
+
+    engine = _ready_engine(args)
+    bar = tqdm(total=0, unit=" baris", desc="Menulis data demo", disable=args.quiet, file=sys.stderr)
+
+    def progress(done, total):
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    n = fill_demo(engine, seed=args.seed, days=args.days, scale=args.scale, progress=progress)
+    bar.close()
+    made = create_demo_accounts(engine=engine)
+    print(f"Data demo ditulis: {fmt_int(n)} check-in (seed {args.seed}, {args.days} hari, skala {args.scale}).")
+    if made:
+        print("Akun demo dibuat: " + ", ".join(f"{u} (sandi demo-{u})" for u in made))
+    return 0
+
+
+def _read_password(args, prompt="Kata sandi: ") -> str:
+    if args.password_stdin:
+        pw = sys.stdin.readline().rstrip("\n")
+    else:
+        if not sys.stdin.isatty():
+            raise CliError("Tidak ada terminal untuk menanyakan kata sandi; pakai --password-stdin.")
+        pw = getpass.getpass(prompt)
+        if getpass.getpass("Ulangi kata sandi: ") != pw:
+            raise CliError("Kedua kata sandi tidak sama.")
+    if not pw:
+        raise CliError("Kata sandi kosong.")
+    return pw
+
+
+def cmd_users(args) -> int:
+    from . import auth
+
+    engine = _ready_engine(args)
+    if args.users_cmd == "add":
+        auth.add_user(engine=engine, actor=auth.SYSTEM, username=args.username,
+                      password=_read_password(args), role=args.role)
+        print(f"Pengguna {args.username} ({args.role}) dibuat.")
+    elif args.users_cmd == "passwd":
+        auth.set_password(engine=engine, actor=auth.SYSTEM, username=args.username, password=_read_password(args))
+        print(f"Kata sandi {args.username} diganti.")
+    elif args.users_cmd in ("disable", "enable"):
+        auth.set_active(engine=engine, actor=auth.SYSTEM, username=args.username, active=args.users_cmd == "enable")
+        print(f"Pengguna {args.username} {'diaktifkan' if args.users_cmd == 'enable' else 'dinonaktifkan'}.")
+    elif args.users_cmd == "list":
+        df = auth.list_users(engine=engine)
+        if df.empty:
+            print("Belum ada pengguna. Buat dengan: python -m data_access users add NAMA --role kominfo")
+        else:
+            for r in df.itertuples():
+                state = "aktif" if r.active else "nonaktif"
+                print(f"{r.username:<20} {r.role:<10} {state}")
+    return 0
+
+
+def _parser(**kwargs) -> argparse.ArgumentParser:
+    """An ArgumentParser whose own words are in Bahasa Indonesia."""
+    p = argparse.ArgumentParser(add_help=False, **kwargs)
+    p._positionals.title = "argumen"
+    p._optionals.title = "opsi"
+    p.add_argument("-h", "--help", action="help", help="tampilkan bantuan ini lalu keluar")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _parser(
+        prog="python -m data_access",
+        description="Pantau PeduliLindungi Bangkalan: perintah operator (skema, data demo, pengguna, ...).",
+    )
+    p.add_argument("--database-url", help="URL SQLAlchemy basis data (bawaan: DATABASE_URL atau berkas SQLite)")
+    sub = p.add_subparsers(dest="cmd", metavar="PERINTAH", parser_class=_parser)
+
+    s = sub.add_parser("init", help="buat/perbarui skema dan muat registri OPD (aman diulang)")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("demo", help="isi check-in demo (deterministik untuk --seed yang sama)")
+    s.add_argument("--seed", type=int, default=2022, help="benih acak (bawaan 2022)")
+    s.add_argument("--days", type=int, default=181, help="jumlah hari sejak 5 Januari 2022 (bawaan 181)")
+    s.add_argument("--scale", type=float, default=1.0, help="pengali volume (bawaan 1.0)")
+    s.add_argument("--quiet", action="store_true", help="tanpa bilah kemajuan")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("users", help="kelola akun lokal")
+    us = s.add_subparsers(dest="users_cmd", metavar="AKSI", required=True, parser_class=_parser)
+    a = us.add_parser("add", help="tambah pengguna (kata sandi ditanyakan)")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=["pimpinan", "kominfo", "satpolpp"])
+    a.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari standard input")
+    a = us.add_parser("passwd", help="ganti kata sandi pengguna")
+    a.add_argument("username")
+    a.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari standard input")
+    a = us.add_parser("disable", help="nonaktifkan pengguna")
+    a.add_argument("username")
+    a = us.add_parser("enable", help="aktifkan kembali pengguna")
+    a.add_argument("username")
+    us.add_parser("list", help="daftar pengguna")
+    s.set_defaults(func=cmd_users)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    from .auth import AuthError
+    from .demo import DemoRefused
+
+    try:
+        return args.func(args)
+    except (CliError, AuthError, DemoRefused, config.ConfigError, ValueError) as exc:
+        print(f"Galat: {exc}", file=sys.stderr)
+    except OperationalError as exc:
+        print(f"Galat: basis data tidak dapat dihubungi atau ditulis ({exc.orig}).", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        print(f"Galat basis data: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("Dibatalkan.", file=sys.stderr)
+    except OSError as exc:
+        print(f"Galat berkas: {exc}", file=sys.stderr)
+    return EXIT_ERROR

@@ -1,0 +1,93 @@
+"""Engine creation, schema upgrade, and the few places where dialects differ."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from . import config
+from .models import Meta
+
+ALEMBIC_INI = config.PROJECT_ROOT / "alembic.ini"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: the configured one). SQLite gets WAL, foreign keys
+    and a busy timeout so the app, the CLI and several browser sessions can share it."""
+    url = url or config.get_settings().database_url
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise config.ConfigError(f"DATABASE_URL tidak valid: {url!r}") from exc
+    kwargs: dict = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+    try:
+        engine = create_engine(url, **kwargs)
+    except NoSuchModuleError as exc:
+        raise config.ConfigError(f"Jenis basis data tidak dikenal di DATABASE_URL: {url!r}") from exc
+    except ModuleNotFoundError as exc:
+        raise config.ConfigError(f"Driver basis data belum terpasang: {exc.name}") from exc
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.close()
+    return engine
+
+
+def init_schema(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ALEMBIC_INI))
+    cfg.set_main_option("script_location", str(config.PROJECT_ROOT / "alembic"))
+    cfg.attributes["configure_logger"] = False
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def insert_ignore(conn: Connection, table, rows: list[dict]) -> int:
+    """Insert rows, skipping those that collide with a unique key; returns rows inserted.
+
+    The one place where the three dialects spell 'skip duplicates' differently."""
+    if not rows:
+        return 0
+    name = conn.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as d_insert
+
+        stmt = d_insert(table).on_conflict_do_nothing()
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as d_insert
+
+        stmt = d_insert(table).on_conflict_do_nothing()
+    else:  # mysql / mariadb
+        stmt = insert(table).prefix_with("IGNORE")
+    result = conn.execute(stmt, rows)
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
+
+
+def get_meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(select(Meta.value).where(Meta.key == key)).scalar_one_or_none()
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    existing = get_meta(conn, key)
+    if existing is None:
+        conn.execute(insert(Meta).values(key=key, value=value))
+    elif existing != value:
+        conn.execute(Meta.__table__.update().where(Meta.key == key).values(value=value))

@@ -1,0 +1,182 @@
+"""Typed SQLAlchemy 2 models. The schema itself is created by Alembic (alembic/versions)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger ids that are still INTEGER PRIMARY KEY (rowid) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+VISITOR_TYPES = ("asn", "pengunjung")
+STATUSES = ("hijau", "kuning", "merah", "hitam")
+OUTCOMES = ("diterima", "ditolak")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Meta(Base):
+    """Key/value facts about this database (e.g. whether it holds demo data)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class Opd(Base):
+    __tablename__ = "opd"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(32))
+    kecamatan: Mapped[str] = mapped_column(String(40))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    asn_headcount: Mapped[int] = mapped_column(Integer)
+    headcount_is_estimate: Mapped[bool] = mapped_column(Boolean, default=True)
+    venue_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    qr_printed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    checksum: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Checkin(Base):
+    """One scan. `ts` is UTC (naive); `day` and `hour` are the same instant in WIB,
+    computed once at write time so that every dialect groups by plain columns."""
+
+    __tablename__ = "checkin"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"))
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    day: Mapped[date] = mapped_column(Date)
+    hour: Mapped[int] = mapped_column(SmallInteger)
+    visitor_type: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(10))
+    visitor_key: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(8))  # 'demo' or 'import'
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("opd_id", "ts", "visitor_key", name="uq_checkin_scan"),
+        Index("ix_checkin_opd_day", "opd_id", "day"),
+    )
+
+
+class RollupDaily(Base):
+    """Check-ins and distinct visitors per OPD, WIB day, visitor type, colour and outcome."""
+
+    __tablename__ = "rollup_daily"
+    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    visitor_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    status: Mapped[str] = mapped_column(String(8), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
+    checkins: Mapped[int] = mapped_column(Integer)
+    visitors: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_rollup_daily_day", "day", "opd_id"),)
+
+
+class RollupVisitors(Base):
+    """Distinct visitors per OPD, WIB day and visitor type (whatever their colour):
+    the numerator of ASN coverage."""
+
+    __tablename__ = "rollup_visitors"
+    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    visitor_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    visitors: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_rollup_visitors_day", "day", "opd_id"),)
+
+
+class RollupHourly(Base):
+    """Check-ins per OPD, WIB day, hour, visitor type and outcome (for time-of-day views)."""
+
+    __tablename__ = "rollup_hourly"
+    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    visitor_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
+    checkins: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_rollup_hourly_day", "day", "opd_id"),)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(200))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class Visit(Base):
+    """A Satpol PP monitoring visit (monev)."""
+
+    __tablename__ = "visit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(Date)
+    officer: Mapped[str] = mapped_column(String(120))
+    qr_posted: Mapped[bool] = mapped_column(Boolean)
+    scanning_enforced: Mapped[bool] = mapped_column(Boolean)
+    unscanned_entries: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)

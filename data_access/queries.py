@@ -1,0 +1,319 @@
+"""Read-side queries. Every figure a page shows comes from here, aggregated in the database
+from the rollups (never from raw check-ins). Functions are keyword-only and typed."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, case, false, func, select
+
+from .calendar import workdays
+from .models import Opd, RollupDaily, RollupHourly, RollupVisitors, Visit
+
+STAGES = ("belum_terdaftar", "terdaftar", "qr_dicetak", "aktif", "terverifikasi")
+STAGE_LABELS = {
+    "belum_terdaftar": "Belum terdaftar",
+    "terdaftar": "Terdaftar (QR belum dicetak)",
+    "qr_dicetak": "QR dicetak",
+    "aktif": "Aktif",
+    "terverifikasi": "Terverifikasi",
+}
+ACTIVE_WINDOW_DAYS = 7
+COVERAGE_TARGET = 0.8
+
+
+def _opd_filter(col, opd_ids):
+    return col.in_(list(opd_ids)) if opd_ids is not None else True
+
+
+def data_range(*, engine: Engine) -> tuple[date, date] | None:
+    """First and last day with check-ins, or None for an empty database."""
+    with engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(RollupVisitors.day), func.max(RollupVisitors.day))).one()
+    if lo is None:
+        return None
+    return (_as_date(lo), _as_date(hi))
+
+
+def _as_date(v) -> date:
+    if isinstance(v, str):
+        return date.fromisoformat(v[:10])
+    return v.date() if hasattr(v, "hour") else v
+
+
+def opd_registry(*, engine: Engine) -> pd.DataFrame:
+    stmt = select(
+        Opd.id, Opd.code, Opd.name, Opd.short_name, Opd.category, Opd.kecamatan, Opd.lat, Opd.lon,
+        Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.qr_printed_on,
+    ).order_by(Opd.id)
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["qr_printed_on"] = pd.to_datetime(df["qr_printed_on"]).dt.date
+    return df
+
+
+def totals(*, engine: Engine, start: date, end: date, opd_ids=None) -> dict:
+    r = RollupDaily
+    stmt = select(
+        func.coalesce(func.sum(r.checkins), 0),
+        func.coalesce(func.sum(case((r.outcome == "ditolak", r.checkins), else_=0)), 0),
+        func.coalesce(func.sum(case((r.visitor_type == "pengunjung", r.checkins), else_=0)), 0),
+    ).where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+    with engine.connect() as conn:
+        checkins, refused, visitor_checkins = (int(x) for x in conn.execute(stmt).one())
+    return {
+        "checkins": checkins,
+        "refused": refused,
+        "visitor_checkins": visitor_checkins,
+        "refusal_rate": (refused / checkins) if checkins else None,
+    }
+
+
+def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day: check-ins, refusals, visitor check-ins."""
+    r = RollupDaily
+    stmt = (
+        select(
+            r.day,
+            func.sum(r.checkins).label("checkins"),
+            func.sum(case((r.outcome == "ditolak", r.checkins), else_=0)).label("refused"),
+            func.sum(case((r.visitor_type == "pengunjung", r.checkins), else_=0)).label("visitor_checkins"),
+        )
+        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.day)
+        .order_by(r.day)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["day"] = pd.to_datetime(df["day"])
+    for c in ("checkins", "refused", "visitor_checkins"):
+        df[c] = df[c].astype("int64")
+    return df
+
+
+def _capped_asn(v, h):
+    return case((v.visitors > h, h), else_=v.visitors)
+
+
+def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Cakupan ASN per OPD: mean over the period's working days of
+    min(distinct ASN that day, headcount) / headcount. OPDs without any ASN scan get 0."""
+    wd = workdays(start, end)
+    v, o = RollupVisitors, Opd
+    stmt = (
+        select(v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn_days"))
+        .join(o, o.id == v.opd_id)
+        .where(v.visitor_type == "asn", v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
+        .group_by(v.opd_id)
+    )
+    with engine.connect() as conn:
+        got = pd.read_sql(stmt, conn)
+        heads = pd.read_sql(select(o.id.label("opd_id"), o.asn_headcount).where(_opd_filter(o.id, opd_ids)), conn)
+    df = heads.merge(got, on="opd_id", how="left")
+    df["asn_days"] = df["asn_days"].fillna(0).astype("float64")
+    n = len(wd)
+    df["workdays"] = n
+    df["coverage"] = df["asn_days"] / (n * df["asn_headcount"]) if n else np.nan
+    return df[["opd_id", "asn_headcount", "asn_days", "workdays", "coverage"]]
+
+
+def regency_coverage(*, engine: Engine, start: date, end: date, opd_ids=None) -> float | None:
+    """Coverage of several OPDs together, weighted by headcount."""
+    df = coverage_by_opd(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    n = len(workdays(start, end))
+    if n == 0 or df.empty:
+        return None
+    return float(df["asn_days"].sum() / (n * df["asn_headcount"].sum()))
+
+
+def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None, by_opd: bool = False) -> pd.DataFrame:
+    """Capped distinct ASN per working day (optionally per OPD), with the headcount of the
+    OPDs in the filter: the numerator and denominator of daily coverage."""
+    wd = workdays(start, end)
+    v, o = RollupVisitors, Opd
+    keys = [v.day, v.opd_id] if by_opd else [v.day]
+    stmt = (
+        select(*keys, func.sum(_capped_asn(v, o.asn_headcount)).label("asn"))
+        .join(o, o.id == v.opd_id)
+        .where(v.visitor_type == "asn", v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
+        .group_by(*keys)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["day"] = pd.to_datetime(df["day"])
+    return df
+
+
+def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Weekly coverage (weeks starting Monday) per OPD and for the selection as a whole
+    (opd_id = 0), each the mean over the week's working days."""
+    daily = coverage_daily(engine=engine, start=start, end=end, opd_ids=opd_ids, by_opd=True)
+    reg = opd_registry(engine=engine)
+    if opd_ids is not None:
+        reg = reg[reg["id"].isin(list(opd_ids))]
+    wd = pd.to_datetime(pd.Series(workdays(start, end), dtype="object"))
+    if wd.empty or reg.empty:
+        return pd.DataFrame(columns=["week", "opd_id", "coverage"])
+    wd_week = (wd - pd.to_timedelta(wd.dt.weekday, unit="D")).rename("week")
+    n_wd = wd_week.value_counts().rename("n_wd")
+    daily["week"] = daily["day"] - pd.to_timedelta(daily["day"].dt.weekday, unit="D")
+    per = daily.groupby(["week", "opd_id"], as_index=False)["asn"].sum()
+    grid = pd.MultiIndex.from_product([n_wd.index, reg["id"]], names=["week", "opd_id"]).to_frame(index=False)
+    per = grid.merge(per, on=["week", "opd_id"], how="left").fillna({"asn": 0})
+    per = per.merge(n_wd, left_on="week", right_index=True).merge(
+        reg[["id", "asn_headcount"]], left_on="opd_id", right_on="id"
+    )
+    per["coverage"] = per["asn"] / (per["n_wd"] * per["asn_headcount"])
+    tot = per.groupby("week", as_index=False).agg(asn=("asn", "sum"), n_wd=("n_wd", "first"), head=("asn_headcount", "sum"))
+    tot["coverage"] = tot["asn"] / (tot["n_wd"] * tot["head"])
+    tot["opd_id"] = 0
+    out = pd.concat([per[["week", "opd_id", "coverage"]], tot[["week", "opd_id", "coverage"]]], ignore_index=True)
+    return out.sort_values(["opd_id", "week"]).reset_index(drop=True)
+
+
+def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per OPD over the period: check-ins, visitor check-ins, refusals, last day with a
+    check-in (up to `end`), and check-ins in the last 7 days of the range."""
+    r = RollupDaily
+    recent_from = end - timedelta(days=ACTIVE_WINDOW_DAYS - 1)
+    in_range = and_(r.day >= start, r.day <= end)
+    stmt = (
+        select(
+            r.opd_id,
+            func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
+            func.sum(case((and_(in_range, r.visitor_type == "pengunjung"), r.checkins), else_=0)).label(
+                "visitor_checkins"
+            ),
+            func.sum(case((and_(in_range, r.outcome == "ditolak"), r.checkins), else_=0)).label("refused"),
+            func.sum(case((r.day >= recent_from, r.checkins), else_=0)).label("checkins_7d"),
+            func.max(r.day).label("last_day"),
+        )
+        .where(r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.opd_id)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
+        df[c] = df[c].fillna(0).astype("int64")
+    df["last_day"] = pd.to_datetime(df["last_day"]).dt.date
+    return df
+
+
+def last_visits(*, engine: Engine, end: date, opd_ids=None) -> pd.DataFrame:
+    """The latest monitoring visit per OPD on or before `end`."""
+    latest = (
+        select(Visit.opd_id, func.max(Visit.visited_on).label("visited_on"))
+        .where(Visit.visited_on <= end, _opd_filter(Visit.opd_id, opd_ids))
+        .group_by(Visit.opd_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Visit.opd_id, Visit.visited_on, Visit.qr_posted, Visit.scanning_enforced, Visit.unscanned_entries,
+            Visit.officer, Visit.notes, Visit.id.label("visit_id"),
+        )
+        .join(latest, and_(Visit.opd_id == latest.c.opd_id, Visit.visited_on == latest.c.visited_on))
+        .order_by(Visit.opd_id, Visit.id)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df = df.drop_duplicates("opd_id", keep="last")
+    df["visited_on"] = pd.to_datetime(df["visited_on"]).dt.date
+    return df
+
+
+def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """One row per OPD in the filter with registry facts, activity, coverage and stage."""
+    reg = opd_registry(engine=engine)
+    if opd_ids is not None:
+        reg = reg[reg["id"].isin(list(opd_ids))]
+    act = opd_activity(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    cov = coverage_by_opd(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    vis = last_visits(engine=engine, end=end, opd_ids=opd_ids)
+    df = reg.merge(act, left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
+    df = df.merge(cov[["opd_id", "coverage"]], left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
+    df = df.merge(
+        vis[["opd_id", "visited_on", "qr_posted", "scanning_enforced", "unscanned_entries"]],
+        left_on="id", right_on="opd_id", how="left",
+    ).drop(columns=["opd_id"])
+    for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
+        df[c] = df[c].fillna(0).astype("int64")
+    df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)
+    df["stage"] = [
+        stage_of(
+            venue_code=row.venue_code, printed=row.qr_printed_on, end=end,
+            active=row.checkins_7d > 0, verified=(row.qr_posted is True) or (row.qr_posted == 1),
+        )
+        for row in df.itertuples()
+    ]
+    return df.reset_index(drop=True)
+
+
+def stage_of(*, venue_code, printed, end: date, active: bool, verified: bool) -> str:
+    if verified:
+        return "terverifikasi"
+    if active:
+        return "aktif"
+    if printed is not None and not pd.isna(printed) and printed <= end:
+        return "qr_dicetak"
+    if isinstance(venue_code, str) and venue_code:
+        return "terdaftar"
+    return "belum_terdaftar"
+
+
+def active_opds_per_day(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    v = RollupVisitors
+    stmt = (
+        select(v.day, func.count(func.distinct(v.opd_id)).label("opds"))
+        .where(v.day >= start, v.day <= end, _opd_filter(v.opd_id, opd_ids))
+        .group_by(v.day)
+        .order_by(v.day)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["day"] = pd.to_datetime(df["day"])
+    return df
+
+
+def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day: OPDs with a printed QR by then, and OPDs active (a check-in in the 7 days
+    up to that day)."""
+    reg = opd_registry(engine=engine)
+    if opd_ids is not None:
+        reg = reg[reg["id"].isin(list(opd_ids))]
+    days = pd.date_range(start, end, freq="D")
+    printed = pd.to_datetime(reg["qr_printed_on"]).dropna().sort_values().to_numpy()
+    printed_count = np.searchsorted(printed, days.to_numpy(), side="right")
+    v = RollupVisitors
+    stmt = (
+        select(v.opd_id, v.day)
+        .where(v.day >= start - timedelta(days=ACTIVE_WINDOW_DAYS - 1), v.day <= end, _opd_filter(v.opd_id, opd_ids))
+        .group_by(v.opd_id, v.day)
+    )
+    with engine.connect() as conn:
+        act = pd.read_sql(stmt, conn)
+    act["day"] = pd.to_datetime(act["day"])
+    active = []
+    if not act.empty:
+        piv = act.assign(x=1).pivot_table(index="day", columns="opd_id", values="x", aggfunc="max")
+        piv = piv.reindex(pd.date_range(days.min() - pd.Timedelta(days=ACTIVE_WINDOW_DAYS - 1), days.max())).fillna(0)
+        rolled = piv.rolling(ACTIVE_WINDOW_DAYS, min_periods=1).max()
+        active = (rolled.loc[days] > 0).sum(axis=1).to_numpy()
+    else:
+        active = np.zeros(len(days), dtype=int)
+    return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
+
+
+def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    h = RollupHourly
+    stmt = (
+        select(h.day, h.hour, func.sum(h.checkins).label("checkins"),
+               func.sum(case((h.outcome == "ditolak", h.checkins), else_=0)).label("refused"))
+        .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
+        .group_by(h.day, h.hour)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["day"] = pd.to_datetime(df["day"])
+    return df

@@ -1,0 +1,71 @@
+"""The OPD registry: the editable data file and its loading into the database."""
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Connection, insert, select, update
+
+from .models import Opd
+
+REGISTRY_FILE = Path(__file__).with_name("opd_registry.csv")
+
+CATEGORY_LABELS = {
+    "sekretariat": "Sekretariat",
+    "inspektorat": "Inspektorat",
+    "badan": "Badan",
+    "dinas": "Dinas",
+    "rsud": "RSUD",
+    "satuan": "Satuan",
+    "kecamatan": "Kantor Kecamatan",
+}
+KECAMATAN = (
+    "Arosbaya", "Bangkalan", "Blega", "Burneh", "Galis", "Geger", "Kamal", "Klampis", "Kokop",
+    "Konang", "Kwanyar", "Labang", "Modung", "Sepulu", "Socah", "Tanah Merah", "Tanjung Bumi", "Tragah",
+)
+
+
+def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    rows = []
+    for raw in csv.DictReader(lines):
+        rows.append(
+            {
+                "code": raw["code"].strip(),
+                "name": raw["name"].strip(),
+                "short_name": raw["short_name"].strip(),
+                "category": raw["category"].strip(),
+                "kecamatan": raw["kecamatan"].strip(),
+                "lat": float(raw["lat"]),
+                "lon": float(raw["lon"]),
+                "asn_headcount": int(raw["asn_headcount"]),
+                "headcount_is_estimate": raw["headcount_estimate"].strip().lower() in ("ya", "yes", "1", "true"),
+                "venue_code": raw["venue_code"].strip() or None,
+                "qr_printed_on": date.fromisoformat(raw["qr_printed_on"]) if raw["qr_printed_on"].strip() else None,
+            }
+        )
+    return rows
+
+
+def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int]:
+    """Insert new OPDs and refresh the descriptive fields of known ones. A venue code or
+    printing date already recorded in the database is never overwritten by the file."""
+    rows = read_registry(path)
+    existing = {r.code: r for r in conn.execute(select(Opd.code, Opd.venue_code, Opd.qr_printed_on))}
+    added = updated = 0
+    for row in rows:
+        cur = existing.get(row["code"])
+        if cur is None:
+            conn.execute(insert(Opd).values(**row))
+            added += 1
+            continue
+        values = {k: v for k, v in row.items() if k not in ("code", "venue_code", "qr_printed_on")}
+        if cur.venue_code is None and row["venue_code"]:
+            values["venue_code"] = row["venue_code"]
+        if cur.qr_printed_on is None and row["qr_printed_on"]:
+            values["qr_printed_on"] = row["qr_printed_on"]
+        conn.execute(update(Opd).where(Opd.code == row["code"]).values(**values))
+        updated += 1
+    return {"added": added, "updated": updated}

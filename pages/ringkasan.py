@@ -1,0 +1,72 @@
+"""Ringkasan: the state of adoption at a glance, for every office."""
+import pandas as pd
+import streamlit as st
+
+from data_access.fmt import fmt_date, fmt_int, fmt_pct
+from data_access.queries import ACTIVE_WINDOW_DAYS, STAGE_LABELS
+from ui import charts
+from ui.common import empty_notice, q, setup_page
+
+actor, engine, flt = setup_page("ringkasan", "Ringkasan", caption="Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan")
+
+overview = q("opd_overview", **flt.kwargs)
+tot = q("totals", **flt.kwargs)
+coverage = q("regency_coverage", **flt.kwargs)
+
+n_opd = len(overview)
+printed = int((overview["stage"].isin(["qr_dicetak", "aktif", "terverifikasi"])).sum())
+active = int((overview["checkins_7d"] > 0).sum())
+
+c = st.columns(6)
+c[0].metric("Jumlah OPD", fmt_int(n_opd), border=True)
+c[1].metric("QR dicetak", fmt_int(printed), help="OPD yang QR Code-nya sudah dicetak sampai akhir periode.", border=True)
+c[2].metric(f"Aktif {ACTIVE_WINDOW_DAYS} hari terakhir", fmt_int(active),
+            help=f"OPD dengan check-in dalam {ACTIVE_WINDOW_DAYS} hari terakhir periode.", border=True)
+c[3].metric("Check-in", fmt_int(tot["checkins"]), border=True)
+c[4].metric("Tingkat penolakan", fmt_pct(tot["refusal_rate"]), help="Check-in ditolak ÷ semua check-in.", border=True)
+c[5].metric("Cakupan ASN", fmt_pct(coverage), help="Rata-rata harian ASN yang check-in ÷ jumlah ASN, pada hari kerja; "
+            "tertimbang jumlah ASN.", border=True)
+
+progress = q("onboarding_progress", **flt.kwargs)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(charts.build_onboarding_progress(progress, total_opds=n_opd), width="stretch",
+                    key="ringkasan_progress")
+daily = q("daily_counts", **flt.kwargs)
+with right:
+    if daily.empty:
+        empty_notice("check-in")
+    else:
+        st.plotly_chart(charts.build_daily_checkins(daily), width="stretch", key="ringkasan_daily")
+
+st.subheader("Perlu perhatian")
+no_qr = overview[overview["stage"].isin(["belum_terdaftar", "terdaftar"])]
+quiet = overview[overview["stage"].isin(["qr_dicetak"])]
+a, b = st.columns(2)
+with a:
+    st.markdown(f"**Belum mencetak QR Code** ({fmt_int(len(no_qr))} OPD)")
+    if no_qr.empty:
+        st.success("Semua OPD dalam filter sudah mencetak QR Code.")
+    else:
+        st.dataframe(
+            pd.DataFrame({
+                "OPD": no_qr["short_name"],
+                "Tahap": no_qr["stage"].map(STAGE_LABELS),
+                "Kecamatan": no_qr["kecamatan"],
+            }),
+            hide_index=True, width="stretch", key="ringkasan_no_qr",
+        )
+with b:
+    st.markdown(f"**QR sudah dicetak, tetapi sepi {ACTIVE_WINDOW_DAYS} hari terakhir** ({fmt_int(len(quiet))} OPD)")
+    if quiet.empty:
+        st.success("Semua OPD yang sudah mencetak QR masih aktif.")
+    else:
+        st.dataframe(
+            pd.DataFrame({
+                "OPD": quiet["short_name"],
+                "Check-in terakhir": [fmt_date(d) if isinstance(d, object) and not pd.isna(d) else "belum pernah"
+                                      for d in quiet["last_day"]],
+                "Dicetak": [fmt_date(d) for d in quiet["qr_printed_on"]],
+            }),
+            hide_index=True, width="stretch", key="ringkasan_quiet",
+        )

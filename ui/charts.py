@@ -1,0 +1,146 @@
+"""Figure builders: DataFrame in, finished plotly figure out. No Streamlit import here."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from data_access.calendar import SURAT_EDARAN_DATE
+from data_access.queries import COVERAGE_TARGET, STAGE_LABELS
+
+# One palette for the status colours everywhere.
+STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}
+STATUS_LABELS = {"hijau": "Hijau", "kuning": "Kuning", "merah": "Merah", "hitam": "Hitam"}
+STAGE_COLORS = {
+    "belum_terdaftar": "#9e9e9e",
+    "terdaftar": "#90caf9",
+    "qr_dicetak": "#42a5f5",
+    "aktif": "#1565c0",
+    "terverifikasi": "#2e7d32",
+}
+PRIMARY = "#1565c0"
+SECONDARY = "#c62828"
+ID_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+
+LAYOUT = dict(
+    template="plotly_white",
+    separators=",.",  # Indonesian: decimal comma, thousands dot
+    margin=dict(l=10, r=10, t=50, b=10),
+    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    hoverlabel=dict(namelength=-1),
+    font=dict(family="Source Sans Pro, sans-serif"),
+)
+
+
+def _finish(fig: go.Figure, title: str, *, height: int = 380) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, **LAYOUT)
+    return fig
+
+
+def _date_axis(fig: go.Figure, days: pd.Series) -> None:
+    """Indonesian month names on a date axis (plotly's own would be English)."""
+    if days.empty:
+        return
+    lo, hi = pd.Timestamp(days.min()), pd.Timestamp(days.max())
+    span = (hi - lo).days
+    if span > 62:
+        ticks = pd.date_range(lo.to_period("M").to_timestamp(), hi, freq="MS")
+        text = [f"{ID_MONTHS[t.month - 1]} {t.year}" for t in ticks]
+    else:
+        ticks = pd.date_range(lo, hi, freq="7D")
+        text = [f"{t.day} {ID_MONTHS[t.month - 1]}" for t in ticks]
+    fig.update_xaxes(tickvals=list(ticks), ticktext=text)
+
+
+def mark_surat_edaran(fig: go.Figure, days: pd.Series | None = None) -> None:
+    """A dashed line on 5 January 2022, when it lies inside the shown range."""
+    se = pd.Timestamp(SURAT_EDARAN_DATE)
+    if days is not None and not days.empty and (se < pd.Timestamp(days.min()) - pd.Timedelta(days=7)
+                                                 or se > pd.Timestamp(days.max())):
+        return
+    fig.add_shape(type="line", x0=se, x1=se, y0=0, y1=1, yref="paper", line=dict(dash="dash", color="#616161"))
+    fig.add_annotation(x=se, y=1, yref="paper", text="Surat Edaran 5 Jan 2022", showarrow=False,
+                       xanchor="left", yanchor="bottom", font=dict(size=11, color="#616161"))
+
+
+def build_onboarding_progress(df: pd.DataFrame, *, total_opds: int) -> go.Figure:
+    """Cumulative OPDs with a printed QR, and OPDs active (a check-in in the last 7 days)."""
+    fig = go.Figure()
+    fig.add_scatter(x=df["day"], y=df["qr_printed"], mode="lines", name="QR dicetak", line=dict(color=PRIMARY, width=3),
+                    hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>QR dicetak</extra>")
+    fig.add_scatter(x=df["day"], y=df["active"], mode="lines", name="Aktif (7 hari)",
+                    line=dict(color=STATUS_COLORS["hijau"], width=2),
+                    hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>Aktif</extra>")
+    fig.add_hline(y=total_opds, line=dict(color="#9e9e9e", dash="dot"),
+                  annotation_text=f"Semua OPD ({total_opds})", annotation_position="top left")
+    fig.update_yaxes(title="Jumlah OPD", rangemode="tozero")
+    mark_surat_edaran(fig, df["day"])
+    _date_axis(fig, df["day"])
+    return _finish(fig, "Kemajuan onboarding sejak Surat Edaran")
+
+
+def build_daily_checkins(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(x=df["day"], y=df["checkins"] - df["refused"], name="Diterima", marker_color=PRIMARY,
+                hovertemplate="%{x|%d-%m-%Y}: %{y:,} diterima<extra></extra>")
+    fig.add_bar(x=df["day"], y=df["refused"], name="Ditolak", marker_color=SECONDARY,
+                hovertemplate="%{x|%d-%m-%Y}: %{y:,} ditolak<extra></extra>")
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="Check-in per hari", tickformat=",d")
+    mark_surat_edaran(fig, df["day"])
+    _date_axis(fig, df["day"])
+    return _finish(fig, "Check-in per hari")
+
+
+def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> go.Figure:
+    """Ranked horizontal bars of ASN coverage per OPD, coloured by stage. OPDs without data
+    get a grey marker and the label 'tanpa data' instead of being left out."""
+    d = df.sort_values("coverage", ascending=True, na_position="first")
+    fig = go.Figure()
+    for stage, label in STAGE_LABELS.items():
+        part = d[d["stage"] == stage]
+        if part.empty:
+            continue
+        fig.add_bar(
+            y=part["short_name"], x=part["coverage"].fillna(0), orientation="h", name=label,
+            marker_color=STAGE_COLORS[stage],
+            text=[("tanpa data" if c == 0 or pd.isna(c) else f"{c * 100:.0f}%".replace(".", ","))
+                  for c in part["coverage"]],
+            textposition="outside",
+            customdata=part[["checkins"]].to_numpy(),
+            hovertemplate="%{y}<br>Cakupan ASN %{x:.1%}<br>%{customdata[0]:,} check-in<extra>" + label + "</extra>",
+        )
+    fig.add_vline(x=target, line=dict(color=SECONDARY, dash="dash"),
+                  annotation_text=f"Target {int(target * 100)}%", annotation_position="top")
+    fig.update_xaxes(title="Cakupan ASN", tickformat=".0%", range=[0, 1.1])
+    fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None)
+    fig.update_layout(barmode="overlay")
+    return _finish(fig, "Cakupan ASN per OPD (urut)", height=max(380, 22 * len(d) + 120))
+
+
+def build_coverage_weekly(df: pd.DataFrame, names: dict[int, str]) -> go.Figure:
+    fig = go.Figure()
+    for opd_id, part in df.groupby("opd_id", sort=False):
+        is_total = opd_id == 0
+        fig.add_scatter(
+            x=part["week"], y=part["coverage"], mode="lines+markers" if is_total else "lines",
+            name="Seluruh pilihan" if is_total else names.get(opd_id, str(opd_id)),
+            line=dict(width=4 if is_total else 1.5, color="#212121" if is_total else None),
+            hovertemplate="Pekan %{x|%d-%m-%Y}: %{y:.1%}<extra>%{fullData.name}</extra>",
+        )
+    fig.add_hline(y=COVERAGE_TARGET, line=dict(color=SECONDARY, dash="dash"))
+    fig.update_yaxes(title="Cakupan ASN", tickformat=".0%", rangemode="tozero")
+    mark_surat_edaran(fig, df["week"])
+    _date_axis(fig, df["week"])
+    return _finish(fig, "Cakupan ASN per pekan")
+
+
+def coverage_colorscale():
+    return [[0, "#c62828"], [0.5, "#f9a825"], [0.8, "#7cb342"], [1, "#1b5e20"]]
+
+
+def empty_figure(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _finish(fig, "", height=200)

@@ -1,0 +1,303 @@
+"""The only Streamlit glue: the engine, cached queries, login state, the shared filter
+sidebar and page set-up. Pages call `setup_page(...)` first and get the signed-in actor,
+the engine and the filters back."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import inspect, select
+
+from data_access import auth, queries
+from data_access.calendar import SURAT_EDARAN_DATE
+from data_access.config import ConfigError, default_sqlite_path, get_settings
+from data_access.db import init_schema, make_engine
+from data_access.fmt import fmt_date
+from data_access.models import Opd
+from data_access.registry import CATEGORY_LABELS, load_registry
+from ui.nav import PAGE_ROLES
+
+SESSION_TIMEOUT_S = 30 * 60
+CACHE_TTL = 300
+
+
+def bootstrap(engine, *, fresh_default: bool) -> None:
+    """Bring the schema up to date; load the registry into an empty one; on the very first
+    run of the embedded default, fill demo data and the demo accounts."""
+    from data_access.demo import fill_demo
+
+    init_schema(engine)
+    with engine.begin() as conn:
+        empty = conn.execute(select(Opd.id).limit(1)).first() is None
+        if empty:
+            load_registry(conn)
+    if fresh_default:
+        fill_demo(engine)
+        auth.create_demo_accounts(engine=engine)
+
+
+@st.cache_resource(show_spinner="Menyiapkan basis data (sekali saja)…")
+def get_engine():
+    settings = get_settings()
+    fresh = settings.is_default_sqlite and not default_sqlite_path().exists()
+    engine = make_engine(settings.database_url)
+    if settings.is_default_sqlite or inspect(engine).has_table("opd"):
+        bootstrap(engine, fresh_default=fresh)
+    return engine
+
+
+def engine_or_stop():
+    try:
+        engine = get_engine()
+    except ConfigError as exc:
+        st.error(f"Konfigurasi salah: {exc}")
+        st.stop()
+    except Exception as exc:  # database unreachable, permissions, ...
+        st.error(
+            "Basis data tidak dapat dibuka. Periksa DATABASE_URL dan apakah server basis data berjalan. "
+            f"(Rincian: {exc.__class__.__name__})"
+        )
+        st.stop()
+    if not inspect(engine).has_table("opd"):
+        st.error("Skema basis data belum dibuat. Jalankan: `python -m data_access init`")
+        st.stop()
+    return engine
+
+
+def _freeze(v):
+    if isinstance(v, (list, set, tuple)):
+        return tuple(sorted(v))
+    return v
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=500, show_spinner=False)
+def _cached_query(name: str, db_url: str, items: tuple):
+    return getattr(queries, name)(engine=get_engine(), **dict(items))
+
+
+def q(name: str, **kwargs):
+    """A cached call of data_access.queries.<name>(engine=..., **kwargs)."""
+    items = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
+    result = _cached_query(name, get_settings().database_url, items)
+    return result.copy() if isinstance(result, pd.DataFrame) else result
+
+
+def data_changed() -> None:
+    """After a write: every session must see fresh figures."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _is_demo(db_url: str) -> bool:
+    from data_access.demo import is_demo
+
+    with get_engine().connect() as conn:
+        return is_demo(conn)
+
+
+# ---------------------------------------------------------------- login state
+def _sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sso_actor(engine) -> auth.Actor | None:
+    """A user signed in through st.login, mapped to a role by the allow-list in secrets
+    ([pantau.sso_roles] email = "role")."""
+    if not _sso_configured():
+        return None
+    try:
+        if not st.user.is_logged_in:
+            return None
+        email = str(st.user.get("email", "")).lower()
+        roles = {k.lower(): v for k, v in dict(st.secrets.get("pantau", {}).get("sso_roles", {})).items()}
+    except Exception:
+        return None
+    role = roles.get(email)
+    if role not in auth.ROLES:
+        return None
+    return auth.Actor(email, role)
+
+
+def current_actor(engine) -> auth.Actor | None:
+    state = st.session_state.get("auth")
+    now = time.time()
+    if state:
+        if now - state["seen"] > SESSION_TIMEOUT_S:
+            logout("Sesi Anda berakhir setelah 30 menit tanpa aktivitas. Silakan masuk lagi.")
+            return None
+        if state.get("sso"):
+            actor = _sso_actor(engine)
+        else:
+            role = auth.role_of(engine=engine, username=state["username"])
+            actor = auth.Actor(state["username"], role) if role else None
+        if actor is None:
+            logout("Akun Anda dinonaktifkan atau tidak lagi berwenang.")
+            return None
+        state["seen"] = now
+        state["role"] = actor.role
+        return actor
+    actor = _sso_actor(engine)
+    if actor is not None:
+        st.session_state["auth"] = {"username": actor.username, "role": actor.role, "seen": now, "sso": True}
+    return actor
+
+
+def sign_in(actor: auth.Actor) -> None:
+    st.session_state["auth"] = {"username": actor.username, "role": actor.role, "seen": time.time(), "sso": False}
+
+
+def logout(message: str | None = None) -> None:
+    st.session_state.pop("auth", None)
+    if message:
+        st.session_state["auth_message"] = message
+
+
+def guard(engine, page_key: str) -> auth.Actor:
+    """Stop the page unless someone is signed in with a role that may open it."""
+    actor = current_actor(engine)
+    if actor is None:
+        msg = st.session_state.pop("auth_message", None)
+        st.warning(msg or "Silakan masuk terlebih dahulu.")
+        st.stop()
+    if actor.role not in PAGE_ROLES[page_key]:
+        st.error("Anda tidak berwenang membuka halaman ini.")
+        st.stop()
+    return actor
+
+
+# ---------------------------------------------------------------- filters
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    opd_ids: tuple[int, ...] | None  # None: every OPD
+    data_start: date
+    data_end: date
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def kwargs(self) -> dict:
+        return {"start": self.start, "end": self.end, "opd_ids": self.opd_ids}
+
+
+def _url_notices(reg: pd.DataFrame, lo: date, hi: date) -> list[str]:
+    """Parameters in the page address that cannot be used: they fall back to the default."""
+    notes = []
+    qp = st.query_params
+    checks = {
+        "opd": set(reg["code"]),
+        "kategori": set(CATEGORY_LABELS),
+        "kecamatan": set(reg["kecamatan"]),
+    }
+    for key, allowed in checks.items():
+        bad = [v for v in qp.get_all(key) if v not in allowed]
+        if bad:
+            notes.append(f"{key} tidak dikenal: {', '.join(bad)}")
+    period = qp.get_all("periode")
+    if period:
+        try:
+            days = [date.fromisoformat(v) for v in period]
+        except ValueError:
+            notes.append("periode bukan tanggal yang sah: " + ", ".join(period))
+        else:
+            if len(days) == 2 and days[0] > days[1]:
+                notes.append("periode terbalik (tanggal awal sesudah tanggal akhir)")
+            elif any(d < lo or d > hi for d in days):
+                notes.append(f"periode di luar rentang data ({fmt_date(lo)} – {fmt_date(hi)})")
+    return notes
+
+
+def _clean_url_state(reg: pd.DataFrame, lo: date, hi: date) -> None:
+    """Drop invalid values from the bound widgets' state before they are drawn."""
+    ss = st.session_state
+    for key, allowed in (("opd", set(reg["code"])), ("kategori", set(CATEGORY_LABELS)),
+                         ("kecamatan", set(reg["kecamatan"]))):
+        if key in ss and isinstance(ss[key], list):
+            ss[key] = [v for v in ss[key] if v in allowed]
+    if "periode" in ss:
+        val = ss["periode"]
+        ok = isinstance(val, (tuple, list)) and len(val) == 2 and all(isinstance(d, date) for d in val)
+        if not ok or val[0] > val[1] or val[0] < lo or val[1] > hi:
+            ss["periode"] = (lo, hi)
+
+
+def sidebar_filters(engine) -> Filters:
+    reg = q("opd_registry")
+    rng = q("data_range") or (SURAT_EDARAN_DATE, SURAT_EDARAN_DATE + timedelta(days=180))
+    lo, hi = rng
+    notices = _url_notices(reg, lo, hi)
+    _clean_url_state(reg, lo, hi)
+    sb = st.sidebar
+    sb.header("Filter")
+    period = sb.date_input(
+        "Periode", value=(lo, hi), min_value=lo, max_value=hi, key="periode", format="DD/MM/YYYY",
+        bind="query-params", persist_state="session",
+        help="Rentang tanggal (WIB). Bawaan: seluruh rentang data.",
+    )
+    cats = sb.multiselect(
+        "Kategori", options=list(CATEGORY_LABELS), format_func=CATEGORY_LABELS.get, key="kategori",
+        placeholder="Semua kategori", bind="query-params", persist_state="session",
+    )
+    kecs = sb.multiselect(
+        "Kecamatan", options=sorted(reg["kecamatan"].unique()), key="kecamatan",
+        placeholder="Semua kecamatan", bind="query-params", persist_state="session",
+    )
+    shown = reg
+    if cats:
+        shown = shown[shown["category"].isin(cats)]
+    if kecs:
+        shown = shown[shown["kecamatan"].isin(kecs)]
+    names = dict(zip(reg["code"], reg["short_name"]))
+    opds = sb.multiselect(
+        "OPD", options=list(reg["code"]), format_func=lambda c: names.get(c, c), key="opd",
+        placeholder="Semua OPD", bind="query-params", persist_state="session",
+    )
+    if opds:
+        shown = shown[shown["code"].isin(opds)]
+    if isinstance(period, (tuple, list)) and len(period) == 2:
+        start, end = period
+    elif isinstance(period, (tuple, list)) and len(period) == 1:
+        start, end = period[0], hi
+    else:
+        start, end = lo, hi
+    if notices:
+        st.warning("Sebagian parameter tautan diabaikan dan diganti bawaan: " + "; ".join(notices) + ".")
+    filtered = bool(cats or kecs or opds)
+    labels = []
+    if cats:
+        labels.append("kategori: " + ", ".join(CATEGORY_LABELS[c] for c in cats))
+    if kecs:
+        labels.append("kecamatan: " + ", ".join(kecs))
+    if opds:
+        labels.append("OPD: " + ", ".join(names.get(c, c) for c in opds))
+    sb.caption(f"{len(shown)} dari {len(reg)} OPD · {fmt_date(start)} – {fmt_date(end)}")
+    ids = tuple(sorted(int(i) for i in shown["id"])) if filtered else None
+    return Filters(start, end, ids, lo, hi, labels)
+
+
+# ---------------------------------------------------------------- page set-up
+def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str | None = None):
+    """Guard, title, demo notice and (optionally) the shared filter sidebar.
+    Returns (actor, engine, filters or None)."""
+    engine = engine_or_stop()
+    actor = guard(engine, page_key)
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    if _is_demo(get_settings().database_url):
+        st.info(
+            "**Data demo.** Angka di halaman ini berasal dari data contoh buatan, bukan check-in nyata.",
+            icon=":material/science:",
+        )
+    flt = sidebar_filters(engine) if filters else None
+    return actor, engine, flt
+
+
+def empty_notice(what: str = "data") -> None:
+    st.info(f"Tidak ada {what} untuk filter ini. Perluas periode atau hapus sebagian filter di bilah samping.")

@@ -1,0 +1,31 @@
+"""Which pages exist, where they sit in the navigation, and which roles may open them.
+dashboard.py builds the navigation from this; every page checks it again itself."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL = frozenset({"pimpinan", "kominfo", "satpolpp"})
+KOMINFO = frozenset({"kominfo"})
+
+
+@dataclass(frozen=True)
+class PageDef:
+    key: str
+    file: str
+    title: str
+    icon: str
+    section: str
+    roles: frozenset
+
+
+PAGES: list[PageDef] = [
+    PageDef("ringkasan", "pages/ringkasan.py", "Ringkasan", ":material/dashboard:", "Pimpinan", ALL),
+    PageDef("pengguna", "pages/pengguna.py", "Pengguna", ":material/group:", "Kominfo", KOMINFO),
+    PageDef("audit", "pages/audit.py", "Log audit", ":material/history:", "Kominfo", KOMINFO),
+    PageDef("akun", "pages/akun.py", "Akun saya", ":material/account_circle:", "Akun", ALL),
+]
+PAGE_ROLES = {p.key: p.roles for p in PAGES}
+
+
+def pages_for(role: str) -> list[PageDef]:
+    return [p for p in PAGES if role in p.roles]
