@@ -33,7 +33,7 @@ def login_page() -> None:
             "Belum ada akun pengguna. Administrator membuat akun pertama di server dengan perintah: "
             "`python -m data_access users add NAMA --role kominfo`"
         )
-    with st.form("login_form"):
+    with st.form("login_form", clear_on_submit=True):
         username = st.text_input("Nama pengguna", key="login_username")
         password = st.text_input("Kata sandi", type="password", key="login_password")
         submitted = st.form_submit_button("Masuk", type="primary")
@@ -51,7 +51,14 @@ def login_page() -> None:
             st.login()
 
 
+def _logout_clicked() -> None:
+    st.session_state["sso_logout"] = bool(st.session_state.get("auth", {}).get("sso"))
+    logout("Anda telah keluar.")
+
+
 engine = engine_or_stop()
+if st.session_state.pop("sso_logout", False):
+    st.logout()  # also drop the identity cookie of the single sign-on
 actor = current_actor(engine)
 if actor is None:
     nav = st.navigation([st.Page(login_page, title="Masuk", icon=":material/login:", url_path="masuk")],
@@ -64,11 +71,6 @@ else:
         )
     with st.sidebar:
         st.caption(f"Masuk sebagai **{actor.username}** · {auth.ROLE_LABELS[actor.role]}")
-        if st.button("Keluar", key="logout_button", icon=":material/logout:"):
-            was_sso = st.session_state.get("auth", {}).get("sso")
-            logout("Anda telah keluar.")
-            if was_sso:
-                st.logout()
-            st.rerun()
+        st.button("Keluar", key="logout_button", icon=":material/logout:", on_click=_logout_clicked)
     nav = st.navigation(sections)
 nav.run()

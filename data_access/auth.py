@@ -200,9 +200,10 @@ def list_users(*, engine: Engine) -> pd.DataFrame:
 
 def authenticate(*, engine: Engine, username: str, password: str, now: datetime | None = None) -> Actor:
     """Check a login. Five wrong passwords in a row lock the account for 15 minutes.
-    Every attempt, good or bad, is audited."""
+    Every attempt, good or bad, is audited (the failure is committed before it is raised)."""
     now = now or now_utc()
     username = (username or "").strip().lower()
+    error: str | None = None
     with engine.begin() as conn:
         user = conn.execute(select(User.__table__).where(User.username == username)).first()
         if user is None:
@@ -211,34 +212,38 @@ def authenticate(*, engine: Engine, username: str, password: str, now: datetime 
             except VerificationError:
                 pass
             audit(conn, username=username or "-", action="login_gagal", target=username, after={"alasan": "tidak dikenal"})
-            raise AuthError("Nama pengguna atau kata sandi salah.")
-        if not user.active:
+            error = "Nama pengguna atau kata sandi salah."
+        elif not user.active:
             audit(conn, username=username, action="login_gagal", target=username, after={"alasan": "nonaktif"})
-            raise AuthError("Akun ini dinonaktifkan. Hubungi Diskominfo.")
-        if user.locked_until is not None and user.locked_until > now:
+            error = "Akun ini dinonaktifkan. Hubungi Diskominfo."
+        elif user.locked_until is not None and user.locked_until > now:
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
             audit(conn, username=username, action="login_gagal", target=username, after={"alasan": "terkunci"})
-            raise AuthError(f"Akun terkunci karena terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit.")
-        try:
-            _hasher.verify(user.password_hash or _DUMMY_HASH, password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            failed = (user.failed_logins or 0) + 1
-            if user.locked_until is not None and user.locked_until <= now:
-                failed = 1  # the previous lock has expired: a fresh series
-            values = {"failed_logins": failed}
-            msg = "Nama pengguna atau kata sandi salah."
-            if failed >= MAX_FAILED:
-                values["locked_until"] = now + timedelta(minutes=LOCK_MINUTES)
-                msg = f"Akun terkunci selama {LOCK_MINUTES} menit karena {MAX_FAILED} kali kata sandi salah."
-            conn.execute(update(User).where(User.id == user.id).values(**values))
-            audit(conn, username=username, action="login_gagal", target=username, after={"alasan": "sandi salah", "ke": failed})
-            raise AuthError(msg) from None
-        values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
-        if _hasher.check_needs_rehash(user.password_hash):
-            values["password_hash"] = _hasher.hash(password)
-        conn.execute(update(User).where(User.id == user.id).values(**values))
-        audit(conn, username=username, action="login", target=username)
-        return Actor(user.username, user.role)
+            error = f"Akun terkunci karena terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit."
+        else:
+            try:
+                _hasher.verify(user.password_hash or _DUMMY_HASH, password or "")
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                failed = (user.failed_logins or 0) + 1
+                if user.locked_until is not None and user.locked_until <= now:
+                    failed = 1  # the previous lock has expired: a fresh series
+                values = {"failed_logins": failed}
+                error = "Nama pengguna atau kata sandi salah."
+                if failed >= MAX_FAILED:
+                    values["locked_until"] = now + timedelta(minutes=LOCK_MINUTES)
+                    error = f"Akun terkunci selama {LOCK_MINUTES} menit karena {MAX_FAILED} kali kata sandi salah."
+                conn.execute(update(User).where(User.id == user.id).values(**values))
+                audit(conn, username=username, action="login_gagal", target=username,
+                      after={"alasan": "sandi salah", "ke": failed})
+            else:
+                values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+                if _hasher.check_needs_rehash(user.password_hash):
+                    values["password_hash"] = _hasher.hash(password)
+                conn.execute(update(User).where(User.id == user.id).values(**values))
+                audit(conn, username=username, action="login", target=username)
+    if error is not None:
+        raise AuthError(error)
+    return Actor(user.username, user.role)
 
 
 def role_of(*, engine: Engine, username: str) -> str | None:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from data_access import auth
 from data_access.fmt import fmt_datetime_wib
-from ui.common import setup_page
+from ui.common import flash_and_rerun, setup_page
 
 actor, engine, _ = setup_page("pengguna", "Pengguna", filters=False,
                               caption="Akun lokal dasbor. Hanya Diskominfo yang dapat mengelola pengguna.")
@@ -16,7 +16,7 @@ def run(action, success: str) -> None:
     except auth.AuthError as exc:
         st.error(str(exc))
     else:
-        st.success(success)
+        flash_and_rerun(success)
 
 
 users = auth.list_users(engine=engine)

@@ -17,7 +17,7 @@ n_opd = len(overview)
 printed = int((overview["stage"].isin(["qr_dicetak", "aktif", "terverifikasi"])).sum())
 active = int((overview["checkins_7d"] > 0).sum())
 
-c = st.columns(6)
+c = st.columns(3) + st.columns(3)
 c[0].metric("Jumlah OPD", fmt_int(n_opd), border=True)
 c[1].metric("QR dicetak", fmt_int(printed), help="OPD yang QR Code-nya sudah dicetak sampai akhir periode.", border=True)
 c[2].metric(f"Aktif {ACTIVE_WINDOW_DAYS} hari terakhir", fmt_int(active),

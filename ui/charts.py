@@ -24,8 +24,8 @@ ID_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt
 LAYOUT = dict(
     template="plotly_white",
     separators=",.",  # Indonesian: decimal comma, thousands dot
-    margin=dict(l=10, r=10, t=50, b=10),
-    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    margin=dict(l=10, r=10, t=60, b=10),
+    legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
     hoverlabel=dict(namelength=-1),
     font=dict(family="Source Sans Pro, sans-serif"),
 )

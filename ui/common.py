@@ -295,8 +295,18 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
             "**Data demo.** Angka di halaman ini berasal dari data contoh buatan, bukan check-in nyata.",
             icon=":material/science:",
         )
+    flash = st.session_state.pop("flash", None)
+    if flash:
+        st.success(flash)
     flt = sidebar_filters(engine) if filters else None
     return actor, engine, flt
+
+
+def flash_and_rerun(message: str) -> None:
+    """Show a success message on the next run, after the page re-reads the changed data."""
+    data_changed()
+    st.session_state["flash"] = message
+    st.rerun()
 
 
 def empty_notice(what: str = "data") -> None:

@@ -1,0 +1,169 @@
+"""Fixtures: one engine per database (SQLite file, PostgreSQL and MariaDB on this machine),
+a small demo database for page tests, and AppTest helpers."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("PANTAU_PSEUDONYM_KEY", "test-key-0123456789abcdef")
+
+SERVER_URLS = {
+    "postgresql": os.environ.get("PANTAU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
+    "mariadb": os.environ.get("PANTAU_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
+}
+TEST_DB = "pantau_test"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _admin_url(backend: str) -> str:
+    return SERVER_URLS[backend].format(db="postgres" if backend == "postgresql" else "test")
+
+
+def _fresh_server_db(backend: str) -> str:
+    """Drop and create the test database on a server; return its URL."""
+    admin = create_engine(_admin_url(backend), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if backend == "postgresql":
+            conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
+        else:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB}"))
+            conn.execute(text(f"CREATE DATABASE {TEST_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    admin.dispose()
+    return SERVER_URLS[backend].format(db=TEST_DB)
+
+
+_schema_ready: dict[str, str] = {}
+
+
+def _server_url(backend: str) -> str:
+    if backend not in _schema_ready:
+        try:
+            url = _fresh_server_db(backend)
+        except Exception as exc:  # service down
+            if IN_CI:
+                raise
+            pytest.skip(f"{backend} not reachable: {exc.__class__.__name__}")
+        from data_access.db import init_schema, make_engine
+
+        eng = make_engine(url)
+        init_schema(eng)
+        eng.dispose()
+        _schema_ready[backend] = url
+    return _schema_ready[backend]
+
+
+DATA_TABLES = ["visit", "rollup_hourly", "rollup_visitors", "rollup_daily", "checkin", "import_batch",
+               "audit_log", "app_user", "meta", "qr_download", "opd"]
+
+
+def _wipe(engine) -> None:
+    from sqlalchemy import inspect
+
+    names = set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        for t in DATA_TABLES:
+            if t in names:
+                conn.execute(text(f"DELETE FROM {t}"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def engine(request, tmp_path, monkeypatch):
+    """A migrated, empty database with the OPD registry loaded, on each backend."""
+    from data_access.db import init_schema, make_engine
+    from data_access.registry import load_registry
+
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        eng = make_engine(url)
+        init_schema(eng)
+    else:
+        url = _server_url(request.param)
+        eng = make_engine(url)
+        _wipe(eng)
+    with eng.begin() as conn:
+        load_registry(conn)
+    eng.url_for_test = url
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path, monkeypatch):
+    from data_access.db import init_schema, make_engine
+    from data_access.registry import load_registry
+
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+    eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    init_schema(eng)
+    with eng.begin() as conn:
+        load_registry(conn)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A small demo database (45 days, scale 0.3) made once; tests copy it."""
+    d = tmp_path_factory.mktemp("demo_template")
+    from data_access.auth import create_demo_accounts
+    from data_access.db import init_schema, make_engine
+    from data_access.demo import fill_demo
+    from data_access.registry import load_registry
+
+    eng = make_engine(f"sqlite:///{d / 'pantau.db'}")
+    init_schema(eng)
+    with eng.begin() as conn:
+        load_registry(conn)
+    fill_demo(eng, seed=7, days=45, scale=0.3)
+    create_demo_accounts(engine=eng)
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return d / "pantau.db"
+
+
+@pytest.fixture
+def demo_dir(demo_template, tmp_path, monkeypatch) -> Path:
+    """A data folder holding a copy of the demo database, configured as the app's default."""
+    d = tmp_path / "data"
+    d.mkdir()
+    shutil.copy(demo_template, d / "pantau.db")
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(d))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    _clear_streamlit_caches()
+    yield d
+    _clear_streamlit_caches()
+
+
+def _clear_streamlit_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def login_state(username: str, role: str) -> dict:
+    return {"username": username, "role": role, "seen": time.time(), "sso": False}
+
+
+@pytest.fixture
+def page():
+    """page("ringkasan", role) -> a run AppTest of pages/ringkasan.py signed in with that role."""
+    from streamlit.testing.v1 import AppTest
+
+    def run(name: str, role: str = "kominfo", *, query: dict | None = None, username: str | None = None):
+        at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
+        at.session_state["auth"] = login_state(username or role, role)
+        for k, v in (query or {}).items():
+            at.query_params[k] = v
+        return at.run()
+
+    return run

@@ -1,0 +1,192 @@
+"""Access control: login, roles, lockout, session expiry, audit."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_access import auth
+from data_access.calendar import now_utc
+from ui.nav import PAGES
+from tests.conftest import login_state
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLES = ["pimpinan", "kominfo", "satpolpp"]
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+
+
+def do_login(at: AppTest, user: str, pw: str) -> AppTest:
+    at.text_input(key="login_username").input(user)
+    at.text_input(key="login_password").input(pw)
+    at.button[0].click()
+    return at.run()
+
+
+def test_nothing_before_login(demo_dir):
+    at = app().run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Nama pengguna", "Kata sandi"]
+    assert len(at.metric) == 0 and len(at.dataframe) == 0
+    assert "demo-kominfo" in " ".join(i.value for i in at.info)  # demo notice with demo accounts
+
+
+@pytest.mark.parametrize("name", [p.key for p in PAGES])
+def test_page_refused_without_login(demo_dir, name):
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60).run()
+    assert not at.exception
+    assert "masuk" in at.warning[0].value.lower()
+    assert len(at.metric) == 0 and len(at.dataframe) == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_login_each_role_sees_its_pages(demo_dir, role):
+    at = do_login(app().run(), role, f"demo-{role}")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Ringkasan"
+    for p in PAGES:
+        at.switch_page(p.file).run()
+        assert not at.exception, p.key
+        titles = [t.value for t in at.title]
+        if role in p.roles:
+            assert titles == [p.title], (role, p.key)
+            assert not any("tidak berwenang" in e.value for e in at.error)
+        else:
+            # not in this role's navigation: the address leads back to the default page
+            assert p.title not in titles, (role, p.key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("pdef", PAGES, ids=lambda p: p.key)
+def test_page_guard_by_direct_run(demo_dir, page, role, pdef):
+    at = page(pdef.key, role)
+    assert not at.exception
+    refused = any("tidak berwenang" in e.value for e in at.error)
+    assert refused == (role not in pdef.roles)
+
+
+def test_wrong_password_and_lockout(demo_dir):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    at = app().run()
+    at = do_login(at, "satpolpp", "salah-sandi")
+    assert "salah" in at.error[0].value
+    for _ in range(4):
+        at = do_login(at, "satpolpp", "salah-sandi")
+    assert "terkunci" in at.error[0].value
+    at = do_login(at, "satpolpp", "demo-satpolpp")  # right password, still locked
+    assert "terkunci" in at.error[0].value and len(at.metric) == 0
+    # lock expiry: 16 minutes later the right password works again
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(engine=engine, username="satpolpp", password="demo-satpolpp")
+    later = now_utc() + timedelta(minutes=16)
+    assert auth.authenticate(engine=engine, username="satpolpp", password="demo-satpolpp", now=later).role == "satpolpp"
+    log = auth.audit_log(engine=engine, actor=auth.Actor("kominfo", "kominfo"))
+    assert (log["action"] == "login_gagal").sum() >= 6 and (log["action"] == "login").sum() >= 1
+    assert "password" not in " ".join(log["after"].dropna()).lower()
+
+
+def test_lockout_counts_only_consecutive_failures(demo_dir):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    for _ in range(4):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(engine=engine, username="pimpinan", password="x")
+    auth.authenticate(engine=engine, username="pimpinan", password="demo-pimpinan")
+    for _ in range(4):
+        with pytest.raises(auth.AuthError, match="salah"):
+            auth.authenticate(engine=engine, username="pimpinan", password="x")
+
+
+def test_disabled_account(demo_dir, page):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    auth.set_active(engine=engine, actor=auth.SYSTEM, username="pimpinan", active=False)
+    at = do_login(app().run(), "pimpinan", "demo-pimpinan")
+    assert "dinonaktifkan" in at.error[0].value
+    # an open session of a disabled user ends at its next page run
+    at = page("ringkasan", "pimpinan")
+    assert len(at.metric) == 0 and at.warning
+
+
+def test_session_expires_after_30_minutes(demo_dir):
+    at = app()
+    at.session_state["auth"] = {**login_state("kominfo", "kominfo"), "seen": time.time() - 31 * 60}
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Nama pengguna", "Kata sandi"]
+    assert any("30 menit" in w.value for w in at.warning)
+    fresh = app()
+    fresh.session_state["auth"] = {**login_state("kominfo", "kominfo"), "seen": time.time() - 29 * 60}
+    fresh.run()
+    assert fresh.title[0].value == "Ringkasan"
+
+
+def test_logout(demo_dir):
+    at = do_login(app().run(), "kominfo", "demo-kominfo")
+    at.button(key="logout_button").click().run()
+    assert not at.exception
+    assert "auth" not in at.session_state
+    assert len(at.metric) == 0 and len(at.dataframe) == 0
+    assert any("keluar" in w.value for w in at.warning)
+
+
+def test_change_own_password(demo_dir, page):
+    at = page("akun", "satpolpp")
+    at.text_input(key="akun_old").input("demo-satpolpp")
+    at.text_input(key="akun_new").input("sandi-baru-123")
+    at.text_input(key="akun_again").input("sandi-baru-123")
+    at.button[0].click().run()
+    assert at.success and not at.error
+    at = do_login(app().run(), "satpolpp", "sandi-baru-123")
+    assert at.title[0].value == "Ringkasan"
+
+
+def test_actions_check_role_server_side(demo_dir):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    for role in ("pimpinan", "satpolpp"):
+        actor = auth.Actor(role, role)
+        with pytest.raises(auth.PermissionDenied):
+            auth.add_user(engine=engine, actor=actor, username="eve", password="x" * 10, role="kominfo")
+        with pytest.raises(auth.PermissionDenied):
+            auth.audit_log(engine=engine, actor=actor)
+
+
+def test_user_admin_page(demo_dir, page):
+    at = page("pengguna", "kominfo")
+    at.text_input(key="pengguna_add_name").input("dewi")
+    at.selectbox(key="pengguna_add_role").select("satpolpp")
+    at.text_input(key="pengguna_add_pw").input("rahasia-dewi")
+    at.button[0].click().run()
+    assert not at.exception and at.success
+    names = at.dataframe[0].value["Nama pengguna"].tolist()
+    assert "dewi" in names
+    at = page("audit", "kominfo")
+    log = at.dataframe[0].value
+    assert ((log["Tindakan"] == "pengguna_tambah") & (log["Sasaran"] == "dewi")).any()
+    assert log["Waktu (WIB)"].str.endswith("WIB").all()
+
+
+def test_no_default_accounts_outside_demo(sqlite_engine, monkeypatch, tmp_path):
+    """A database that is not a demo gets no default accounts; the login page says how to make one."""
+    monkeypatch.setenv("DATABASE_URL", str(sqlite_engine.url))
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = app().run()
+    assert not at.exception
+    assert not auth.has_users(engine=sqlite_engine)
+    assert any("users add" in w.value for w in at.warning)
+    assert not at.info  # no demo notice
+    st.cache_resource.clear()

@@ -1,0 +1,72 @@
+"""The whole app in headless Chromium: log in through the form and use the pages."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browser_page, chromium_available, login, streamlit_server, wait_idle
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(os.environ.get("PANTAU_SCREENSHOTS", "/tmp/pantau-screenshots"))
+
+if not chromium_available():
+    if os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError("chromium is missing: .ci/run installs it")
+    pytest.skip("chromium not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(demo_template, tmp_path_factory):
+    import shutil
+
+    d = tmp_path_factory.mktemp("browser_data")
+    shutil.copy(demo_template, d / "pantau.db")
+    env = {"PANTAU_DATA_DIR": str(d), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
+    os.environ.pop("DATABASE_URL", None)
+    with streamlit_server(env) as url:
+        yield url
+
+
+@pytest.fixture
+def page():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with browser_page() as p:
+        yield p
+
+
+def test_first_run_creates_demo_database(tmp_path):
+    """No DATABASE_URL and no file: the app creates the SQLite file with demo data itself."""
+    env = {"PANTAU_DATA_DIR": str(tmp_path), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
+    with streamlit_server(env) as url, browser_page() as p:
+        p.goto(url)
+        p.get_by_label("Nama pengguna").wait_for(timeout=180_000)
+        assert (tmp_path / "pantau.db").exists()
+        assert p.get_by_text("Basis data demo").is_visible()
+
+
+def test_login_and_overview(server, page):
+    page.goto(server)
+    page.get_by_label("Nama pengguna").wait_for()
+    page.screenshot(path=str(SHOTS / "login.png"))
+    login(page, server, "pimpinan", "salah-sandi")
+    assert page.get_by_text("Nama pengguna atau kata sandi salah").is_visible()
+    login(page, server, "pimpinan", "demo-pimpinan")
+    page.get_by_role("heading", name="Ringkasan").wait_for()
+    page.get_by_text("Perlu perhatian").wait_for()
+    wait_idle(page)
+    assert page.get_by_text("Data demo.").is_visible()
+    metrics = page.locator('[data-testid="stMetric"]')
+    assert metrics.count() == 6
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert "Jumlah OPD" in labels[0]
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "52"
+    charts = page.locator(".js-plotly-plot")
+    charts.first.wait_for()
+    assert charts.count() == 2
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2  # lines were drawn
+    # pimpinan has no Kominfo admin pages in the navigation
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Pengguna" not in nav and "Log audit" not in nav
+    page.screenshot(path=str(SHOTS / "ringkasan.png"), full_page=True)
