@@ -5,7 +5,7 @@ import streamlit as st
 from data_access import auth
 from data_access.demo import is_demo
 from ui.common import current_actor, engine_or_stop, logout, sign_in, _sso_configured
-from ui.nav import pages_for
+from ui.nav import PAGES, pages_for
 
 st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=":material/qr_code_2:", layout="wide")
 
@@ -61,8 +61,18 @@ if st.session_state.pop("sso_logout", False):
     st.logout()  # also drop the identity cookie of the single sign-on
 actor = current_actor(engine)
 if actor is None:
-    nav = st.navigation([st.Page(login_page, title="Masuk", icon=":material/login:", url_path="masuk")],
-                        position="hidden")
+    # Every page address shows the login form, so a bookmarked or shared link (with its filters)
+    # opens the requested page right after signing in.
+    def _login_at(key: str):
+        def show() -> None:
+            login_page()
+
+        show.__name__ = f"login_{key}"
+        return show
+
+    login_pages = [st.Page(login_page, title="Masuk", icon=":material/login:", url_path="masuk", default=True)]
+    login_pages += [st.Page(_login_at(p.key), title="Masuk", url_path=p.key) for p in PAGES]
+    nav = st.navigation(login_pages, position="hidden")
 else:
     sections: dict[str, list] = {}
     for p in pages_for(actor.role):

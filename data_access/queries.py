@@ -155,9 +155,9 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     wd = pd.to_datetime(pd.Series(workdays(start, end), dtype="object"))
     if wd.empty or reg.empty:
         return pd.DataFrame(columns=["week", "opd_id", "coverage"])
-    wd_week = (wd - pd.to_timedelta(wd.dt.weekday, unit="D")).rename("week")
+    wd_week = (wd - pd.to_timedelta(wd.dt.dayofweek, unit="D")).rename("week")
     n_wd = wd_week.value_counts().rename("n_wd")
-    daily["week"] = daily["day"] - pd.to_timedelta(daily["day"].dt.weekday, unit="D")
+    daily["week"] = daily["day"] - pd.to_timedelta(daily["day"].dt.dayofweek, unit="D")
     per = daily.groupby(["week", "opd_id"], as_index=False)["asn"].sum()
     grid = pd.MultiIndex.from_product([n_wd.index, reg["id"]], names=["week", "opd_id"]).to_frame(index=False)
     per = grid.merge(per, on=["week", "opd_id"], how="left").fillna({"asn": 0})
@@ -317,3 +317,29 @@ def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd
         df = pd.read_sql(stmt, conn)
     df["day"] = pd.to_datetime(df["day"])
     return df
+
+
+def adoption_table(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """The adoption table: overview plus visitor check-ins per working day."""
+    df = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    n_wd = len(workdays(start, end))
+    df["visitors_per_day"] = df["visitor_checkins"] / n_wd if n_wd else np.nan
+    return df
+
+
+def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per kecamatan: OPDs, check-ins, refusals, coverage weighted by headcount, centroid."""
+    from .registry import KECAMATAN_CENTROIDS
+
+    ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    ov["asn_days"] = ov["coverage"].fillna(0) * ov["asn_headcount"]
+    g = ov.groupby("kecamatan", as_index=False).agg(
+        opds=("id", "count"), checkins=("checkins", "sum"), refused=("refused", "sum"),
+        headcount=("asn_headcount", "sum"), asn_days=("asn_days", "sum"),
+        printed=("stage", lambda s: int(s.isin(["qr_dicetak", "aktif", "terverifikasi"]).sum())),
+    )
+    g["coverage"] = g["asn_days"] / g["headcount"]
+    g["refusal_rate"] = (g["refused"] / g["checkins"]).where(g["checkins"] > 0)
+    g["lat"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][0])
+    g["lon"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][1])
+    return g.drop(columns=["asn_days"])

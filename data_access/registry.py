@@ -20,10 +20,15 @@ CATEGORY_LABELS = {
     "satuan": "Satuan",
     "kecamatan": "Kantor Kecamatan",
 }
-KECAMATAN = (
-    "Arosbaya", "Bangkalan", "Blega", "Burneh", "Galis", "Geger", "Kamal", "Klampis", "Kokop",
-    "Konang", "Kwanyar", "Labang", "Modung", "Sepulu", "Socah", "Tanah Merah", "Tanjung Bumi", "Tragah",
-)
+KECAMATAN_CENTROIDS: dict[str, tuple[float, float]] = {
+    "Arosbaya": (-6.9727, 112.8394), "Bangkalan": (-7.0279, 112.7423), "Blega": (-7.1241, 113.0488),
+    "Burneh": (-7.0334, 112.8041), "Galis": (-7.0885, 112.9630), "Geger": (-7.0019, 112.9327),
+    "Kamal": (-7.1391, 112.7287), "Klampis": (-6.9255, 112.8890), "Kokop": (-6.9804, 113.0633),
+    "Konang": (-7.0457, 113.0568), "Kwanyar": (-7.1469, 112.8780), "Labang": (-7.1367, 112.7882),
+    "Modung": (-7.1717, 112.9767), "Sepulu": (-6.9266, 112.9689), "Socah": (-7.0810, 112.7319),
+    "Tanah Merah": (-7.0717, 112.8698), "Tanjung Bumi": (-6.9097, 113.0641), "Tragah": (-7.1002, 112.8216),
+}
+KECAMATAN = tuple(KECAMATAN_CENTROIDS)
 
 
 def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:

@@ -59,3 +59,30 @@ def load_small(engine) -> None:
     set_headcount(engine, "DISKOMINFO", 4)
     set_headcount(engine, "DINKES", 2)
     assert scans(engine, SMALL) == len(SMALL)
+
+
+def _decode(obj):
+    """Plotly's JSON keeps numeric arrays as base64 typed arrays ({'dtype', 'bdata'})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        if set(obj) >= {"dtype", "bdata"}:
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"])
+            if "shape" in obj:
+                shape = obj["shape"]
+                shape = [int(x) for x in shape.split(",")] if isinstance(shape, str) else shape
+                arr = arr.reshape(shape)
+            return arr.tolist()
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
+
+
+def figure(at, i: int = 0) -> dict:
+    """The i-th plotly chart of an AppTest run, as plain JSON (arrays decoded)."""
+    import json
+
+    return _decode(json.loads(at.get("plotly_chart")[i].proto.spec))

@@ -70,3 +70,26 @@ def test_login_and_overview(server, page):
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Pengguna" not in nav and "Log audit" not in nav
     page.screenshot(path=str(SHOTS / "ringkasan.png"), full_page=True)
+
+
+def test_adoption_and_map(server, page):
+    # a shared link to a filtered page opens that page, filters intact, right after signing in
+    login(page, server + "/adopsi", "satpolpp", "demo-satpolpp")
+    page.get_by_role("heading", name="Adopsi per OPD").wait_for()
+    page.get_by_text("Tabel adopsi").wait_for()
+    wait_idle(page)
+    assert page.locator(".js-plotly-plot").count() == 2
+    page.screenshot(path=str(SHOTS / "adopsi.png"), full_page=True)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Peta adopsi").click()
+    page.get_by_role("heading", name="Peta adopsi").wait_for()
+    wait_idle(page)
+    page.locator(".js-plotly-plot canvas").first.wait_for()  # MapLibre drew, with no tile server reachable
+    assert page.locator(".js-plotly-plot").count() == 1
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "peta-opd.png"))
+    page.get_by_text("Per kecamatan").click()
+    wait_idle(page)
+    page.locator(".js-plotly-plot canvas").first.wait_for()
+    page.get_by_text("Tabel data peta").click()
+    page.get_by_text("Tanjung Bumi").first.wait_for()
+    page.screenshot(path=str(SHOTS / "peta-kecamatan.png"))

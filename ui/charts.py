@@ -144,3 +144,81 @@ def empty_figure(message: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _finish(fig, "", height=200)
+
+
+# ---------------------------------------------------------------- map
+BANGKALAN_CENTER = {"lat": -7.04, "lon": 112.90}
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def base_map_style() -> dict:
+    """A MapLibre style that needs no server to draw: a plain background, with OpenStreetMap
+    tiles on top that simply stay blank when the browser cannot reach them (closed network).
+    No text layers, so no font server is needed either."""
+    return {
+        "version": 8,
+        "sources": {
+            "osm": {"type": "raster", "tiles": [OSM_TILES], "tileSize": 256,
+                    "attribution": "© OpenStreetMap contributors"},
+        },
+        "layers": [
+            {"id": "latar", "type": "background", "paint": {"background-color": "#eef3f7"}},
+            {"id": "osm", "type": "raster", "source": "osm"},
+        ],
+    }
+
+
+def _marker_sizes(values: pd.Series, *, smallest: float = 8, largest: float = 34) -> list[float]:
+    v = values.fillna(0).astype(float)
+    top = v.max()
+    if top <= 0:
+        return [smallest] * len(v)
+    return list(smallest + (largest - smallest) * (v / top) ** 0.5)
+
+
+def _coverage_marker(df: pd.DataFrame, sizes) -> dict:
+    return dict(
+        size=sizes, color=df["coverage"].fillna(0), cmin=0, cmax=1, colorscale=coverage_colorscale(),
+        colorbar=dict(title="Cakupan ASN", tickformat=".0%"), opacity=0.9,
+    )
+
+
+def build_opd_map(df: pd.DataFrame) -> go.Figure:
+    """Every OPD at its coordinates: colour = ASN coverage, size = check-ins."""
+    fig = go.Figure()
+    fig.add_scattermap(
+        lat=df["lat"], lon=df["lon"], mode="markers",
+        marker=_coverage_marker(df, _marker_sizes(df["checkins"])),
+        customdata=list(zip(df["name"], df["kecamatan"], df["coverage"].fillna(0), df["checkins"],
+                            df["stage"].map(STAGE_LABELS))),
+        hovertemplate="<b>%{customdata[0]}</b><br>Kec. %{customdata[1]}<br>Cakupan ASN %{customdata[2]:.1%}"
+                      "<br>%{customdata[3]:,} check-in<br>%{customdata[4]}<extra></extra>",
+        name="OPD",
+    )
+    fig.update_layout(map=dict(style=base_map_style(), center=BANGKALAN_CENTER, zoom=9.7))
+    return _finish(fig, "Peta adopsi per OPD", height=620)
+
+
+def build_kecamatan_map(df: pd.DataFrame, geojson: dict | None = None) -> go.Figure:
+    """Per kecamatan: a choropleth by coverage when boundaries are given, else markers at the
+    kecamatan centroids."""
+    fig = go.Figure()
+    custom = list(zip(df["kecamatan"], df["coverage"].fillna(0), df["checkins"], df["opds"]))
+    hover = ("<b>Kec. %{customdata[0]}</b><br>Cakupan ASN %{customdata[1]:.1%}<br>%{customdata[2]:,} check-in"
+             "<br>%{customdata[3]} OPD<extra></extra>")
+    if geojson is not None:
+        fig.add_choroplethmap(
+            geojson=geojson, locations=df["kecamatan"], featureidkey="properties.nama",
+            z=df["coverage"].fillna(0), zmin=0, zmax=1, colorscale=coverage_colorscale(),
+            marker=dict(opacity=0.65, line=dict(width=1, color="#ffffff")),
+            colorbar=dict(title="Cakupan ASN", tickformat=".0%"), customdata=custom, hovertemplate=hover,
+            name="Kecamatan",
+        )
+    else:
+        fig.add_scattermap(
+            lat=df["lat"], lon=df["lon"], mode="markers",
+            marker=_coverage_marker(df, _marker_sizes(df["checkins"], smallest=12, largest=44)),
+            customdata=custom, hovertemplate=hover, name="Kecamatan",
+        )
+    fig.update_layout(map=dict(style=base_map_style(), center=BANGKALAN_CENTER, zoom=9.7))
+    return _finish(fig, "Peta adopsi per kecamatan", height=620)

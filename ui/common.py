@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from sqlalchemy import inspect, select
 
 from data_access import auth, queries
@@ -187,12 +188,13 @@ class Filters:
 
 
 def _url_notices(reg: pd.DataFrame, lo: date, hi: date) -> list[str]:
-    """Parameters in the page address that cannot be used: they fall back to the default."""
+    """Parameters in the page address that cannot be used: they fall back to the default.
+    The address carries the labels the user sees (?opd=Diskominfo&kategori=Dinas)."""
     notes = []
     qp = st.query_params
     checks = {
-        "opd": set(reg["code"]),
-        "kategori": set(CATEGORY_LABELS),
+        "opd": set(reg["short_name"]),
+        "kategori": set(CATEGORY_LABELS.values()),
         "kecamatan": set(reg["kecamatan"]),
     }
     for key, allowed in checks.items():
@@ -219,11 +221,13 @@ def _clean_url_state(reg: pd.DataFrame, lo: date, hi: date) -> None:
     for key, allowed in (("opd", set(reg["code"])), ("kategori", set(CATEGORY_LABELS)),
                          ("kecamatan", set(reg["kecamatan"]))):
         if key in ss and isinstance(ss[key], list):
-            ss[key] = [v for v in ss[key] if v in allowed]
+            kept = [v for v in ss[key] if v in allowed]
+            if kept != ss[key]:
+                ss[key] = kept
     if "periode" in ss:
         val = ss["periode"]
         ok = isinstance(val, (tuple, list)) and len(val) == 2 and all(isinstance(d, date) for d in val)
-        if not ok or val[0] > val[1] or val[0] < lo or val[1] > hi:
+        if (not ok or val[0] > val[1] or val[0] < lo or val[1] > hi) and val != (lo, hi):
             ss["periode"] = (lo, hi)
 
 
@@ -282,9 +286,28 @@ def sidebar_filters(engine) -> Filters:
 
 
 # ---------------------------------------------------------------- page set-up
+def _use_router() -> None:
+    """The first request after a server start for a page address (a bookmark) would run
+    pages/<x>.py straight through Streamlit's legacy pages-folder mode, past dashboard.py.
+    Switch that mode off and run again, so the router (login gate, navigation) decides."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - a future Streamlit without it
+        return
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None and not _under_apptest():
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def _under_apptest() -> bool:
+    return bool(st.session_state.get("_apptest")) or "streamlit.testing" in __import__("sys").modules
+
+
+
 def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str | None = None):
     """Guard, title, demo notice and (optionally) the shared filter sidebar.
     Returns (actor, engine, filters or None)."""
+    _use_router()
     engine = engine_or_stop()
     actor = guard(engine, page_key)
     st.title(title)

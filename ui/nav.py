@@ -20,6 +20,8 @@ class PageDef:
 
 PAGES: list[PageDef] = [
     PageDef("ringkasan", "pages/ringkasan.py", "Ringkasan", ":material/dashboard:", "Pimpinan", ALL),
+    PageDef("adopsi", "pages/adopsi.py", "Adopsi per OPD", ":material/leaderboard:", "Pimpinan", ALL),
+    PageDef("peta", "pages/peta.py", "Peta adopsi", ":material/map:", "Pimpinan", ALL),
     PageDef("pengguna", "pages/pengguna.py", "Pengguna", ":material/group:", "Kominfo", KOMINFO),
     PageDef("audit", "pages/audit.py", "Log audit", ":material/history:", "Kominfo", KOMINFO),
     PageDef("akun", "pages/akun.py", "Akun saya", ":material/account_circle:", "Akun", ALL),
