@@ -91,5 +91,5 @@ def test_adoption_and_map(server, page):
     wait_idle(page)
     page.locator(".js-plotly-plot canvas").first.wait_for()
     page.get_by_text("Tabel data peta").click()
-    page.get_by_text("Tanjung Bumi").first.wait_for()
+    page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').wait_for()
     page.screenshot(path=str(SHOTS / "peta-kecamatan.png"))
