@@ -81,3 +81,20 @@ def to_wib(dt_utc_naive: datetime) -> datetime:
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+ACTIVE_WORKDAYS = 5
+
+
+def active_window_start(end: date, n_workdays: int = ACTIVE_WORKDAYS) -> date:
+    """First day of the 'active' window ending on `end`: the last 7 calendar days in an
+    ordinary week, stretched back over long holidays (Lebaran) until it holds 5 working days."""
+    d, seen = end, 0
+    while True:
+        if is_workday(d):
+            seen += 1
+        if seen >= n_workdays and (end - d).days >= 6:
+            return d
+        if (end - d).days > 60:  # no working days at all: a calendar week
+            return end - timedelta(days=6)
+        d -= timedelta(days=1)

@@ -120,6 +120,70 @@ def _parser(**kwargs) -> argparse.ArgumentParser:
     return p
 
 
+def cmd_opds(args) -> int:
+    import json
+
+    from . import queries
+    from .onboarding import today_wib, without_qr
+
+    engine = _ready_engine(args)
+    rng = queries.data_range(engine=engine)
+    end = today_wib()
+    start = rng[0] if rng else end
+    ov = queries.opd_overview(engine=engine, start=start, end=end)
+    if args.without_qr:
+        ov = without_qr(ov, as_of=end)
+    out = ov[["code", "short_name", "name", "category", "kecamatan", "venue_code", "qr_printed_on", "stage"]].copy()
+    out["stage_label"] = out["stage"].map(queries.STAGE_LABELS)
+    out["qr_printed_on"] = [d.isoformat() if d is not None and d == d else "" for d in out["qr_printed_on"]]
+    out["venue_code"] = out["venue_code"].fillna("")
+    if args.format == "json":
+        print(json.dumps(out.to_dict("records"), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(out.to_csv(index=False))
+    else:
+        print(f"{'KODE':<16} {'NAMA':<34} {'KECAMATAN':<13} {'TAHAP':<30} {'DICETAK'}")
+        for r in out.itertuples():
+            print(f"{r.code:<16} {r.short_name[:34]:<34} {r.kecamatan:<13} {r.stage_label:<30} {r.qr_printed_on or '-'}")
+        print(f"{len(out)} OPD")
+    return 0
+
+
+def cmd_qr(args) -> int:
+    from pathlib import Path
+
+    from . import qr
+    from .auth import SYSTEM
+    from .onboarding import log_download, venues
+
+    engine = _ready_engine(args)
+    out = Path(args.out)
+    if args.all:
+        if args.code:
+            raise CliError("Pilih salah satu: KODE atau --all.")
+        vs = venues(engine=engine)
+        if not vs:
+            raise CliError("Belum ada OPD dengan kode venue.")
+        out.write_bytes(qr.posters_zip(vs))
+        log_download(engine=engine, actor=SYSTEM, target="semua", fmt="zip")
+        print(f"{len(vs)} poster ditulis ke {out}")
+        return 0
+    if not args.code:
+        raise CliError("Sebutkan KODE OPD (mis. DISKOMINFO) atau --all.")
+    match = [v for v in venues(engine=engine) if v.code == args.code.upper()]
+    if not match:
+        from . import queries
+
+        known = set(queries.opd_registry(engine=engine)["code"])
+        if args.code.upper() in known:
+            raise CliError(f"OPD {args.code.upper()} belum memiliki kode venue PeduliLindungi.")
+        raise CliError(f"OPD {args.code!r} tidak dikenal. Lihat daftar: python -m data_access opds")
+    out.write_bytes(qr.render(match[0], args.format))
+    log_download(engine=engine, actor=SYSTEM, target=match[0].code, fmt=args.format)
+    print(f"{args.format.upper()} ditulis ke {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _parser(
         prog="python -m data_access",
@@ -137,6 +201,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=float, default=1.0, help="pengali volume (bawaan 1.0)")
     s.add_argument("--quiet", action="store_true", help="tanpa bilah kemajuan")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("opds", help="daftar registri OPD beserta tahap onboarding")
+    s.add_argument("--without-qr", action="store_true", help="hanya OPD yang belum mencetak QR")
+    s.add_argument("--format", choices=["table", "csv", "json"], default="table", help="format keluaran")
+    s.set_defaults(func=cmd_opds)
+
+    s = sub.add_parser("qr", help="tulis QR (PNG/SVG) atau poster A4 (PDF) satu OPD, atau semua poster (ZIP)")
+    s.add_argument("code", nargs="?", help="kode OPD, mis. DISKOMINFO")
+    s.add_argument("--all", action="store_true", help="semua poster OPD yang punya kode venue, sebagai ZIP")
+    s.add_argument("--format", choices=["png", "svg", "pdf"], default="pdf", help="format (bawaan pdf)")
+    s.add_argument("--out", required=True, help="berkas keluaran")
+    s.set_defaults(func=cmd_qr)
 
     s = sub.add_parser("users", help="kelola akun lokal")
     us = s.add_subparsers(dest="users_cmd", metavar="AKSI", required=True, parser_class=_parser)
@@ -173,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Galat: basis data tidak dapat dihubungi atau ditulis ({exc.orig}).", file=sys.stderr)
     except SQLAlchemyError as exc:
         print(f"Galat basis data: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+    except BrokenPipeError:  # output piped into `head`: not an error
+        return 0
     except KeyboardInterrupt:
         print("Dibatalkan.", file=sys.stderr)
     except OSError as exc:

@@ -40,7 +40,10 @@ def _assign_demo_registry(conn: Connection, rng: np.random.Generator, start: dat
     registered venue code only, so the onboarding pipeline has every stage."""
     for row in read_registry():  # start from the registry file, so the same seed gives the same state
         conn.execute(
-            update(Opd).where(Opd.code == row["code"]).values(venue_code=row["venue_code"], qr_printed_on=row["qr_printed_on"])
+            update(Opd).where(Opd.code == row["code"]).values(
+                venue_code=row["venue_code"], qr_printed_on=row["qr_printed_on"],
+                venue_registered_on=row["venue_registered_on"],
+            )
         )
     opds = conn.execute(select(Opd.id, Opd.code, Opd.venue_code, Opd.qr_printed_on).order_by(Opd.id)).all()
     span = max((end - date(2022, 2, 1)).days, 1)
@@ -51,11 +54,15 @@ def _assign_demo_registry(conn: Connection, rng: np.random.Generator, start: dat
         if u < 0.6:  # printed later
             printed = date(2022, 2, 1) + timedelta(days=int(rng.integers(0, span)))
             printed = min(printed, end)
+            registered = printed - timedelta(days=int(rng.integers(2, 15)))
             code = o.venue_code or f"BKL{o.id:03d}-{o.code}"
-            conn.execute(update(Opd).where(Opd.id == o.id).values(venue_code=code, qr_printed_on=printed))
+            conn.execute(update(Opd).where(Opd.id == o.id).values(
+                venue_code=code, venue_registered_on=registered, qr_printed_on=printed))
         elif u < 0.8:  # registered, QR not printed yet
+            registered = date(2022, 1, 20) + timedelta(days=int(rng.integers(0, span)))
             code = o.venue_code or f"BKL{o.id:03d}-{o.code}"
-            conn.execute(update(Opd).where(Opd.id == o.id).values(venue_code=code))
+            conn.execute(update(Opd).where(Opd.id == o.id).values(
+                venue_code=code, venue_registered_on=min(registered, end)))
 
 
 def generate_frame(

@@ -61,6 +61,7 @@ class Opd(Base):
     asn_headcount: Mapped[int] = mapped_column(Integer)
     headcount_is_estimate: Mapped[bool] = mapped_column(Boolean, default=True)
     venue_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    venue_registered_on: Mapped[date | None] = mapped_column(Date)
     qr_printed_on: Mapped[date | None] = mapped_column(Date)
 
 

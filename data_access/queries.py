@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, select
 
-from .calendar import workdays
+from .calendar import active_window_start, workdays
 from .models import Opd, RollupDaily, RollupHourly, RollupVisitors, Visit
 
 STAGES = ("belum_terdaftar", "terdaftar", "qr_dicetak", "aktif", "terverifikasi")
@@ -45,11 +45,13 @@ def _as_date(v) -> date:
 def opd_registry(*, engine: Engine) -> pd.DataFrame:
     stmt = select(
         Opd.id, Opd.code, Opd.name, Opd.short_name, Opd.category, Opd.kecamatan, Opd.lat, Opd.lon,
-        Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.qr_printed_on,
+        Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.venue_registered_on, Opd.qr_printed_on,
     ).order_by(Opd.id)
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
-    df["qr_printed_on"] = pd.to_datetime(df["qr_printed_on"]).dt.date
+    for c in ("qr_printed_on", "venue_registered_on"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    df["venue_code"] = df["venue_code"].astype(object).where(df["venue_code"].notna(), None)
     return df
 
 
@@ -176,7 +178,7 @@ def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     """Per OPD over the period: check-ins, visitor check-ins, refusals, last day with a
     check-in (up to `end`), and check-ins in the last 7 days of the range."""
     r = RollupDaily
-    recent_from = end - timedelta(days=ACTIVE_WINDOW_DAYS - 1)
+    recent_from = active_window_start(end)
     in_range = and_(r.day >= start, r.day <= end)
     stmt = (
         select(
@@ -242,7 +244,8 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)
     df["stage"] = [
         stage_of(
-            venue_code=row.venue_code, printed=row.qr_printed_on, end=end,
+            venue_code=row.venue_code if (pd.isna(row.venue_registered_on) or row.venue_registered_on <= end) else None,
+            printed=row.qr_printed_on, end=end,
             active=row.checkins_7d > 0, verified=(row.qr_posted is True) or (row.qr_posted == 1),
         )
         for row in df.itertuples()
@@ -277,31 +280,36 @@ def active_opds_per_day(*, engine: Engine, start: date, end: date, opd_ids=None)
 
 
 def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    """Per day: OPDs with a printed QR by then, and OPDs active (a check-in in the 7 days
-    up to that day)."""
+    """Per day: OPDs with a printed QR by then, and OPDs active then (a check-in within the
+    active window ending that day)."""
     reg = opd_registry(engine=engine)
     if opd_ids is not None:
         reg = reg[reg["id"].isin(list(opd_ids))]
     days = pd.date_range(start, end, freq="D")
     printed = pd.to_datetime(reg["qr_printed_on"]).dropna().sort_values().to_numpy()
     printed_count = np.searchsorted(printed, days.to_numpy(), side="right")
+    first = active_window_start(start)
     v = RollupVisitors
     stmt = (
         select(v.opd_id, v.day)
-        .where(v.day >= start - timedelta(days=ACTIVE_WINDOW_DAYS - 1), v.day <= end, _opd_filter(v.opd_id, opd_ids))
+        .where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
         .group_by(v.opd_id, v.day)
     )
     with engine.connect() as conn:
         act = pd.read_sql(stmt, conn)
     act["day"] = pd.to_datetime(act["day"])
+    if act.empty:
+        return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": np.zeros(len(days), dtype=int)})
+    all_days = pd.date_range(first, end, freq="D")
+    piv = act.assign(x=1).pivot_table(index="day", columns="opd_id", values="x", aggfunc="max")
+    cum = piv.reindex(all_days).fillna(0).cumsum().to_numpy()
+    cum = np.vstack([np.zeros((1, cum.shape[1])), cum])  # cum[i] = active days before all_days[i]
+    pos = {d: i for i, d in enumerate(all_days)}
     active = []
-    if not act.empty:
-        piv = act.assign(x=1).pivot_table(index="day", columns="opd_id", values="x", aggfunc="max")
-        piv = piv.reindex(pd.date_range(days.min() - pd.Timedelta(days=ACTIVE_WINDOW_DAYS - 1), days.max())).fillna(0)
-        rolled = piv.rolling(ACTIVE_WINDOW_DAYS, min_periods=1).max()
-        active = (rolled.loc[days] > 0).sum(axis=1).to_numpy()
-    else:
-        active = np.zeros(len(days), dtype=int)
+    for d in days:
+        lo = pos[pd.Timestamp(active_window_start(d.date()))]
+        hi = pos[d] + 1
+        active.append(int(((cum[hi] - cum[lo]) > 0).sum()))
     return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
 
 
@@ -343,3 +351,40 @@ def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -
     g["lat"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][0])
     g["lon"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][1])
     return g.drop(columns=["asn_days"])
+
+
+def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """How many OPDs stood at each onboarding stage at the end of each week (Sunday, or the
+    range's last day): one row per (week_end, stage)."""
+    reg = opd_registry(engine=engine)
+    if opd_ids is not None:
+        reg = reg[reg["id"].isin(list(opd_ids))]
+    ends = list(pd.date_range(start, end, freq="W-SUN").date)
+    if not ends or ends[-1] != end:
+        ends.append(end)
+    v = RollupVisitors
+    lo = active_window_start(start)
+    with engine.connect() as conn:
+        act = pd.read_sql(
+            select(v.opd_id, v.day).where(v.day >= lo, v.day <= end, _opd_filter(v.opd_id, opd_ids))
+            .group_by(v.opd_id, v.day), conn)
+        vis = pd.read_sql(
+            select(Visit.opd_id, Visit.visited_on, Visit.qr_posted, Visit.id)
+            .where(Visit.visited_on <= end, _opd_filter(Visit.opd_id, opd_ids)), conn)
+    act["day"] = pd.to_datetime(act["day"]).dt.date
+    vis["visited_on"] = pd.to_datetime(vis["visited_on"]).dt.date
+    vis = vis.sort_values(["opd_id", "visited_on", "id"])
+    rows = []
+    for d in ends:
+        recent = act[(act["day"] >= active_window_start(d)) & (act["day"] <= d)]
+        active_ids = set(recent["opd_id"])
+        last = vis[vis["visited_on"] <= d].groupby("opd_id").tail(1)
+        verified_ids = set(last.loc[last["qr_posted"].astype(bool), "opd_id"])
+        counts = dict.fromkeys(STAGES, 0)
+        for r in reg.itertuples():
+            registered = r.venue_code if (r.venue_registered_on is None or pd.isna(r.venue_registered_on)
+                                          or r.venue_registered_on <= d) else None
+            counts[stage_of(venue_code=registered, printed=r.qr_printed_on, end=d,
+                            active=r.id in active_ids, verified=r.id in verified_ids)] += 1
+        rows += [{"week_end": pd.Timestamp(d), "stage": s, "opds": n} for s, n in counts.items()]
+    return pd.DataFrame(rows)

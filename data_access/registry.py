@@ -51,6 +51,8 @@ def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:
                 "qr_printed_on": date.fromisoformat(raw["qr_printed_on"]) if raw["qr_printed_on"].strip() else None,
             }
         )
+        # the file knows no registration date: a printed code was registered by its printing day
+        rows[-1]["venue_registered_on"] = rows[-1]["qr_printed_on"] if rows[-1]["venue_code"] else None
     return rows
 
 
@@ -69,6 +71,7 @@ def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int
         values = {k: v for k, v in row.items() if k not in ("code", "venue_code", "qr_printed_on")}
         if cur.venue_code is None and row["venue_code"]:
             values["venue_code"] = row["venue_code"]
+            values["venue_registered_on"] = row["venue_registered_on"]
         if cur.qr_printed_on is None and row["qr_printed_on"]:
             values["qr_printed_on"] = row["qr_printed_on"]
         conn.execute(update(Opd).where(Opd.code == row["code"]).values(**values))

@@ -93,3 +93,29 @@ def test_adoption_and_map(server, page):
     page.get_by_text("Tabel data peta").click()
     page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').wait_for()
     page.screenshot(path=str(SHOTS / "peta-kecamatan.png"))
+
+
+def test_qr_download(server, page):
+    import pypdfium2 as pdfium
+    import zxingcpp
+    from PIL import Image
+
+    login(page, server + "/qr", "kominfo", "demo-kominfo")
+    page.get_by_role("heading", name="Unduh QR Code").wait_for()
+    wait_idle(page)
+    page.screenshot(path=str(SHOTS / "qr.png"))
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Poster PDF").first.click()
+    path = dl.value.path()
+    assert dl.value.suggested_filename.startswith("poster-qr-") and dl.value.suggested_filename.endswith(".pdf")
+    img = pdfium.PdfDocument(path)[0].render(scale=2).to_pil()
+    texts = [r.text for r in zxingcpp.read_barcodes(img)]
+    assert len(texts) == 1 and texts[0].startswith("BKL")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="PNG").first.click()
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(dl.value.path()))] == texts
+    # the download is logged
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Log audit").click()
+    page.get_by_role("heading", name="Log audit").wait_for()
+    wait_idle(page)
+    page.screenshot(path=str(SHOTS / "audit.png"))

@@ -222,3 +222,17 @@ def build_kecamatan_map(df: pd.DataFrame, geojson: dict | None = None) -> go.Fig
         )
     fig.update_layout(map=dict(style=base_map_style(), center=BANGKALAN_CENTER, zoom=9.7))
     return _finish(fig, "Peta adopsi per kecamatan", height=620)
+
+
+def build_pipeline(df: pd.DataFrame) -> go.Figure:
+    """Stacked areas: OPDs per onboarding stage at the end of each week."""
+    fig = go.Figure()
+    for stage, label in STAGE_LABELS.items():
+        part = df[df["stage"] == stage]
+        fig.add_scatter(x=part["week_end"], y=part["opds"], name=label, mode="lines", stackgroup="tahap",
+                        line=dict(width=0.5, color=STAGE_COLORS[stage]), fillcolor=STAGE_COLORS[stage],
+                        hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>" + label + "</extra>")
+    fig.update_yaxes(title="Jumlah OPD", rangemode="tozero")
+    mark_surat_edaran(fig, df["week_end"])
+    _date_axis(fig, df["week_end"])
+    return _finish(fig, "Tahap onboarding per pekan")

@@ -22,6 +22,8 @@ PAGES: list[PageDef] = [
     PageDef("ringkasan", "pages/ringkasan.py", "Ringkasan", ":material/dashboard:", "Pimpinan", ALL),
     PageDef("adopsi", "pages/adopsi.py", "Adopsi per OPD", ":material/leaderboard:", "Pimpinan", ALL),
     PageDef("peta", "pages/peta.py", "Peta adopsi", ":material/map:", "Pimpinan", ALL),
+    PageDef("onboarding", "pages/onboarding.py", "Onboarding OPD", ":material/checklist:", "Kominfo", ALL),
+    PageDef("qr", "pages/qr.py", "Unduh QR Code", ":material/qr_code_2:", "Kominfo", ALL),
     PageDef("pengguna", "pages/pengguna.py", "Pengguna", ":material/group:", "Kominfo", KOMINFO),
     PageDef("audit", "pages/audit.py", "Log audit", ":material/history:", "Kominfo", KOMINFO),
     PageDef("akun", "pages/akun.py", "Akun saya", ":material/account_circle:", "Akun", ALL),
