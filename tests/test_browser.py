@@ -9,6 +9,7 @@ import pytest
 from tests.browser import browser_page, chromium_available, login, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
+SERVER_DIR: list[Path] = []
 SHOTS = Path(os.environ.get("PANTAU_SCREENSHOTS", "/tmp/pantau-screenshots"))
 
 if not chromium_available():
@@ -23,6 +24,7 @@ def server(demo_template, tmp_path_factory):
 
     d = tmp_path_factory.mktemp("browser_data")
     shutil.copy(demo_template, d / "pantau.db")
+    SERVER_DIR.append(d)
     env = {"PANTAU_DATA_DIR": str(d), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
     os.environ.pop("DATABASE_URL", None)
     with streamlit_server(env) as url:
@@ -95,6 +97,12 @@ def test_adoption_and_map(server, page):
     page.screenshot(path=str(SHOTS / "peta-kecamatan.png"))
 
 
+def json_format(text: str) -> str:
+    import json
+
+    return json.loads(text)["format"]
+
+
 def test_qr_download(server, page):
     import pypdfium2 as pdfium
     import zxingcpp
@@ -114,7 +122,14 @@ def test_qr_download(server, page):
     with page.expect_download() as dl:
         page.get_by_role("button", name="PNG").first.click()
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(dl.value.path()))] == texts
-    # the download is logged
+    # the download is logged: who, which OPD, which format
+    from data_access import auth
+    from data_access.db import make_engine
+
+    log = auth.audit_log(engine=make_engine(f"sqlite:///{SERVER_DIR[-1] / 'pantau.db'}"), actor=auth.SYSTEM)
+    got = log[log["action"] == "qr_unduh"]
+    assert set(got["username"]) == {"kominfo"}
+    assert {json_format(a) for a in got["after"]} >= {"pdf", "png"}
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Log audit").click()
     page.get_by_role("heading", name="Log audit").wait_for()
     wait_idle(page)
