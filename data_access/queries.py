@@ -388,3 +388,115 @@ def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
                             active=r.id in active_ids, verified=r.id in verified_ids)] += 1
         rows += [{"week_end": pd.Timestamp(d), "stage": s, "opds": n} for s, n in counts.items()]
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- refusals
+REFUSAL_MIN_VOLUME = 200
+
+
+def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day: all check-ins, and refusals by status colour (columns merah, hitam, kuning, hijau)."""
+    r = RollupDaily
+    base = [r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids)]
+    with engine.connect() as conn:
+        tot = pd.read_sql(select(r.day, func.sum(r.checkins).label("checkins")).where(*base).group_by(r.day), conn)
+        ref = pd.read_sql(
+            select(r.day, r.status, func.sum(r.checkins).label("refused"))
+            .where(*base, r.outcome == "ditolak").group_by(r.day, r.status), conn)
+    tot["day"] = pd.to_datetime(tot["day"])
+    ref["day"] = pd.to_datetime(ref["day"])
+    wide = ref.pivot_table(index="day", columns="status", values="refused", aggfunc="sum", fill_value=0)
+    out = tot.set_index("day").join(wide, how="left").fillna(0)
+    for s in ("merah", "hitam", "kuning", "hijau"):
+        if s not in out:
+            out[s] = 0
+    out = out[["checkins", "merah", "hitam", "kuning", "hijau"]].astype("int64")
+    out["refused"] = out[["merah", "hitam", "kuning", "hijau"]].sum(axis=1)
+    return out.reset_index().sort_values("day").reset_index(drop=True)
+
+
+def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per OPD: check-ins, refusals (total, merah, hitam) and the refusal rate."""
+    r = RollupDaily
+    ref = and_(r.outcome == "ditolak")
+    stmt = (
+        select(
+            r.opd_id, func.sum(r.checkins).label("checkins"),
+            func.sum(case((ref, r.checkins), else_=0)).label("refused"),
+            func.sum(case((and_(ref, r.status == "merah"), r.checkins), else_=0)).label("merah"),
+            func.sum(case((and_(ref, r.status == "hitam"), r.checkins), else_=0)).label("hitam"),
+        )
+        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.opd_id)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    for c in ("checkins", "refused", "merah", "hitam"):
+        df[c] = df[c].astype("int64")
+    df["rate"] = df["refused"] / df["checkins"]
+    reg = opd_registry(engine=engine)[["id", "short_name", "kecamatan"]]
+    return df.merge(reg, left_on="opd_id", right_on="id").drop(columns=["id"])
+
+
+def refusals_by_visitor_type(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    r = RollupDaily
+    stmt = (
+        select(r.visitor_type, r.status, r.outcome, func.sum(r.checkins).label("checkins"))
+        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.visitor_type, r.status, r.outcome)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["checkins"] = df["checkins"].astype("int64")
+    rows = []
+    for vt in ("asn", "pengunjung"):
+        part = df[df["visitor_type"] == vt]
+        total = int(part["checkins"].sum())
+        refused = part[part["outcome"] == "ditolak"]
+        rows.append({
+            "visitor_type": vt, "checkins": total, "refused": int(refused["checkins"].sum()),
+            "merah": int(refused.loc[refused["status"] == "merah", "checkins"].sum()),
+            "hitam": int(refused.loc[refused["status"] == "hitam", "checkins"].sum()),
+            "kuning": int(refused.loc[refused["status"] == "kuning", "checkins"].sum()),
+        })
+    out = pd.DataFrame(rows)
+    out["rate"] = (out["refused"] / out["checkins"]).where(out["checkins"] > 0)
+    return out
+
+
+def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day of week (0 = Monday) and hour (WIB): check-ins and refusals."""
+    h = RollupHourly
+    stmt = (
+        select(h.day, h.hour, func.sum(h.checkins).label("checkins"),
+               func.sum(case((h.outcome == "ditolak", h.checkins), else_=0)).label("refused"))
+        .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
+        .group_by(h.day, h.hour)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["dow"] = pd.to_datetime(df["day"]).dt.dayofweek
+    out = df.groupby(["dow", "hour"], as_index=False)[["checkins", "refused"]].sum()
+    for c in ("checkins", "refused", "hour", "dow"):
+        out[c] = out[c].astype("int64")
+    return out
+
+
+def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Merah refusals per kecamatan and week (weeks start Monday): where unvaccinated people
+    keep coming."""
+    r, o = RollupDaily, Opd
+    stmt = (
+        select(o.kecamatan, r.day, func.sum(r.checkins).label("merah"))
+        .join(o, o.id == r.opd_id)
+        .where(r.day >= start, r.day <= end, r.status == "merah", r.outcome == "ditolak",
+               _opd_filter(r.opd_id, opd_ids))
+        .group_by(o.kecamatan, r.day)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["day"] = pd.to_datetime(df["day"])
+    df["week"] = df["day"] - pd.to_timedelta(df["day"].dt.dayofweek, unit="D")
+    out = df.groupby(["kecamatan", "week"], as_index=False)["merah"].sum()
+    out["merah"] = out["merah"].astype("int64")
+    return out.sort_values(["kecamatan", "week"]).reset_index(drop=True)

@@ -134,3 +134,16 @@ def test_qr_download(server, page):
     page.get_by_role("heading", name="Log audit").wait_for()
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "audit.png"))
+
+
+def test_refusal_page(server, page):
+    login(page, server + "/penolakan", "pimpinan", "demo-pimpinan")
+    page.get_by_role("heading", name="Tren penolakan").wait_for()
+    page.get_by_text("Tindak lanjut vaksinasi").first.wait_for()
+    wait_idle(page)
+    page.locator(".js-plotly-plot").nth(5).wait_for()
+    assert page.locator(".js-plotly-plot").count() == 6
+    page.get_by_text("Persentase").click()
+    wait_idle(page)
+    assert "%" in page.locator(".js-plotly-plot").first.locator(".ytick").first.inner_text()
+    page.screenshot(path=str(SHOTS / "penolakan.png"))

@@ -236,3 +236,90 @@ def build_pipeline(df: pd.DataFrame) -> go.Figure:
     mark_surat_edaran(fig, df["week_end"])
     _date_axis(fig, df["week_end"])
     return _finish(fig, "Tahap onboarding per pekan")
+
+
+# ---------------------------------------------------------------- refusals
+REFUSED_COLORS = {"merah": STATUS_COLORS["merah"], "hitam": STATUS_COLORS["hitam"], "kuning": STATUS_COLORS["kuning"]}
+DAY_NAMES = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+
+
+def weekly_refusals(daily: pd.DataFrame) -> pd.DataFrame:
+    """Daily refusal rows summed to weeks starting Monday (column 'day' = the Monday)."""
+    if daily.empty:
+        return daily
+    d = daily.copy()
+    d["day"] = d["day"] - pd.to_timedelta(d["day"].dt.dayofweek, unit="D")
+    return d.groupby("day", as_index=False).sum(numeric_only=True)
+
+
+def build_refusal_trend(df: pd.DataFrame, *, as_rate: bool, period_label: str) -> go.Figure:
+    """Refusals per period split by colour, as counts or as a share of all check-ins."""
+    fig = go.Figure()
+    for status, color in REFUSED_COLORS.items():
+        y = df[status] / df["checkins"].where(df["checkins"] > 0) if as_rate else df[status]
+        fig.add_bar(x=df["day"], y=y, name=f"Ditolak: {STATUS_LABELS[status]}", marker_color=color,
+                    hovertemplate="%{x|%d-%m-%Y}: " + ("%{y:.2%}" if as_rate else "%{y:,}") + "<extra>"
+                    + STATUS_LABELS[status] + "</extra>")
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="Tingkat penolakan" if as_rate else "Check-in ditolak",
+                     tickformat=".1%" if as_rate else ",d")
+    mark_surat_edaran(fig, df["day"])
+    _date_axis(fig, df["day"])
+    return _finish(fig, f"Penolakan per {period_label}")
+
+
+def build_top_opd(df: pd.DataFrame, *, value: str, title: str) -> go.Figure:
+    d = df.sort_values(value, ascending=True)
+    is_rate = value == "rate"
+    fig = go.Figure()
+    fig.add_bar(
+        y=d["short_name"], x=d[value], orientation="h", marker_color=SECONDARY,
+        customdata=d[["checkins", "refused"]].to_numpy(),
+        hovertemplate="%{y}<br>%{customdata[1]:,} ditolak dari %{customdata[0]:,} check-in<extra></extra>",
+        text=[f"{v * 100:.1f}%".replace(".", ",") if is_rate else f"{int(v):,}".replace(",", ".") for v in d[value]],
+        textposition="outside",
+    )
+    fig.update_xaxes(title="Tingkat penolakan" if is_rate else "Check-in ditolak", tickformat=".0%" if is_rate else ",d")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None)
+    return _finish(fig, title, height=max(320, 28 * len(d) + 120))
+
+
+def build_visitor_type_refusals(df: pd.DataFrame) -> go.Figure:
+    labels = {"asn": "ASN", "pengunjung": "Pengunjung"}
+    fig = go.Figure()
+    for status, color in REFUSED_COLORS.items():
+        fig.add_bar(x=df["visitor_type"].map(labels), y=df[status] / df["checkins"].where(df["checkins"] > 0),
+                    name=STATUS_LABELS[status], marker_color=color,
+                    hovertemplate="%{x}: %{y:.2%}<extra>" + STATUS_LABELS[status] + "</extra>")
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="Tingkat penolakan", tickformat=".1%")
+    return _finish(fig, "ASN dibanding pengunjung")
+
+
+def build_refusal_heatmap(df: pd.DataFrame, *, as_rate: bool) -> go.Figure:
+    hours = list(range(int(df["hour"].min()), int(df["hour"].max()) + 1)) if not df.empty else list(range(6, 17))
+    grid = df.pivot_table(index="dow", columns="hour", values=["checkins", "refused"], aggfunc="sum", fill_value=0)
+    refused = grid["refused"].reindex(index=range(7), columns=hours, fill_value=0) if not df.empty else None
+    checkins = grid["checkins"].reindex(index=range(7), columns=hours, fill_value=0) if not df.empty else None
+    if df.empty:
+        return empty_figure("Tidak ada check-in pada filter ini")
+    z = (refused / checkins.where(checkins > 0)) if as_rate else refused
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(), x=[f"{h:02d}.00" for h in hours], y=DAY_NAMES, colorscale="Reds",
+        colorbar=dict(title="Tingkat" if as_rate else "Ditolak", tickformat=".0%" if as_rate else ",d"),
+        hovertemplate="%{y} %{x} WIB<br>" + ("%{z:.1%}" if as_rate else "%{z:,} ditolak") + "<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="Jam (WIB)")
+    return _finish(fig, "Penolakan menurut hari dan jam")
+
+
+def build_merah_kecamatan(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for kec, part in df.groupby("kecamatan"):
+        fig.add_scatter(x=part["week"], y=part["merah"], mode="lines+markers", name=f"Kec. {kec}",
+                        hovertemplate="Pekan %{x|%d-%m-%Y}: %{y:,} ditolak (merah)<extra>Kec. " + kec + "</extra>")
+    fig.update_yaxes(title="Ditolak berstatus merah per pekan", rangemode="tozero", tickformat=",d")
+    mark_surat_edaran(fig, df["week"])
+    _date_axis(fig, df["week"])
+    return _finish(fig, "Tindak lanjut vaksinasi: penolakan merah per kecamatan")

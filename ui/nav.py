@@ -24,6 +24,7 @@ PAGES: list[PageDef] = [
     PageDef("peta", "pages/peta.py", "Peta adopsi", ":material/map:", "Pimpinan", ALL),
     PageDef("onboarding", "pages/onboarding.py", "Onboarding OPD", ":material/checklist:", "Kominfo", ALL),
     PageDef("qr", "pages/qr.py", "Unduh QR Code", ":material/qr_code_2:", "Kominfo", ALL),
+    PageDef("penolakan", "pages/penolakan.py", "Tren penolakan", ":material/block:", "Satpol PP", ALL),
     PageDef("pengguna", "pages/pengguna.py", "Pengguna", ":material/group:", "Kominfo", KOMINFO),
     PageDef("audit", "pages/audit.py", "Log audit", ":material/history:", "Kominfo", KOMINFO),
     PageDef("akun", "pages/akun.py", "Akun saya", ":material/account_circle:", "Akun", ALL),

@@ -1,0 +1,97 @@
+"""Tren penolakan: who is turned away at the doors, where and when, and whether it falls."""
+import pandas as pd
+import streamlit as st
+
+from data_access.fmt import fmt_int, fmt_pct
+from data_access.queries import REFUSAL_MIN_VOLUME
+from ui import charts
+from ui.common import empty_notice, q, setup_page
+from ui.export import download_buttons
+
+actor, engine, flt = setup_page(
+    "penolakan", "Tren penolakan",
+    caption="Ditolak: status merah (belum vaksin), hitam (positif/kontak erat), dan kuning bila kantor menolaknya.")
+stamp = f"{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
+
+
+def table_block(df: pd.DataFrame, name: str, key: str) -> None:
+    with st.expander("Tabel data grafik"):
+        st.dataframe(df, hide_index=True, width="stretch", key=f"{key}_table")
+        download_buttons(df, f"{name}-{stamp}", key=key, sheet=name[:31])
+
+
+daily = q("refusals_daily", **flt.kwargs)
+if daily.empty:
+    empty_notice("check-in")
+    st.stop()
+total, refused = int(daily["checkins"].sum()), int(daily["refused"].sum())
+c = st.columns(4)
+c[0].metric("Check-in ditolak", fmt_int(refused), border=True)
+c[1].metric("Tingkat penolakan", fmt_pct(refused / total if total else None), border=True)
+c[2].metric("Ditolak: merah", fmt_int(daily["merah"].sum()), border=True)
+c[3].metric("Ditolak: hitam", fmt_int(daily["hitam"].sum()), border=True)
+
+a, b = st.columns(2)
+period = a.segmented_control("Periode", ["Harian", "Pekanan"], default="Pekanan", key="penolakan_period")
+measure = b.segmented_control("Ukuran", ["Jumlah", "Persentase"], default="Jumlah", key="penolakan_measure")
+trend = daily if period == "Harian" else charts.weekly_refusals(daily)
+st.plotly_chart(charts.build_refusal_trend(trend, as_rate=measure == "Persentase",
+                                           period_label="hari" if period == "Harian" else "pekan"),
+                width="stretch", key="penolakan_trend")
+table_block(pd.DataFrame({
+    "Tanggal" if period == "Harian" else "Pekan mulai": trend["day"].dt.strftime("%d/%m/%Y"),
+    "Check-in": trend["checkins"], "Ditolak": trend["refused"], "Merah": trend["merah"], "Hitam": trend["hitam"],
+    "Kuning ditolak": trend["kuning"],
+    "Tingkat penolakan (%)": (trend["refused"] / trend["checkins"].where(trend["checkins"] > 0) * 100).round(2),
+}), "penolakan-tren", "penolakan_trend")
+
+st.subheader("Per OPD")
+by_opd = q("refusals_by_opd", **flt.kwargs)
+min_volume = st.number_input("Volume minimum untuk peringkat tingkat penolakan (check-in)", min_value=0,
+                             value=REFUSAL_MIN_VOLUME, step=50, key="penolakan_min_volume",
+                             help="Kantor kecil dengan sedikit check-in tidak masuk peringkat tingkat penolakan.")
+left, right = st.columns(2)
+with left:
+    top_n = by_opd.nlargest(10, "refused")
+    st.plotly_chart(charts.build_top_opd(top_n, value="refused", title="Penolakan terbanyak"), width="stretch",
+                    key="penolakan_top_count")
+with right:
+    eligible = by_opd[by_opd["checkins"] >= min_volume]
+    if eligible.empty:
+        st.info(f"Tidak ada OPD dengan sedikitnya {fmt_int(min_volume)} check-in.")
+    else:
+        st.plotly_chart(charts.build_top_opd(eligible.nlargest(10, "rate"), value="rate",
+                                             title=f"Tingkat penolakan tertinggi (≥ {fmt_int(min_volume)} check-in)"),
+                        width="stretch", key="penolakan_top_rate")
+table_block(pd.DataFrame({
+    "OPD": by_opd["short_name"], "Kecamatan": by_opd["kecamatan"], "Check-in": by_opd["checkins"],
+    "Ditolak": by_opd["refused"], "Merah": by_opd["merah"], "Hitam": by_opd["hitam"],
+    "Tingkat penolakan (%)": (by_opd["rate"] * 100).round(2),
+}).sort_values("Ditolak", ascending=False), "penolakan-per-opd", "penolakan_opd")
+
+left, right = st.columns(2)
+with left:
+    vt = q("refusals_by_visitor_type", **flt.kwargs)
+    st.plotly_chart(charts.build_visitor_type_refusals(vt), width="stretch", key="penolakan_vt")
+    table_block(pd.DataFrame({
+        "Jenis": vt["visitor_type"].map({"asn": "ASN", "pengunjung": "Pengunjung"}), "Check-in": vt["checkins"],
+        "Ditolak": vt["refused"], "Merah": vt["merah"], "Hitam": vt["hitam"], "Kuning ditolak": vt["kuning"],
+        "Tingkat penolakan (%)": (vt["rate"] * 100).round(2),
+    }), "penolakan-asn-pengunjung", "penolakan_vt")
+with right:
+    heat = q("refusal_heatmap", **flt.kwargs)
+    heat_rate = st.toggle("Tampilkan sebagai persentase", key="penolakan_heat_rate")
+    st.plotly_chart(charts.build_refusal_heatmap(heat, as_rate=heat_rate), width="stretch", key="penolakan_heat")
+    table_block(pd.DataFrame({
+        "Hari": heat["dow"].map(dict(enumerate(charts.DAY_NAMES))), "Jam (WIB)": heat["hour"],
+        "Check-in": heat["checkins"], "Ditolak": heat["refused"],
+    }), "penolakan-hari-jam", "penolakan_heat")
+
+st.subheader("Tindak lanjut vaksinasi")
+merah = q("merah_by_kecamatan", **flt.kwargs)
+if merah.empty:
+    st.info("Tidak ada penolakan berstatus merah pada filter ini.")
+else:
+    st.plotly_chart(charts.build_merah_kecamatan(merah), width="stretch", key="penolakan_merah")
+    table_block(pd.DataFrame({"Kecamatan": merah["kecamatan"], "Pekan mulai": merah["week"].dt.strftime("%d/%m/%Y"),
+                              "Ditolak (merah)": merah["merah"]}), "penolakan-merah-kecamatan", "penolakan_merah")
