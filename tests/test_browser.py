@@ -143,7 +143,7 @@ def test_refusal_page(server, page):
     wait_idle(page)
     page.locator(".js-plotly-plot").nth(5).wait_for()
     assert page.locator(".js-plotly-plot").count() == 6
-    page.get_by_text("Persentase").click()
+    page.get_by_role("radio", name="Persentase").click()
     wait_idle(page)
     assert "%" in page.locator(".js-plotly-plot").first.locator(".ytick").first.inner_text()
     page.screenshot(path=str(SHOTS / "penolakan.png"))
