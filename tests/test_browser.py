@@ -145,5 +145,6 @@ def test_refusal_page(server, page):
     assert page.locator(".js-plotly-plot").count() == 6
     page.get_by_role("radio", name="Persentase").click()
     wait_idle(page)
-    assert "%" in page.locator(".js-plotly-plot").first.locator(".ytick").first.inner_text()
+    page.wait_for_timeout(500)
+    assert "%" in page.locator(".js-plotly-plot").first.locator(".ytick").first.text_content()
     page.screenshot(path=str(SHOTS / "penolakan.png"))
