@@ -17,7 +17,7 @@ from . import config
 from .calendar import SURAT_EDARAN_DATE, WIB, is_workday
 from .checkins import pseudonymise, refresh_rollups, write_checkins
 from .db import get_meta, set_meta
-from .models import Checkin, ImportBatch, Opd
+from .models import Checkin, ImportBatch, Opd, Visit
 from .registry import read_registry
 
 DEFAULT_DAYS = 181  # six months from 5 January 2022
@@ -167,9 +167,40 @@ def fill_demo(
         conn.execute(Checkin.__table__.delete())
         refresh_rollups(conn)
         inserted = write_checkins(conn, frame, source="demo", progress=progress)
+        _demo_visits(conn, np.random.default_rng(seed + 2), start, start + timedelta(days=days - 1))
         set_meta(conn, "demo", "true")
         set_meta(conn, "demo_seed", str(seed))
         return inserted
+
+
+OFFICERS = ["Bripka (Satpol) Moh. Rofiq", "Abd. Halim", "Siti Maimunah", "R. Fathorrahman", "Nur Hasanah"]
+
+
+def _demo_visits(conn: Connection, rng: np.random.Generator, start: date, end: date) -> None:
+    """Monitoring visits by Satpol PP from February on: most find the QR posted; some find
+    scanning not enforced."""
+    from .calendar import now_utc
+
+    conn.execute(Visit.__table__.delete().where(Visit.recorded_by == "demo"))
+    opds = conn.execute(select(Opd.id, Opd.qr_printed_on).order_by(Opd.id)).all()
+    first = max(start, date(2022, 2, 1))
+    for o in opds:
+        if first > end or rng.random() > 0.55:
+            continue
+        for _ in range(int(rng.integers(1, 4))):
+            d = first + timedelta(days=int(rng.integers(0, max((end - first).days, 1))))
+            while not is_workday(d) and d > first:
+                d -= timedelta(days=1)
+            printed = o.qr_printed_on is not None and o.qr_printed_on <= d
+            posted = printed and rng.random() < 0.9
+            enforced = posted and rng.random() < 0.75
+            conn.execute(Visit.__table__.insert().values(
+                opd_id=o.id, visited_on=d, officer=OFFICERS[int(rng.integers(0, len(OFFICERS)))],
+                qr_posted=posted, scanning_enforced=enforced,
+                unscanned_entries=0 if enforced else int(rng.integers(1, 15)),
+                notes=None if enforced else "Petugas jaga tidak memeriksa status PeduliLindungi.",
+                recorded_by="demo", recorded_at=now_utc(),
+            ))
 
 
 def is_demo(conn: Connection) -> bool:

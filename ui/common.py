@@ -264,12 +264,19 @@ def sidebar_filters(engine) -> Filters:
     )
     if opds:
         shown = shown[shown["code"].isin(opds)]
-    if isinstance(period, (tuple, list)) and len(period) == 2:
+    if isinstance(period, (tuple, list)) and len(period) == 2 and period[0] > period[1]:
+        # a range the wrong way round from a link: run again with the default range
+        if not st.session_state.get("_periode_reset"):
+            st.session_state["_periode_reset"] = True
+            st.rerun()
+        start, end = lo, hi
+    elif isinstance(period, (tuple, list)) and len(period) == 2:
         start, end = period
     elif isinstance(period, (tuple, list)) and len(period) == 1:
         start, end = period[0], hi
     else:
         start, end = lo, hi
+    st.session_state.pop("_periode_reset", None) if not notices else None
     if notices:
         st.warning("Sebagian parameter tautan diabaikan dan diganti bawaan: " + "; ".join(notices) + ".")
     filtered = bool(cats or kecs or opds)

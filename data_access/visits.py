@@ -1,0 +1,124 @@
+"""Satpol PP monitoring visits (monev): record, correct, list; the compliance table."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, insert, select, update
+
+from . import queries
+from .auth import Actor, audit, require
+from .calendar import SURAT_EDARAN_DATE, now_utc, workdays
+from .models import Opd, Visit
+from .onboarding import today_wib
+
+
+class VisitError(ValueError):
+    pass
+
+
+@dataclass
+class VisitInput:
+    opd_code: str | None
+    visited_on: date | None
+    officer: str
+    qr_posted: bool
+    scanning_enforced: bool
+    unscanned_entries: int
+    notes: str = ""
+
+
+def _validate(conn, v: VisitInput) -> int:
+    if not v.opd_code:
+        raise VisitError("Pilih OPD yang dikunjungi.")
+    opd_id = conn.execute(select(Opd.id).where(Opd.code == v.opd_code)).scalar_one_or_none()
+    if opd_id is None:
+        raise VisitError(f"OPD {v.opd_code!r} tidak dikenal.")
+    if v.visited_on is None:
+        raise VisitError("Tanggal kunjungan wajib diisi.")
+    if v.visited_on > today_wib():
+        raise VisitError("Tanggal kunjungan tidak boleh di masa depan.")
+    if v.visited_on < SURAT_EDARAN_DATE:
+        raise VisitError("Tanggal kunjungan tidak boleh sebelum Surat Edaran (5 Januari 2022).")
+    if not (v.officer or "").strip():
+        raise VisitError("Nama petugas wajib diisi.")
+    if len(v.officer.strip()) > 120:
+        raise VisitError("Nama petugas terlalu panjang (maksimal 120 karakter).")
+    try:
+        n = int(v.unscanned_entries)
+    except (TypeError, ValueError):
+        raise VisitError("Jumlah orang masuk tanpa memindai harus bilangan bulat.") from None
+    if n < 0 or n != v.unscanned_entries:
+        raise VisitError("Jumlah orang masuk tanpa memindai tidak boleh negatif atau pecahan.")
+    if len(v.notes or "") > 2000:
+        raise VisitError("Catatan terlalu panjang (maksimal 2.000 karakter).")
+    return opd_id
+
+
+def _values(v: VisitInput, opd_id: int) -> dict:
+    return {
+        "opd_id": opd_id, "visited_on": v.visited_on, "officer": v.officer.strip(), "qr_posted": bool(v.qr_posted),
+        "scanning_enforced": bool(v.scanning_enforced), "unscanned_entries": int(v.unscanned_entries),
+        "notes": (v.notes or "").strip() or None,
+    }
+
+
+def add_visit(*, engine: Engine, actor: Actor, visit: VisitInput) -> int:
+    require(actor, "visit_write")
+    with engine.begin() as conn:
+        opd_id = _validate(conn, visit)
+        values = _values(visit, opd_id)
+        res = conn.execute(insert(Visit).values(**values, recorded_by=actor.username, recorded_at=now_utc()))
+        vid = res.inserted_primary_key[0]
+        audit(conn, username=actor.username, action="kunjungan_catat", target=f"{visit.opd_code} #{vid}",
+              after={**asdict(visit)})
+    return int(vid)
+
+
+def update_visit(*, engine: Engine, actor: Actor, visit_id: int, visit: VisitInput) -> None:
+    require(actor, "visit_write")
+    with engine.begin() as conn:
+        old = conn.execute(select(Visit.__table__).where(Visit.id == visit_id)).first()
+        if old is None:
+            raise VisitError(f"Kunjungan #{visit_id} tidak ditemukan.")
+        opd_id = _validate(conn, visit)
+        values = _values(visit, opd_id)
+        conn.execute(update(Visit).where(Visit.id == visit_id).values(**values))
+        before = {k: getattr(old, k) for k in values}
+        audit(conn, username=actor.username, action="kunjungan_koreksi", target=f"{visit.opd_code} #{visit_id}",
+              before=before, after=values)
+
+
+def list_visits(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    stmt = (
+        select(Visit.id, Visit.visited_on, Opd.code, Opd.short_name, Opd.kecamatan, Visit.officer, Visit.qr_posted,
+               Visit.scanning_enforced, Visit.unscanned_entries, Visit.notes, Visit.recorded_by, Visit.recorded_at)
+        .join(Opd, Opd.id == Visit.opd_id)
+        .where(Visit.visited_on >= start, Visit.visited_on <= end)
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+    )
+    if opd_ids is not None:
+        stmt = stmt.where(Visit.opd_id.in_(list(opd_ids)))
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["visited_on"] = pd.to_datetime(df["visited_on"]).dt.date
+    for c in ("qr_posted", "scanning_enforced"):
+        df[c] = df[c].astype(bool)
+    return df
+
+
+def compliance(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per OPD, worst first: QR printed, the last visit's findings, ASN coverage, check-ins per
+    working day, refusal rate, last check-in and days since (as of the range's end)."""
+    ov = queries.opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    n_wd = len(workdays(start, end))
+    ov["checkins_per_workday"] = ov["checkins"] / n_wd if n_wd else np.nan
+    ov["days_since"] = [(end - d).days if d is not None and not pd.isna(d) else None for d in ov["last_day"]]
+    printed = ov["stage"].isin(["qr_dicetak", "aktif", "terverifikasi"])
+    ov["qr_printed"] = printed
+    # worst first: no QR, then a visit that found problems, then lowest coverage
+    visit_bad = (ov["qr_posted"] == False) | (ov["scanning_enforced"] == False)  # noqa: E712
+    ov["_score"] = (~printed).astype(int) * 100 + visit_bad.astype(int) * 10 + (1 - ov["coverage"].fillna(0))
+    return ov.sort_values(["_score", "short_name"], ascending=[False, True]).drop(columns=["_score"]).reset_index(drop=True)
