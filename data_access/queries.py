@@ -157,9 +157,9 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     wd = pd.to_datetime(pd.Series(workdays(start, end), dtype="object"))
     if wd.empty or reg.empty:
         return pd.DataFrame(columns=["week", "opd_id", "coverage"])
-    wd_week = (wd - pd.to_timedelta(wd.dt.dayofweek, unit="D")).rename("week")
+    wd_week = (wd - pd.to_timedelta(wd.dt.day_of_week, unit="D")).rename("week")
     n_wd = wd_week.value_counts().rename("n_wd")
-    daily["week"] = daily["day"] - pd.to_timedelta(daily["day"].dt.dayofweek, unit="D")
+    daily["week"] = daily["day"] - pd.to_timedelta(daily["day"].dt.day_of_week, unit="D")
     per = daily.groupby(["week", "opd_id"], as_index=False)["asn"].sum()
     grid = pd.MultiIndex.from_product([n_wd.index, reg["id"]], names=["week", "opd_id"]).to_frame(index=False)
     per = grid.merge(per, on=["week", "opd_id"], how="left").fillna({"asn": 0})
@@ -475,7 +475,7 @@ def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     )
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
-    df["dow"] = pd.to_datetime(df["day"]).dt.dayofweek
+    df["dow"] = pd.to_datetime(df["day"]).dt.day_of_week
     out = df.groupby(["dow", "hour"], as_index=False)[["checkins", "refused"]].sum()
     for c in ("checkins", "refused", "hour", "dow"):
         out[c] = out[c].astype("int64")
@@ -496,7 +496,7 @@ def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) 
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
     df["day"] = pd.to_datetime(df["day"])
-    df["week"] = df["day"] - pd.to_timedelta(df["day"].dt.dayofweek, unit="D")
+    df["week"] = df["day"] - pd.to_timedelta(df["day"].dt.day_of_week, unit="D")
     out = df.groupby(["kecamatan", "week"], as_index=False)["merah"].sum()
     out["merah"] = out["merah"].astype("int64")
     return out.sort_values(["kecamatan", "week"]).reset_index(drop=True)

@@ -99,7 +99,7 @@ names = dict(zip(reg["code"], reg["short_name"]))
 
 
 def visit_form(key: str, *, current: pd.Series | None = None) -> vs.VisitInput | None:
-    with st.form(key, clear_on_submit=current is None):
+    with st.form(key):
         codes = list(reg["code"])
         c1, c2 = st.columns(2)
         opd = c1.selectbox("OPD", codes, index=codes.index(current["code"]) if current is not None else None,
@@ -121,13 +121,13 @@ def visit_form(key: str, *, current: pd.Series | None = None) -> vs.VisitInput |
     return vs.VisitInput(opd, day, officer, posted == "ya", enforced == "ya", unscanned, notes)
 
 
-def save(action, message: str) -> None:
+def save(action, message: str, clear_prefix: str | None = None) -> None:
     try:
         action()
     except (vs.VisitError, AuthError) as exc:
         st.error(str(exc))
     else:
-        flash_and_rerun(message)
+        flash_and_rerun(message, clear_prefix=clear_prefix)
 
 
 tab_new, tab_fix = st.tabs(["Catat kunjungan", "Koreksi kunjungan"])
@@ -135,7 +135,7 @@ with tab_new:
     new = visit_form("monev_new")
     if new is not None:
         save(lambda: vs.add_visit(engine=engine, actor=actor, visit=new),
-             f"Kunjungan ke {names.get(new.opd_code, '')} dicatat.")
+             f"Kunjungan ke {names.get(new.opd_code, '')} dicatat.", clear_prefix="monev_new_")
 with tab_fix:
     if visits.empty:
         st.caption("Tidak ada kunjungan pada filter ini untuk dikoreksi.")

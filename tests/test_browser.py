@@ -148,3 +148,43 @@ def test_refusal_page(server, page):
     page.wait_for_timeout(500)
     assert "%" in page.locator(".js-plotly-plot").first.locator(".ytick").first.text_content()
     page.screenshot(path=str(SHOTS / "penolakan.png"))
+
+
+def test_filtered_link_and_visit(server, page):
+    link = server + "/monev?opd=Diskominfo&opd=RSUD+Syamrabu&periode=2022-02-01&periode=2022-02-14"
+    login(page, link, "satpolpp", "demo-satpolpp")
+    page.get_by_role("heading", name="Monev dan kunjungan").wait_for()
+    wait_idle(page)
+    page.get_by_text("2 dari 52 OPD · 1 Februari 2022 – 14 Februari 2022").wait_for()
+    assert "opd=Diskominfo" in page.url and "periode=2022-02-01" in page.url
+    # the filters follow to another page through the navigation
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Adopsi per OPD").click()
+    page.get_by_role("heading", name="Adopsi per OPD").wait_for()
+    wait_idle(page)
+    page.get_by_text("2 dari 52 OPD · 1 Februari 2022 – 14 Februari 2022").wait_for()
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Monev dan kunjungan").click()
+    page.get_by_role("heading", name="Monev dan kunjungan").wait_for()
+    wait_idle(page)
+    # record a visit through the form
+    form = page.locator('[data-testid="stForm"]').first
+    form.locator('[data-testid="stSelectbox"]').first.click()
+    page.keyboard.type("Diskominfo")
+    page.get_by_role("option", name="Diskominfo").first.click()
+    date_box = form.locator('[data-testid="stDateInput"] input')
+    date_box.fill("2022/02/14")
+    date_box.press("Enter")
+    form.get_by_label("Petugas").fill("Petugas Peramban")
+    form.get_by_label("Orang masuk tanpa memindai").fill("2")
+    form.get_by_label("Catatan").fill("Uji melalui peramban")
+    form.get_by_role("button", name="Simpan kunjungan").click()
+    wait_idle(page)
+    page.get_by_text("Kunjungan ke Diskominfo dicatat.").wait_for()
+    page.screenshot(path=str(SHOTS / "monev.png"), full_page=True)
+    from data_access import visits as vs
+    from data_access.db import make_engine
+    from datetime import date
+
+    got = vs.list_visits(engine=make_engine(f"sqlite:///{SERVER_DIR[-1] / 'pantau.db'}"),
+                         start=date(2022, 1, 1), end=date(2026, 12, 31))
+    row = got[got["officer"] == "Petugas Peramban"].iloc[0]
+    assert row["code"] == "DISKOMINFO" and row["unscanned_entries"] == 2 and row["recorded_by"] == "satpolpp"

@@ -248,7 +248,7 @@ def weekly_refusals(daily: pd.DataFrame) -> pd.DataFrame:
     if daily.empty:
         return daily
     d = daily.copy()
-    d["day"] = d["day"] - pd.to_timedelta(d["day"].dt.dayofweek, unit="D")
+    d["day"] = d["day"] - pd.to_timedelta(d["day"].dt.day_of_week, unit="D")
     return d.groupby("day", as_index=False).sum(numeric_only=True)
 
 

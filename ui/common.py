@@ -231,26 +231,33 @@ def _clean_url_state(reg: pd.DataFrame, lo: date, hi: date) -> None:
             ss["periode"] = (lo, hi)
 
 
-def sidebar_filters(engine) -> Filters:
+def sidebar_filters(engine, page_key: str = "") -> Filters:
     reg = q("opd_registry")
     rng = q("data_range") or (SURAT_EDARAN_DATE, SURAT_EDARAN_DATE + timedelta(days=180))
     lo, hi = rng
     notices = _url_notices(reg, lo, hi)
+    # Filters follow the user from page to page: a page opened without filter parameters in its
+    # address starts from the filters last used in this session.
+    memory = st.session_state.get("_filter_memory", {})
+    if memory.get("page") != page_key:
+        for key, value in memory.get("values", {}).items():
+            if key not in st.query_params:
+                st.session_state[key] = value
     _clean_url_state(reg, lo, hi)
     sb = st.sidebar
     sb.header("Filter")
     period = sb.date_input(
         "Periode", value=(lo, hi), min_value=lo, max_value=hi, key="periode", format="DD/MM/YYYY",
-        bind="query-params", persist_state="session",
+        bind="query-params",
         help="Rentang tanggal (WIB). Bawaan: seluruh rentang data.",
     )
     cats = sb.multiselect(
         "Kategori", options=list(CATEGORY_LABELS), format_func=CATEGORY_LABELS.get, key="kategori",
-        placeholder="Semua kategori", bind="query-params", persist_state="session",
+        placeholder="Semua kategori", bind="query-params",
     )
     kecs = sb.multiselect(
         "Kecamatan", options=sorted(reg["kecamatan"].unique()), key="kecamatan",
-        placeholder="Semua kecamatan", bind="query-params", persist_state="session",
+        placeholder="Semua kecamatan", bind="query-params",
     )
     shown = reg
     if cats:
@@ -260,7 +267,7 @@ def sidebar_filters(engine) -> Filters:
     names = dict(zip(reg["code"], reg["short_name"]))
     opds = sb.multiselect(
         "OPD", options=list(reg["code"]), format_func=lambda c: names.get(c, c), key="opd",
-        placeholder="Semua OPD", bind="query-params", persist_state="session",
+        placeholder="Semua OPD", bind="query-params",
     )
     if opds:
         shown = shown[shown["code"].isin(opds)]
@@ -277,6 +284,8 @@ def sidebar_filters(engine) -> Filters:
     else:
         start, end = lo, hi
     st.session_state.pop("_periode_reset", None) if not notices else None
+    st.session_state["_filter_memory"] = {"page": page_key, "values": {
+        "periode": (start, end), "kategori": list(cats), "kecamatan": list(kecs), "opd": list(opds)}}
     if notices:
         st.warning("Sebagian parameter tautan diabaikan dan diganti bawaan: " + "; ".join(notices) + ".")
     filtered = bool(cats or kecs or opds)
@@ -328,13 +337,18 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     flash = st.session_state.pop("flash", None)
     if flash:
         st.success(flash)
-    flt = sidebar_filters(engine) if filters else None
+    flt = sidebar_filters(engine, page_key) if filters else None
     return actor, engine, flt
 
 
-def flash_and_rerun(message: str) -> None:
-    """Show a success message on the next run, after the page re-reads the changed data."""
+def flash_and_rerun(message: str, *, clear_prefix: str | None = None) -> None:
+    """Show a success message on the next run, after the page re-reads the changed data.
+    `clear_prefix` empties the form whose widget keys start with it (only after a success, so
+    a refused entry keeps what the user typed)."""
     data_changed()
+    if clear_prefix:
+        for k in [k for k in st.session_state if str(k).startswith(clear_prefix)]:
+            del st.session_state[k]
     st.session_state["flash"] = message
     st.rerun()
 
