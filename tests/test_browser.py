@@ -65,7 +65,7 @@ def test_login_and_overview(server, page):
     assert "Jumlah OPD" in labels[0]
     assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "52"
     charts = page.locator(".js-plotly-plot")
-    charts.first.wait_for()
+    charts.nth(1).wait_for()
     assert charts.count() == 2
     assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2  # lines were drawn
     # pimpinan has no Kominfo admin pages in the navigation
@@ -80,6 +80,7 @@ def test_adoption_and_map(server, page):
     page.get_by_role("heading", name="Adopsi per OPD").wait_for()
     page.get_by_text("Tabel adopsi").wait_for()
     wait_idle(page)
+    page.locator(".js-plotly-plot").nth(1).wait_for()
     assert page.locator(".js-plotly-plot").count() == 2
     page.screenshot(path=str(SHOTS / "adopsi.png"), full_page=True)
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Peta adopsi").click()
