@@ -184,6 +184,53 @@ def cmd_qr(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from . import auth
+    from .importer import ImportFailed, import_file
+
+    engine = _ready_engine(args)
+    actor = auth.Actor(args.user, "kominfo") if args.user else auth.SYSTEM
+    results, failed = [], 0
+    for path in args.files:
+        bar = tqdm(total=0, unit=" baris", desc=Path(path).name, disable=args.quiet or args.json, file=sys.stderr)
+
+        def progress(done, total, bar=bar):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        try:
+            res = import_file(engine=engine, actor=actor, path=path, progress=progress)
+        except ImportFailed as exc:
+            bar.close()
+            failed += 1
+            results.append({"file_name": Path(path).name, "error": str(exc)})
+            if not args.json:
+                print(f"{path}: GAGAL: {exc}", file=sys.stderr)
+            continue
+        bar.close()
+        summary = res.summary()
+        if args.rejects and not res.rejects.empty:
+            out = Path(args.rejects)
+            if len(args.files) > 1:
+                out = out.with_name(f"{out.stem}-{Path(path).stem}{out.suffix or '.csv'}")
+            out.write_bytes(res.rejects_csv())
+            summary["rejects_file"] = str(out)
+        results.append(summary)
+        if not args.json:
+            print(f"{path}: {fmt_int(res.rows_total)} baris: {fmt_int(res.rows_loaded)} dimuat, "
+                  f"{fmt_int(res.rows_rejected)} ditolak, {fmt_int(res.rows_duplicate)} duplikat"
+                  + (f" (baris ditolak: {summary['rejects_file']})" if "rejects_file" in summary else ""))
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, ensure_ascii=False))
+    return EXIT_ERROR if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _parser(
         prog="python -m data_access",
@@ -213,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["png", "svg", "pdf"], default="pdf", help="format (bawaan pdf)")
     s.add_argument("--out", required=True, help="berkas keluaran")
     s.set_defaults(func=cmd_qr)
+
+    s = sub.add_parser("import", help="impor ekspor check-in (CSV atau XLSX); satu berkas = satu transaksi")
+    s.add_argument("files", nargs="+", metavar="BERKAS")
+    s.add_argument("--rejects", metavar="BERKAS", help="tulis baris yang ditolak (nomor baris dan alasan) ke CSV ini")
+    s.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
+    s.add_argument("--user", help="nama operator yang dicatat di log (bawaan: sistem)")
+    s.add_argument("--quiet", action="store_true", help="tanpa bilah kemajuan")
+    s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("users", help="kelola akun lokal")
     us = s.add_subparsers(dest="users_cmd", metavar="AKSI", required=True, parser_class=_parser)

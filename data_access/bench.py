@@ -1,0 +1,238 @@
+"""`python -m data_access bench`: measured figures for the README's 'Skala' section.
+
+It generates N check-ins into a fresh database at the given URL, then prints, for each page,
+the time to compute its data from the rollups and the time the same figures take by the
+naive route (raw check-ins read into pandas and grouped there), the ratio, the import speed
+of a generated CSV in rows per second, the peak memory, and the slowest page of twenty
+concurrent sessions."""
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, inspect, select, text
+
+from . import queries as q
+from .calendar import SURAT_EDARAN_DATE, WIB, workdays
+from .checkins import write_checkins
+from .db import init_schema, make_engine
+from .models import Checkin, Opd
+from .registry import load_registry
+
+STATUSES = np.array(["hijau", "kuning", "merah", "hitam"])
+STATUS_P = np.array([0.9, 0.05, 0.04, 0.01])
+
+
+def synthetic_frame(opds: pd.DataFrame, rows: int, *, start: date, days: int, seed: int) -> pd.DataFrame:
+    """`rows` check-ins spread over `days` from `start`, over the OPDs in proportion to headcount."""
+    rng = np.random.default_rng(seed)
+    weights = opds["asn_headcount"].to_numpy(dtype=float)
+    opd = rng.choice(opds["id"].to_numpy(), size=rows, p=weights / weights.sum())
+    day = rng.integers(0, days, size=rows)
+    secs = (rng.normal(7.6, 1.8, size=rows).clip(6, 17) * 3600).astype("int64")
+    base = np.datetime64(start) + day.astype("timedelta64[D]")
+    ts = base.astype("datetime64[s]") + secs.astype("timedelta64[s]") - np.timedelta64(7, "h")
+    status = rng.choice(STATUSES, size=rows, p=STATUS_P)
+    vtype = np.where(rng.random(rows) < 0.7, "asn", "pengunjung")
+    person = rng.integers(0, max(rows // 40, 1000), size=rows)
+    keys = np.char.add("k", person.astype(str))
+    return pd.DataFrame({
+        "opd_id": opd, "ts": pd.to_datetime(ts).tz_localize("UTC"), "visitor_type": vtype, "status": status,
+        "outcome": np.where((status == "merah") | (status == "hitam"), "ditolak", "diterima"),
+        "visitor_key": keys,
+    })
+
+
+def fresh_database(url: str) -> Engine:
+    engine = make_engine(url)
+    insp = inspect(engine)
+    names = insp.get_table_names()
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            for t in names:
+                conn.execute(text(f'DROP TABLE IF EXISTS "{t}" CASCADE'))
+        else:
+            if engine.dialect.name != "sqlite":
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+            for t in names:
+                conn.execute(text(f"DROP TABLE IF EXISTS {t}"))
+            if engine.dialect.name != "sqlite":
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+    init_schema(engine)
+    with engine.begin() as conn:
+        load_registry(conn)
+    return engine
+
+
+def fill(engine: Engine, rows: int, *, days: int = 365, seed: int = 1, chunk: int = 1_000_000) -> float:
+    """Write `rows` synthetic check-ins (with rollups) in chunks; returns seconds."""
+    with engine.connect() as conn:
+        opds = pd.read_sql(select(Opd.id, Opd.asn_headcount), conn)
+    t0 = time.perf_counter()
+    done = 0
+    part = 0
+    while done < rows:
+        n = min(chunk, rows - done)
+        frame = synthetic_frame(opds, n, start=SURAT_EDARAN_DATE, days=days, seed=seed + part)
+        with engine.begin() as conn:
+            write_checkins(conn, frame, source="demo")
+        done += n
+        part += 1
+        del frame
+        gc.collect()
+    return time.perf_counter() - t0
+
+
+# ------------------------------------------------------------- per page: fast and naive routes
+def page_queries(start: date, end: date) -> dict[str, list[tuple[str, dict]]]:
+    kw = {"start": start, "end": end, "opd_ids": None}
+    return {
+        "Ringkasan": [("opd_overview", kw), ("totals", kw), ("regency_coverage", kw), ("onboarding_progress", kw),
+                      ("daily_counts", kw)],
+        "Adopsi per OPD": [("adoption_table", kw), ("regency_coverage", kw), ("coverage_weekly", kw)],
+        "Peta adopsi": [("opd_overview", kw), ("kecamatan_summary", kw)],
+        "Onboarding OPD": [("opd_overview", kw), ("pipeline_weekly", kw)],
+        "Tren penolakan": [("refusals_daily", kw), ("refusals_by_opd", kw), ("refusals_by_visitor_type", kw),
+                           ("refusal_heatmap", kw), ("merah_by_kecamatan", kw)],
+        "Monev dan kunjungan": [("opd_overview", kw)],
+    }
+
+
+def naive_page(engine: Engine, page: str, start: date, end: date) -> None:
+    """The same figures the naive way: read the raw check-ins of the period into pandas and group."""
+    c = Checkin
+    cols = [c.opd_id, c.day, c.hour, c.visitor_type, c.status, c.outcome, c.visitor_key]
+    with engine.connect() as conn:
+        raw = pd.read_sql(select(*cols).where(c.day >= start, c.day <= end), conn)
+        reg = pd.read_sql(select(Opd.id, Opd.asn_headcount, Opd.kecamatan), conn)
+    raw["day"] = pd.to_datetime(raw["day"])
+    refused = raw["outcome"] == "ditolak"
+    asn = raw[raw["visitor_type"] == "asn"]
+    wd = pd.to_datetime(pd.Series(workdays(start, end)))
+    per_day = asn[asn["day"].isin(wd)].groupby(["opd_id", "day"])["visitor_key"].nunique().reset_index()
+    per_day = per_day.merge(reg, left_on="opd_id", right_on="id")
+    per_day["capped"] = per_day[["visitor_key", "asn_headcount"]].min(axis=1)
+    per_day.groupby("opd_id")["capped"].sum()
+    raw.groupby("opd_id").agg(n=("status", "size"), last=("day", "max"))
+    if page in ("Ringkasan", "Tren penolakan"):
+        raw.groupby(["day", "status"])["outcome"].size()
+        raw[refused].groupby(["day", "status"]).size()
+    if page == "Tren penolakan":
+        raw.assign(dow=raw["day"].dt.day_of_week).groupby(["dow", "hour"])["outcome"].apply(lambda s: (s == "ditolak").sum())
+        raw.groupby("visitor_type")["outcome"].value_counts()
+    if page in ("Adopsi per OPD", "Peta adopsi"):
+        per_day.assign(week=per_day["day"].dt.to_period("W")).groupby(["week", "opd_id"])["capped"].sum()
+    del raw, asn, per_day
+
+
+def time_it(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def measure_pages(engine: Engine, start: date, end: date, *, naive: bool = True) -> list[dict]:
+    out = []
+    for page, calls in page_queries(start, end).items():
+        fast = time_it(lambda: [getattr(q, name)(engine=engine, **kw) for name, kw in calls])
+        row = {"page": page, "fast_ms": round(fast * 1000, 1)}
+        if naive:
+            slow = time_it(lambda: naive_page(engine, page, start, end), repeat=1)
+            row["naive_ms"] = round(slow * 1000, 1)
+            row["ratio"] = round(slow / fast, 1) if fast > 0 else None
+        out.append(row)
+    return out
+
+
+def generate_csv(path: Path, rows: int, *, seed: int = 5) -> None:
+    """A CSV export as an office would produce it (semicolon, Indonesian dates, names)."""
+    rng = np.random.default_rng(seed)
+    venues = [f"BKL{i:03d}-X" for i in range(1)]  # replaced below by real venue codes
+    del venues
+    day = rng.integers(0, 180, size=rows)
+    mins = rng.integers(6 * 60, 16 * 60, size=rows)
+    secs = rng.integers(0, 60, size=rows)
+    base = np.datetime64("2023-01-02") + day.astype("timedelta64[D]")
+    stamp = pd.to_datetime(base) + pd.to_timedelta(mins, unit="m") + pd.to_timedelta(secs, unit="s")
+    nik = (3526000000000000 + rng.integers(0, rows // 20 + 1000, size=rows)).astype(str)
+    status = rng.choice(["Hijau", "HIJAU", "green", "Kuning", "Merah", "RED", "Hitam"], size=rows,
+                        p=[0.5, 0.2, 0.18, 0.05, 0.04, 0.02, 0.01])
+    frame = pd.DataFrame({
+        "Waktu": stamp.strftime("%d/%m/%Y %H.%M.%S"), "Kode Venue": rng.choice(CSV_VENUES, size=rows),
+        "Jenis Pengunjung": rng.choice(["ASN", "Pengunjung"], size=rows, p=[0.7, 0.3]), "Status": status, "NIK": nik,
+    })
+    frame.to_csv(path, sep=";", index=False)
+
+
+CSV_VENUES = ["BKL019-DISKOMINFO", "BKL033-RSUD", "BKL011-DINKES", "BKL020-DISKAN", "BKL022-DPMPTSP",
+              "Dinas Pertanian", "Inspektorat"]
+
+
+def measure_import(engine: Engine, rows: int, workdir: Path) -> dict:
+    from .auth import SYSTEM
+    from .importer import import_file
+
+    path = workdir / f"bench-{rows}.csv"
+    generate_csv(path, rows)
+    t0 = time.perf_counter()
+    res = import_file(engine=engine, actor=SYSTEM, path=path)
+    secs = time.perf_counter() - t0
+    path.unlink(missing_ok=True)
+    return {"rows": rows, "seconds": round(secs, 2), "rows_per_second": int(rows / secs),
+            "loaded": res.rows_loaded, "rejected": res.rows_rejected, "duplicate": res.rows_duplicate}
+
+
+def concurrent_sessions(url: str, users: int = 20) -> dict:
+    """Each of `users` threads renders the overview page through AppTest (its own session)
+    with a cold cache; returns the slowest and the median."""
+    os.environ["DATABASE_URL"] = url
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    times, errors = [], []
+
+    def one(i: int) -> None:
+        t0 = time.perf_counter()
+        at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
+        at.session_state["auth"] = {"username": "bench", "role": "pimpinan", "seen": time.time(), "sso": False,
+                                    "bench": True}
+        at.run()
+        if at.exception or not at.metric:
+            errors.append(str(at.exception[0].message if at.exception else "no metrics"))
+        times.append(time.perf_counter() - t0)
+
+    with ThreadPoolExecutor(max_workers=users) as ex:
+        list(ex.map(one, range(users)))
+    return {"users": users, "errors": len(errors), "slowest_s": round(max(times), 2),
+            "median_s": round(statistics.median(times), 2), "first_error": errors[0] if errors else None}
+
+
+def cold_apptest(url: str) -> float:
+    os.environ["DATABASE_URL"] = url
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
+    at.session_state["auth"] = {"username": "bench", "role": "pimpinan", "seen": time.time(), "sso": False}
+    t0 = time.perf_counter()
+    at.run()
+    return time.perf_counter() - t0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,390 @@
+"""Importing check-in exports (PeduliLindungi venue exports, door-scanner logs): CSV or XLSX.
+
+A file is one transaction: its batch record, its rows, the rollups and the audit entry are
+written together or not at all. Rows that cannot be used are rejected with a reason (and
+their line number); rows already stored are counted as duplicates, never stored twice.
+NIK, phone and name columns become the keyed pseudonymous visitor key; the raw values are
+dropped (and masked in the rejects file)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, insert, select, update
+
+from . import config
+from .auth import Actor, audit, require
+from .calendar import WIB, now_utc
+from .checkins import normalise_identifier, write_checkins
+from .models import ImportBatch, Opd
+
+PLAUSIBLE_FROM = datetime(2021, 1, 1, tzinfo=timezone.utc)  # PeduliLindungi check-ins at offices began in 2021
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+# Column names as offices write them (Indonesian or English), normalised: lower case,
+# accents and punctuation removed, spaces as underscores.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "waktu": ("waktu", "tanggal_waktu", "waktu_checkin", "waktu_check_in", "tanggal_jam", "timestamp", "datetime",
+              "date_time", "checkin_time", "check_in_time", "waktu_scan", "scan_time", "time_stamp"),
+    "tanggal": ("tanggal", "tgl", "date", "tanggal_checkin", "tanggal_check_in"),
+    "jam": ("jam", "pukul", "time", "jam_checkin", "jam_check_in"),
+    "venue": ("venue", "kode_venue", "venue_code", "venue_id", "id_venue", "lokasi", "location", "opd", "nama_opd",
+              "tempat", "place", "site", "kantor", "instansi", "nama_venue", "venue_name"),
+    "status": ("status", "warna", "status_warna", "color", "colour", "status_color", "status_colour",
+               "status_pedulilindungi", "warna_status", "kategori_status"),
+    "jenis": ("jenis", "jenis_pengunjung", "tipe", "tipe_pengunjung", "visitor_type", "type", "peran", "role",
+              "kategori_pengunjung"),
+    "hasil": ("hasil", "keputusan", "outcome", "result", "akses", "access", "status_masuk", "diizinkan", "decision"),
+    "nik": ("nik", "no_ktp", "nomor_induk_kependudukan", "national_id", "id_number"),
+    "telepon": ("telepon", "no_hp", "nomor_hp", "hp", "no_telepon", "nomor_telepon", "phone", "phone_number",
+                "telp", "whatsapp", "no_wa"),
+    "nama": ("nama", "nama_lengkap", "name", "full_name", "nama_pengunjung", "visitor_name"),
+    "visitor_id": ("visitor_id", "id_pengunjung", "user_id", "id_pengguna", "device_id", "id"),
+}
+IDENTITY_FIELDS = ("nik", "telepon", "nama", "visitor_id")
+STATUS_MAP = {"hijau": "hijau", "green": "hijau", "kuning": "kuning", "yellow": "kuning", "merah": "merah",
+              "red": "merah", "hitam": "hitam", "black": "hitam"}
+TYPE_MAP = {"asn": "asn", "pns": "asn", "pegawai": "asn", "karyawan": "asn", "staf": "asn", "staff": "asn",
+            "employee": "asn", "pppk": "asn", "pengunjung": "pengunjung", "tamu": "pengunjung", "visitor": "pengunjung",
+            "guest": "pengunjung", "umum": "pengunjung", "masyarakat": "pengunjung", "public": "pengunjung"}
+OUTCOME_MAP = {"diterima": "diterima", "terima": "diterima", "masuk": "diterima", "boleh": "diterima",
+               "diizinkan": "diterima", "ya": "diterima", "yes": "diterima", "accepted": "diterima",
+               "allowed": "diterima", "admitted": "diterima", "true": "diterima", "1": "diterima",
+               "ditolak": "ditolak", "tolak": "ditolak", "tidak": "ditolak", "no": "ditolak", "refused": "ditolak",
+               "denied": "ditolak", "rejected": "ditolak", "false": "ditolak", "0": "ditolak"}
+ZONES = {"wib": 7, "wita": 8, "wit": 9, "utc": 0, "gmt": 0, "z": 0}
+TEMPLATE_COLUMNS = ["waktu", "kode_venue", "jenis_pengunjung", "status", "hasil", "nik", "no_hp", "nama"]
+
+
+class ImportFailed(RuntimeError):
+    """The file could not be imported at all; nothing of it was stored."""
+
+
+@dataclass
+class ImportResult:
+    file_name: str
+    checksum: str
+    batch_id: int | None = None
+    rows_total: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["baris", "alasan"]))
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d.pop("rejects")
+        return d
+
+    def rejects_csv(self) -> bytes:
+        return self.rejects.to_csv(index=False).encode("utf-8-sig")
+
+
+# ---------------------------------------------------------------- reading
+def _norm_header(h: str) -> str:
+    h = unicodedata.normalize("NFKD", str(h)).encode("ascii", "ignore").decode().strip().lower()
+    h = re.sub(r"[^a-z0-9]+", "_", h).strip("_")
+    return h
+
+
+def read_table(data: bytes, file_name: str) -> pd.DataFrame:
+    """The file as a table of strings, with its own column names."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFailed("Berkas terlalu besar (maksimal 512 MB); pecah menjadi beberapa berkas.")
+    name = file_name.lower()
+    if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        try:
+            df = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise ImportFailed(f"Berkas Excel tidak dapat dibaca ({exc.__class__.__name__}).") from None
+        return df
+    if name.endswith(".xls"):
+        raise ImportFailed("Format .xls lama tidak didukung; simpan ulang sebagai .xlsx atau .csv.")
+    if b"\x00" in data[:4096]:
+        raise ImportFailed("Berkas ini bukan CSV teks (berisi data biner). Gunakan CSV atau XLSX.")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    if not text.strip():
+        raise ImportFailed("Berkas kosong.")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    sep = ";" if first.count(";") > first.count(",") else ("\t" if first.count("\t") > first.count(",") else ",")
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True,
+                         engine="c", on_bad_lines="error", quoting=csv.QUOTE_MINIMAL)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ImportFailed(f"CSV tidak dapat dibaca: {str(exc).splitlines()[0]}") from None
+    return df
+
+
+def map_columns(columns) -> dict[str, str]:
+    """Our field -> the file's column."""
+    found: dict[str, str] = {}
+    normalised = {c: _norm_header(c) for c in columns}
+    for fld, names in ALIASES.items():
+        for col, n in normalised.items():
+            if n in names and col not in found.values():
+                found[fld] = col
+                break
+    return found
+
+
+# ---------------------------------------------------------------- parsing
+_TIME_DOT = re.compile(r"(\d{1,2})\.(\d{2})(?=(?:[.:]\d{2})?\s*$)")
+_ZONE = re.compile(r"\s*(?:(wib|wita|wit|utc|gmt|z)|([+-])(\d{2}):?(\d{2}))\s*$", re.IGNORECASE)
+FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S",
+           "%d-%m-%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+# Tried first on the raw text (C speed): the forms offices write most.
+FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H.%M.%S", "%d/%m/%Y %H.%M", "%d/%m/%Y %H:%M:%S",
+                "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y %H.%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_times(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Text -> (UTC timestamps, error reason or ''). Naive times are WIB.
+    The common forms are parsed straight away; only the rest (time zones, odd spacing, fractions
+    of a second) goes through the slower normalisation."""
+    s = raw.fillna("").astype(str).str.strip()
+    fast = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    sample = s[s != ""].head(500)
+    hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in FAST_FORMATS}
+    for fmt in sorted(FAST_FORMATS, key=lambda f: -hits[f]):  # the file's own form first
+        todo = fast.isna() & (s != "")
+        if not todo.any():
+            break
+        fast.loc[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+    rest = fast.isna() & (s != "")
+    if not rest.any():
+        return _checked(s, fast, pd.Series(7.0, index=s.index))
+    slow_local, slow_hours = _parse_slow(s[rest])
+    local = fast.copy()
+    local.loc[rest] = slow_local
+    hours = pd.Series(7.0, index=s.index)
+    hours.loc[rest] = slow_hours
+    return _checked(s, local, hours)
+
+
+def _checked(s: pd.Series, local: pd.Series, hours: pd.Series) -> tuple[pd.Series, pd.Series]:
+    utc = local - pd.to_timedelta(hours, unit="h")
+    reason = pd.Series("", index=s.index)
+    reason[s == ""] = "waktu kosong"
+    reason[(s != "") & local.isna()] = "tanggal/waktu tidak valid"
+    now = pd.Timestamp(now_utc() + timedelta(days=1))
+    bad_range = local.notna() & ((utc < pd.Timestamp(PLAUSIBLE_FROM.replace(tzinfo=None))) | (utc > now))
+    reason[bad_range] = "waktu di luar rentang wajar (sebelum 2021 atau di masa depan)"
+    return utc, reason
+
+
+def _parse_slow(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = s.str.replace(r"(\d)T(\d)", r"\1 \2", regex=True)  # ISO 8601 'T'
+    zone = s.str.extract(_ZONE)
+    s = s.str.replace(_ZONE, "", regex=True).str.strip()
+    s = s.str.replace(r"(:\d{2}:\d{2})[.,]\d+$", r"\1", regex=True)  # fractional seconds
+    s = s.str.replace(r"(\d{1,2})\.(\d{2})\.(\d{2})$", r"\1:\2:\3", regex=True)  # 08.15.30
+    s = s.str.replace(_TIME_DOT, r"\1:\2", regex=True)  # 08.15
+    s = s.str.replace(r"\s+", " ", regex=True)
+    local = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for fmt in FORMATS:
+        todo = local.isna() & (s != "")
+        if not todo.any():
+            break
+        local.loc[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+    hours = pd.Series(7.0, index=s.index)
+    named = zone[0].str.lower()
+    hours = hours.where(named.isna(), named.map(ZONES))
+    sign = zone[1].map({"+": 1, "-": -1})
+    offs = sign * (pd.to_numeric(zone[2], errors="coerce") + pd.to_numeric(zone[3], errors="coerce") / 60)
+    hours = hours.where(offs.isna(), offs)
+    return local, hours
+
+
+def _lookup(raw: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    key = raw.fillna("").astype(str).str.strip().str.lower()
+    return key.map(mapping)
+
+
+def _venue_index(engine: Engine) -> dict[str, int]:
+    """Venue code, OPD code, official name and short name (case- and space-insensitive) -> OPD id."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Opd.id, Opd.code, Opd.name, Opd.short_name, Opd.venue_code)).all()
+    idx: dict[str, int] = {}
+    for r in rows:
+        for v in (r.code, r.name, r.short_name, r.venue_code):
+            if v:
+                idx[" ".join(str(v).lower().split())] = r.id
+    return idx
+
+
+def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> tuple[pd.Series, pd.Series]:
+    """Visitor key: keyed hash of the first identity column with a value (NIK, phone, name, ID).
+    Each distinct identifier is hashed once."""
+    import hmac
+
+    ident = pd.Series("", index=frame.index)
+    for fld in IDENTITY_FIELDS:
+        if fld in cols:
+            vals = frame[cols[fld]].fillna("").astype(str).str.strip()
+            take = (ident == "") & (vals != "")
+            ident = ident.where(~take, fld + ":" + vals)
+    uniq = pd.unique(ident[ident != ""])
+    hashed = {}
+    for u in uniq:
+        fld, _, value = u.partition(":")
+        hashed[u] = hmac.new(key, f"{fld}:{normalise_identifier(value)}".encode(), hashlib.sha256).hexdigest()[:32]
+    keys = ident.map(hashed)
+    reason = pd.Series("", index=frame.index)
+    reason[ident == ""] = "identitas pengunjung kosong (NIK, nomor HP, nama, atau ID)"
+    return keys, reason
+
+
+def parse_frame(frame: pd.DataFrame, *, engine: Engine, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """-> (valid rows for write_checkins, rejects with line numbers and reasons)."""
+    cols = map_columns(frame.columns)
+    missing = []
+    if "waktu" not in cols and not ("tanggal" in cols and "jam" in cols):
+        missing.append("waktu (atau tanggal dan jam)")
+    if "venue" not in cols:
+        missing.append("venue/kode venue/OPD")
+    if "status" not in cols:
+        missing.append("status warna")
+    if not any(f in cols for f in IDENTITY_FIELDS):
+        missing.append("identitas (NIK, nomor HP, nama, atau ID pengunjung)")
+    if missing:
+        raise ImportFailed("Kolom wajib tidak ditemukan: " + ", ".join(missing) +
+                           f". Kolom di berkas: {', '.join(map(str, frame.columns))}.")
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    reasons = pd.Series("", index=frame.index)
+
+    def add(reason: pd.Series) -> None:
+        nonlocal reasons
+        reasons = reasons.where((reasons != "") | (reason == ""), reason)
+
+    if "waktu" in cols:
+        when = frame[cols["waktu"]]
+    else:
+        when = frame[cols["tanggal"]].fillna("").astype(str).str.strip() + " " + \
+            frame[cols["jam"]].fillna("").astype(str).str.strip()
+    ts, r = parse_times(when)
+    add(r)
+    venue_idx = _venue_index(engine)
+    vraw = frame[cols["venue"]].fillna("").astype(str).str.strip()
+    uniq = pd.unique(vraw)
+    opd_id = vraw.map({u: venue_idx.get(" ".join(u.lower().split())) for u in uniq})
+    add(pd.Series(np.where(vraw == "", "venue kosong", np.where(opd_id.isna(), "venue tidak dikenal", "")),
+                  index=frame.index))
+    sraw = frame[cols["status"]].fillna("").astype(str).str.strip()
+    status = _lookup(sraw, STATUS_MAP)
+    add(pd.Series(np.where(sraw == "", "status kosong", np.where(status.isna(), "status tidak dikenal", "")),
+                  index=frame.index))
+    if "jenis" in cols:
+        traw = frame[cols["jenis"]].fillna("").astype(str).str.strip()
+        vtype = _lookup(traw, TYPE_MAP).where(traw != "", "pengunjung")
+        add(pd.Series(np.where(vtype.isna(), "jenis pengunjung tidak dikenal", ""), index=frame.index))
+    else:
+        vtype = pd.Series("pengunjung", index=frame.index)
+    derived = status.map({"hijau": "diterima", "kuning": "diterima", "merah": "ditolak", "hitam": "ditolak"})
+    if "hasil" in cols:
+        oraw = frame[cols["hasil"]].fillna("").astype(str).str.strip()
+        outcome = _lookup(oraw, OUTCOME_MAP).where(oraw != "", derived)
+        add(pd.Series(np.where(outcome.isna() & (oraw != ""), "hasil (diterima/ditolak) tidak dikenal", ""),
+                      index=frame.index))
+    else:
+        outcome = derived
+    keys, r = _keys(frame, cols, key)
+    add(r)
+    ok = reasons == ""
+    valid = pd.DataFrame({
+        "opd_id": opd_id[ok].astype("int64"),
+        "ts": ts[ok].dt.tz_localize("UTC"),
+        "visitor_type": vtype[ok],
+        "status": status[ok],
+        "outcome": outcome[ok],
+        "visitor_key": keys[ok],
+    })
+    bad = frame[~ok].copy()
+    for fld in IDENTITY_FIELDS:  # never hand personal data back in the rejects file
+        if fld in cols:
+            bad[cols[fld]] = np.where(bad[cols[fld]].fillna("").astype(str).str.strip() != "", "[disamarkan]", "")
+    bad.insert(0, "alasan", reasons[~ok])
+    bad.insert(0, "baris", bad.index + 2)  # line in the file: header is line 1
+    assert len(valid) + len(bad) == n
+    return valid.reset_index(drop=True), bad.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- importing
+def import_bytes(*, engine: Engine, actor: Actor, data: bytes, file_name: str, progress=None) -> ImportResult:
+    """Import one file as one transaction. Raises ImportFailed (nothing stored) when the file
+    cannot be used at all or anything goes wrong while writing."""
+    require(actor, "import")
+    checksum = hashlib.sha256(data).hexdigest()
+    result = ImportResult(file_name=Path(file_name).name, checksum=checksum)
+    frame = read_table(data, file_name)
+    if frame.empty:
+        raise ImportFailed("Berkas tidak berisi baris data (hanya judul kolom atau kosong).")
+    key = config.pseudonym_key()
+    valid, rejects = parse_frame(frame, engine=engine, key=key)
+    result.rows_total = len(frame)
+    result.rows_rejected = len(rejects)
+    result.rejects = rejects
+    try:
+        with engine.begin() as conn:
+            batch_id = conn.execute(insert(ImportBatch).values(
+                file_name=result.file_name, checksum=checksum, imported_by=actor.username, imported_at=now_utc(),
+                rows_total=result.rows_total, rows_loaded=0, rows_rejected=result.rows_rejected, rows_duplicate=0,
+            )).inserted_primary_key[0]
+            loaded = write_checkins(conn, valid, source="import", batch_id=int(batch_id), progress=progress)
+            result.batch_id = int(batch_id)
+            result.rows_loaded = loaded
+            result.rows_duplicate = len(valid) - loaded
+            conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
+                rows_loaded=loaded, rows_duplicate=result.rows_duplicate))
+            audit(conn, username=actor.username, action="impor", target=result.file_name, after=result.summary())
+    except ImportFailed:
+        raise
+    except Exception as exc:
+        raise ImportFailed(
+            f"Impor gagal; tidak ada baris dari berkas ini yang disimpan ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0][:200]})."
+        ) from exc
+    if progress is not None and valid.empty:
+        progress(0, 0)
+    return result
+
+
+def import_file(*, engine: Engine, actor: Actor, path: str | Path, progress=None) -> ImportResult:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"Berkas {p} tidak dapat dibaca: {exc.strerror or exc}.") from None
+    return import_bytes(engine=engine, actor=actor, data=data, file_name=p.name, progress=progress)
+
+
+def import_history(*, engine: Engine, limit: int = 200) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(select(*ImportBatch.__table__.columns).order_by(ImportBatch.id.desc()).limit(limit), conn)
+
+
+def template_csv() -> bytes:
+    """A template with the accepted columns and two example rows."""
+    rows = [
+        ["2022-01-31 08:15", "BKL019-DISKOMINFO", "ASN", "Hijau", "diterima", "3526010101900001", "081234567890",
+         "Contoh Pegawai"],
+        ["31/01/2022 09.40", "Dinas Kesehatan", "pengunjung", "Merah", "ditolak", "", "085712345678", "Contoh Tamu"],
+    ]
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";")
+    w.writerow(TEMPLATE_COLUMNS)
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8-sig")
