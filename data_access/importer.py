@@ -110,7 +110,7 @@ def read_table(data: bytes, file_name: str) -> pd.DataFrame:
         raise ImportFailed("Format .xls lama tidak didukung; simpan ulang sebagai .xlsx atau .csv.")
     if b"\x00" in data[:4096]:
         raise ImportFailed("Berkas ini bukan CSV teks (berisi data biner). Gunakan CSV atau XLSX.")
-    for enc in ("utf-8-sig", "cp1252"):
+    for enc in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 decodes any byte
         try:
             text = data.decode(enc)
             break

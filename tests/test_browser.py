@@ -189,3 +189,25 @@ def test_filtered_link_and_visit(server, page):
                          start=date(2022, 1, 1), end=date(2026, 12, 31))
     row = got[got["officer"] == "Petugas Peramban"].iloc[0]
     assert row["code"] == "DISKOMINFO" and row["unscanned_entries"] == 2 and row["recorded_by"] == "satpolpp"
+
+
+def test_import_upload_and_rejects(server, page, tmp_path):
+    f = tmp_path / "ekspor-pintu.csv"
+    f.write_text("waktu;kode_venue;jenis_pengunjung;status;nik\n"
+                 "14/02/2022 07.31;BKL019-DISKOMINFO;ASN;Hijau;3526019999000001\n"
+                 "14/02/2022 07.32;BKL019-DISKOMINFO;ASN;ungu;3526019999000002\n", encoding="utf-8")
+    login(page, server + "/impor", "kominfo", "demo-kominfo")
+    page.get_by_role("heading", name="Impor data check-in").wait_for()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(f))
+    page.get_by_text("ekspor-pintu.csv").first.wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Impor", exact=True).click()
+    page.get_by_text("1 dimuat · 1 ditolak · 0 duplikat").wait_for()
+    page.screenshot(path=str(SHOTS / "impor.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Unduh baris ditolak (1) dari ekspor-pintu.csv").click()
+    text = open(dl.value.path(), encoding="utf-8-sig").read()
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("baris,alasan") and lines[1].startswith("3,status tidak dikenal")
+    assert "3526019999000002" not in text

@@ -1,0 +1,239 @@
+"""Importing check-in exports: formats, rejections, duplicates, atomicity, fuzzing, CLI, page."""
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from data_access import auth, importer
+from data_access import queries as q
+from data_access.models import Checkin, ImportBatch
+from tests.test_cli import cli
+
+KOMINFO = auth.Actor("kominfo", "kominfo")
+HEADER = "waktu,kode_venue,jenis_pengunjung,status,hasil,nik\n"
+
+
+def count(engine, model=Checkin) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def run(engine, text: str | bytes, name: str = "ekspor.csv"):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return importer.import_bytes(engine=engine, actor=KOMINFO, data=data, file_name=name)
+
+
+def stored(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        df = pd.read_sql(select(Checkin.opd_id, Checkin.ts, Checkin.day, Checkin.hour, Checkin.visitor_type,
+                                Checkin.status, Checkin.outcome, Checkin.visitor_key, Checkin.source), conn)
+    return df
+
+
+def test_accepted_forms(engine):
+    text = (HEADER
+            + "2022-01-31 08:15,BKL019-DISKOMINFO,ASN,Hijau,diterima,3526010101900001\n"
+            + "31/01/2022 08.20,Dinas Kesehatan,tamu,RED,,3526010101900002\n"
+            + "31-01-2022 8:25,dinkes,pegawai,yellow,Ditolak,3526010101900003\n"
+            + "2022-01-31T09:30:00+08:00,diskominfo,,BLACK,,3526010101900004\n"
+            + "2022-01-31 09:45 WITA,Kec. Modung,Pengunjung,kuning,,3526010101900005\n")
+    res = run(engine, text)
+    assert (res.rows_total, res.rows_loaded, res.rows_rejected, res.rows_duplicate) == (5, 5, 0, 0)
+    df = stored(engine).sort_values("ts").reset_index(drop=True)
+    got = {(str(r.ts)[:16], r.status, r.outcome, r.visitor_type) for r in df.itertuples()}
+    assert got == {
+        ("2022-01-31 01:15", "hijau", "diterima", "asn"),
+        ("2022-01-31 01:20", "merah", "ditolak", "pengunjung"),  # outcome derived from the colour
+        ("2022-01-31 01:25", "kuning", "ditolak", "asn"),  # kuning refused by the venue's policy
+        ("2022-01-31 01:30", "hitam", "ditolak", "pengunjung"),  # +08:00 -> 01:30 UTC; empty type = visitor
+        ("2022-01-31 01:45", "kuning", "diterima", "pengunjung"),  # WITA
+    }
+    assert set(df["source"]) == {"import"}
+    assert (df["hour"] == 8).all() and (df["day"].astype(str) == "2022-01-31").all()
+    # the rollups follow: refusals of that day
+    d = q.refusals_daily(engine=engine, start=pd.Timestamp("2022-01-31").date(), end=pd.Timestamp("2022-01-31").date())
+    assert d.loc[0, "refused"] == 3
+
+
+@pytest.mark.parametrize("variant", ["semicolon_bom", "english_headers", "date_and_time", "xlsx"])
+def test_file_variants(engine, variant):
+    rows = [("31/01/2022 08.15", "BKL019-DISKOMINFO", "ASN", "Hijau", "081234567890"),
+            ("31/01/2022 08.16", "RSUD Syamrabu", "Pengunjung", "Merah", "085700000000")]
+    if variant == "semicolon_bom":
+        data = ("\ufeffWaktu;Kode Venue;Jenis Pengunjung;Status;No HP\n"
+                + "".join(";".join(r) + "\n" for r in rows)).encode("utf-8")
+        name = "ekspor.csv"
+    elif variant == "english_headers":
+        data = ("Timestamp,Venue,Visitor Type,Color,Phone\n"
+                + "".join(",".join(("2022-01-31 08:15", r[1], "visitor" if r[2] == "Pengunjung" else "staff",
+                                    r[3], r[4])) + "\n" for r in rows)).encode()
+        name = "export.csv"
+    elif variant == "date_and_time":
+        data = ("Tanggal,Jam,OPD,Warna,Nama\n" + "31/01/2022,08.15,Diskominfo,hijau,Siti\n"
+                + "31/01/2022,08.16,RSUD Syamrabu,merah,Budi\n").encode()
+        name = "scanner.csv"
+    else:
+        buf = io.BytesIO()
+        pd.DataFrame(rows, columns=["Waktu", "Kode Venue", "Jenis Pengunjung", "Status", "NIK"]).to_excel(buf, index=False)
+        data, name = buf.getvalue(), "ekspor.xlsx"
+    res = run(engine, data, name)
+    assert (res.rows_loaded, res.rows_rejected) == (2, 0), res.rejects
+
+
+REJECTS = [
+    ("2022-01-31 08:15,BKL-TIDAK-ADA,ASN,hijau,,1", "venue tidak dikenal"),
+    ("2022-01-31 08:15,,ASN,hijau,,2", "venue kosong"),
+    ("2022-02-30 08:15,BKL019-DISKOMINFO,ASN,hijau,,3", "tanggal/waktu tidak valid"),
+    ("kemarin pagi,BKL019-DISKOMINFO,ASN,hijau,,4", "tanggal/waktu tidak valid"),
+    (",BKL019-DISKOMINFO,ASN,hijau,,5", "waktu kosong"),
+    ("2019-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,6", "rentang wajar"),
+    ("2099-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,7", "rentang wajar"),
+    ("2022-01-31 08:15,BKL019-DISKOMINFO,ASN,,,8", "status kosong"),
+    ("2022-01-31 08:15,BKL019-DISKOMINFO,ASN,ungu,,9", "status tidak dikenal"),
+    ("2022-01-31 08:15,BKL019-DISKOMINFO,alien,hijau,,10", "jenis pengunjung tidak dikenal"),
+    ("2022-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,mungkin,11", "hasil"),
+    ("2022-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,", "identitas pengunjung kosong"),
+]
+
+
+def test_each_rejection_reason(engine):
+    good = "2022-01-31 07:00,BKL019-DISKOMINFO,ASN,hijau,,99\n"
+    text = HEADER + good + "".join(r + "\n" for r, _ in REJECTS)
+    res = run(engine, text)
+    assert (res.rows_loaded, res.rows_rejected) == (1, len(REJECTS))
+    rej = res.rejects
+    assert rej["baris"].tolist() == list(range(3, 3 + len(REJECTS)))  # file line numbers (header is line 1)
+    for (_, reason), got in zip(REJECTS, rej["alasan"]):
+        assert reason in got
+    assert count(engine) == 1
+    csv_text = res.rejects_csv().decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("baris,alasan")
+    assert "[disamarkan]" in csv_text and ",99" not in csv_text  # identities are masked
+
+
+def test_whole_file_problems(engine):
+    for data, name, msg in [
+        (b"", "kosong.csv", "kosong"), (HEADER.encode(), "judul.csv", "tidak berisi baris"),
+        (b"a,b,c\n1,2,3\n", "asing.csv", "Kolom wajib tidak ditemukan"),
+        (b"PK\x03\x04rusak", "rusak.xlsx", "Excel tidak dapat dibaca"),
+        (b"\x00\x01\x02\x03" * 10, "biner.csv", "bukan CSV"), (b"x", "lama.xls", ".xls"),
+    ]:
+        with pytest.raises(importer.ImportFailed, match=msg):
+            run(engine, data, name)
+    assert count(engine) == 0 and count(engine, ImportBatch) == 0
+
+
+def test_reimport_is_idempotent(engine):
+    text = HEADER + "".join(f"2022-01-31 08:{i:02d},BKL019-DISKOMINFO,ASN,hijau,,{i}\n" for i in range(20))
+    first = run(engine, text)
+    assert first.rows_loaded == 20
+    again = run(engine, text)
+    assert (again.rows_loaded, again.rows_duplicate) == (0, 20)
+    overlap = HEADER + "".join(f"2022-01-31 08:{i:02d},BKL019-DISKOMINFO,ASN,hijau,,{i}\n" for i in range(10, 30))
+    third = run(engine, overlap + "2022-01-31 08:29,BKL019-DISKOMINFO,ASN,hijau,,29\n")  # a duplicate inside the file
+    assert (third.rows_loaded, third.rows_duplicate) == (10, 11)
+    assert count(engine) == 30
+    hist = importer.import_history(engine=engine)
+    assert hist["rows_loaded"].tolist() == [10, 0, 20] and hist["checksum"].iloc[1] == hist["checksum"].iloc[2]
+    tot = q.totals(engine=engine, start=pd.Timestamp("2022-01-31").date(), end=pd.Timestamp("2022-01-31").date())
+    assert tot["checkins"] == 30
+
+
+def test_failure_midway_leaves_database_as_it_was(engine, monkeypatch):
+    run(engine, HEADER + "2022-01-30 08:00,BKL019-DISKOMINFO,ASN,hijau,,1\n")
+    before = (count(engine), count(engine, ImportBatch), q.totals(engine=engine, start=pd.Timestamp("2022-01-01").date(),
+                                                                  end=pd.Timestamp("2022-12-31").date()))
+    from data_access import checkins
+
+    monkeypatch.setattr(checkins, "CHUNK", 5)
+    real = checkins._bulk_insert_ignore
+    calls = {"n": 0}
+
+    def flaky(conn, rows):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk penuh (simulasi)")
+        return real(conn, rows)
+
+    monkeypatch.setattr(checkins, "_bulk_insert_ignore", flaky)
+    text = HEADER + "".join(f"2022-02-01 08:{i:02d},BKL019-DISKOMINFO,ASN,hijau,,{i}\n" for i in range(30))
+    with pytest.raises(importer.ImportFailed, match="tidak ada baris"):
+        run(engine, text)
+    assert calls["n"] == 3  # two chunks were written before the failure
+    after = (count(engine), count(engine, ImportBatch), q.totals(engine=engine, start=pd.Timestamp("2022-01-01").date(),
+                                                                 end=pd.Timestamp("2022-12-31").date()))
+    assert after == before
+
+
+def test_personal_data_is_not_stored(engine):
+    run(engine, "waktu,venue,status,nik,no_hp,nama\n"
+                "2022-01-31 08:15,Diskominfo,hijau,3526010101900001,081234567890,Siti Aminah\n")
+    df = stored(engine)
+    flat = " ".join(str(v) for v in df.to_numpy().ravel())
+    for secret in ("3526010101900001", "081234567890", "Siti", "Aminah"):
+        assert secret not in flat
+    assert len(df["visitor_key"].iloc[0]) == 32
+
+
+def test_only_kominfo_imports(engine):
+    with pytest.raises(auth.PermissionDenied):
+        importer.import_bytes(engine=engine, actor=auth.Actor("s", "satpolpp"), data=b"x", file_name="x.csv")
+
+
+cells = st.one_of(st.text(max_size=12), st.sampled_from(["2022-01-31 08:15", "31/01/2022 08.15", "Diskominfo",
+                                                          "BKL019-DISKOMINFO", "hijau", "RED", "ASN", "", "ditolak"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.lists(st.sampled_from(["waktu", "venue", "status", "nik", "jenis", "hasil", "x", "tanggal", "jam"]),
+                       min_size=1, max_size=7),
+       rows=st.lists(st.lists(cells, min_size=0, max_size=8), max_size=15),
+       sep=st.sampled_from([",", ";"]), junk=st.binary(max_size=40))
+def test_fuzzed_files_never_crash_or_half_load(sqlite_engine, header, rows, sep, junk):
+    engine = sqlite_engine
+    before = count(engine)
+    text = sep.join(header) + "\n" + "".join(sep.join(c.replace("\n", " ") for c in r) + "\n" for r in rows)
+    for data in (text.encode("utf-8", "replace"), text.encode("utf-8", "replace") + junk):
+        try:
+            res = run(engine, data)
+        except importer.ImportFailed:
+            assert count(engine) == before
+            continue
+        assert res.rows_loaded + res.rows_rejected + res.rows_duplicate == res.rows_total
+        assert count(engine) == before + res.rows_loaded
+        before = count(engine)
+
+
+def test_cli_import(tmp_path):
+    cli("init", data_dir=tmp_path)
+    f = tmp_path / "ekspor.csv"
+    f.write_text(HEADER + "2022-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,1\n"
+                 + "2022-01-31 08:16,TIDAK-ADA,ASN,hijau,,2\n")
+    r = cli("import", str(f), "--rejects", str(tmp_path / "ditolak.csv"), "--quiet", data_dir=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "1 dimuat, 1 ditolak, 0 duplikat" in r.stdout
+    rej = pd.read_csv(tmp_path / "ditolak.csv")
+    assert rej["baris"].tolist() == [3] and rej["alasan"].tolist() == ["venue tidak dikenal"]
+    r = cli("import", str(f), "--json", data_dir=tmp_path)
+    out = json.loads(r.stdout)
+    assert (out["rows_total"], out["rows_loaded"], out["rows_rejected"], out["rows_duplicate"]) == (2, 0, 1, 1)
+    r = cli("import", str(tmp_path / "tidak-ada.csv"), data_dir=tmp_path)
+    assert r.returncode == 1 and "tidak dapat dibaca" in r.stderr and "Traceback" not in r.stderr
+    r = cli("demo", "--days", "5", "--quiet", data_dir=tmp_path)
+    assert r.returncode == 1 and "data impor" in r.stderr  # demo never writes into real data
+
+
+def test_import_page(demo_dir, page):
+    at = page("impor", "kominfo")
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Unduh templat CSV" in labels
+    assert any("Belum ada impor" in i.value for i in at.info)
+    template = importer.template_csv().decode("utf-8-sig")
+    assert template.splitlines()[0] == ";".join(importer.TEMPLATE_COLUMNS)
