@@ -160,8 +160,6 @@ def measure_pages(engine: Engine, start: date, end: date, *, naive: bool = True)
 def generate_csv(path: Path, rows: int, *, seed: int = 5) -> None:
     """A CSV export as an office would produce it (semicolon, Indonesian dates, names)."""
     rng = np.random.default_rng(seed)
-    venues = [f"BKL{i:03d}-X" for i in range(1)]  # replaced below by real venue codes
-    del venues
     day = rng.integers(0, 180, size=rows)
     mins = rng.integers(6 * 60, 16 * 60, size=rows)
     secs = rng.integers(0, 60, size=rows)
@@ -195,29 +193,38 @@ def measure_import(engine: Engine, rows: int, workdir: Path) -> dict:
             "loaded": res.rows_loaded, "rejected": res.rows_rejected, "duplicate": res.rows_duplicate}
 
 
-def concurrent_sessions(url: str, users: int = 20) -> dict:
-    """Each of `users` threads renders the overview page through AppTest (its own session)
-    with a cold cache; returns the slowest and the median."""
+def _session_worker(args) -> tuple[float, str | None]:
+    url, root = args
     os.environ["DATABASE_URL"] = url
     from streamlit.testing.v1 import AppTest
 
-    root = Path(__file__).resolve().parent.parent
-    times, errors = [], []
+    t0 = time.perf_counter()
+    at = AppTest.from_file(str(Path(root) / "pages" / "ringkasan.py"), default_timeout=300)
+    at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
+    at.run()
+    err = None
+    if at.exception:
+        err = at.exception[0].message
+    elif len(at.metric) != 6:
+        err = "ringkasan tanpa angka"
+    return time.perf_counter() - t0, err
 
-    def one(i: int) -> None:
-        t0 = time.perf_counter()
-        at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
-        at.session_state["auth"] = {"username": "bench", "role": "pimpinan", "seen": time.time(), "sso": False,
-                                    "bench": True}
-        at.run()
-        if at.exception or not at.metric:
-            errors.append(str(at.exception[0].message if at.exception else "no metrics"))
-        times.append(time.perf_counter() - t0)
 
-    with ThreadPoolExecutor(max_workers=users) as ex:
-        list(ex.map(one, range(users)))
+def concurrent_sessions(url: str, users: int = 20) -> dict:
+    """`users` separate sessions (one process each, as separate browser sessions would be
+    served) render the overview at the same moment, each with its own cold cache."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    root = str(Path(__file__).resolve().parent.parent)
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=users) as ex:
+        results = list(ex.map(_session_worker, [(url, root)] * users))
+    wall = time.perf_counter() - t0
+    times = [r[0] for r in results]
+    errors = [r[1] for r in results if r[1]]
     return {"users": users, "errors": len(errors), "slowest_s": round(max(times), 2),
-            "median_s": round(statistics.median(times), 2), "first_error": errors[0] if errors else None}
+            "median_s": round(statistics.median(times), 2), "wall_s": round(wall, 2),
+            "first_error": errors[0] if errors else None}
 
 
 def cold_apptest(url: str) -> float:
@@ -228,7 +235,7 @@ def cold_apptest(url: str) -> float:
     st.cache_data.clear()
     root = Path(__file__).resolve().parent.parent
     at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
-    at.session_state["auth"] = {"username": "bench", "role": "pimpinan", "seen": time.time(), "sso": False}
+    at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
     t0 = time.perf_counter()
     at.run()
     return time.perf_counter() - t0
@@ -236,3 +243,119 @@ def cold_apptest(url: str) -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+BENCH_USER = "bench"
+
+
+def _fast_worker(args) -> dict:
+    """In a child process: every page's data from the rollups; the process's peak memory."""
+    url, start, end = args
+    engine = make_engine(url)
+    rows = measure_pages(engine, start, end, naive=False)
+    return {"pages": rows, "peak_mb": round(peak_rss_mb(), 1)}
+
+
+def _naive_worker(args) -> dict:
+    url, start, end = args
+    engine = make_engine(url)
+    out = {}
+    for page in page_queries(start, end):
+        out[page] = round(time_it(lambda: naive_page(engine, page, start, end), repeat=1) * 1000, 1)
+    return {"naive": out, "peak_mb": round(peak_rss_mb(), 1)}
+
+
+def _in_child(fn, args):
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1) as ex:
+        return ex.submit(fn, args).result()
+
+
+def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int = 20, log=print) -> dict:
+    """The whole benchmark; returns the figures (and logs progress lines)."""
+    import platform
+
+    from .auth import create_demo_accounts
+    from .demo import holds_real_data
+
+    engine = make_engine(url)
+    if inspect(engine).has_table("import_batch"):
+        with engine.connect() as conn:
+            if holds_real_data(conn):
+                raise ValueError("Basis data ini berisi data impor; bench hanya berjalan pada basis data uji.")
+    engine.dispose()
+    log(f"Menyiapkan basis data baru ({make_engine(url).dialect.name}) ...")
+    engine = fresh_database(url)
+    from sqlalchemy import insert
+
+    from .calendar import now_utc
+    from .models import User
+
+    with engine.begin() as conn:
+        conn.execute(insert(User).values(username=BENCH_USER, password_hash=None, role="pimpinan", active=True,
+                                         failed_logins=0, created_at=now_utc()))
+    log(f"Menulis {rows:,} check-in sintetis (setahun) ...".replace(",", "."))
+    fill_s = fill(engine, rows)
+    start, end = SURAT_EDARAN_DATE, SURAT_EDARAN_DATE + timedelta(days=364)
+    log("Mengukur halaman: jalur rollup ...")
+    fast = _in_child(_fast_worker, (url, start, end))
+    log("Mengukur halaman: jalur naif (check-in mentah ke pandas) ...")
+    naive = _in_child(_naive_worker, (url, start, end))
+    pages = []
+    for row in fast["pages"]:
+        n = naive["naive"][row["page"]]
+        pages.append({**row, "naive_ms": n, "ratio": round(n / row["fast_ms"], 1) if row["fast_ms"] else None})
+    log("Mengukur halaman lewat AppTest (cache dingin) ...")
+    cold = _in_child(cold_apptest_worker, url)
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} inti, Python {platform.python_version()}",
+        "database": engine.dialect.name, "rows": rows, "fill_seconds": round(fill_s, 1),
+        "fill_rows_per_second": int(rows / fill_s) if fill_s else None,
+        "pages": pages, "fast_route_peak_mb": fast["peak_mb"], "naive_route_peak_mb": naive["peak_mb"],
+        "apptest_cold_s": round(cold, 3),
+    }
+    if import_rows:
+        log(f"Mengukur impor CSV {import_rows:,} baris ...".replace(",", "."))
+        with tempfile.TemporaryDirectory() as d:
+            result["import"] = _in_child(_import_worker, (url, import_rows, d))
+    if users:
+        log(f"{users} sesi bersamaan ...")
+        result["concurrent"] = concurrent_sessions(url, users)
+    engine.dispose()
+    return result
+
+
+def _import_worker(args) -> dict:
+    url, rows, d = args
+    engine = make_engine(url)
+    res = measure_import(engine, rows, Path(d))
+    res["peak_mb"] = round(peak_rss_mb(), 1)
+    return res
+
+
+def cold_apptest_worker(url: str) -> float:
+    return cold_apptest(url)
+
+
+def format_report(r: dict) -> str:
+    from .fmt import fmt_dec, fmt_int
+
+    lines = [f"Mesin: {r['machine']}", f"Basis data: {r['database']}, {fmt_int(r['rows'])} check-in "
+             f"(ditulis dalam {fmt_dec(r['fill_seconds'])} dtk, {fmt_int(r['fill_rows_per_second'])} baris/dtk)", "",
+             f"{'Halaman':<22} {'rollup (ms)':>12} {'naif (ms)':>12} {'rasio':>8}"]
+    for p in r["pages"]:
+        lines.append(f"{p['page']:<22} {fmt_dec(p['fast_ms']):>12} {fmt_dec(p['naive_ms']):>12} "
+                     f"{fmt_dec(p['ratio']) + 'x':>8}")
+    lines += ["", f"Memori puncak jalur rollup: {fmt_dec(r['fast_route_peak_mb'])} MB; "
+              f"jalur naif: {fmt_dec(r['naive_route_peak_mb'])} MB",
+              f"Halaman Ringkasan lewat AppTest, cache dingin: {fmt_dec(r['apptest_cold_s'], 3)} dtk"]
+    if "import" in r:
+        i = r["import"]
+        lines.append(f"Impor CSV: {fmt_int(i['rows'])} baris dalam {fmt_dec(i['seconds'])} dtk = "
+                     f"{fmt_int(i['rows_per_second'])} baris/dtk (memori puncak {fmt_dec(i['peak_mb'])} MB)")
+    if "concurrent" in r:
+        c = r["concurrent"]
+        lines.append(f"{c['users']} sesi bersamaan: {c['errors']} galat, terlambat {fmt_dec(c['slowest_s'], 2)} dtk, "
+                     f"median {fmt_dec(c['median_s'], 2)} dtk")
+    return "\n".join(lines)

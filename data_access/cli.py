@@ -231,6 +231,18 @@ def cmd_import(args) -> int:
     return EXIT_ERROR if failed else 0
 
 
+def cmd_bench(args) -> int:
+    import json
+
+    from .bench import format_report, run_bench
+
+    url = args.database_url or config.get_settings().database_url
+    log = (lambda *_: None) if args.json else (lambda m: print(m, file=sys.stderr))
+    result = run_bench(url=url, rows=args.rows, import_rows=args.import_rows, users=args.users, log=log)
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_report(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _parser(
         prog="python -m data_access",
@@ -268,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--user", help="nama operator yang dicatat di log (bawaan: sistem)")
     s.add_argument("--quiet", action="store_true", help="tanpa bilah kemajuan")
     s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("bench", help="ukur kecepatan dan memori pada basis data uji baru (MENGHAPUS isinya)")
+    s.add_argument("--rows", type=int, default=5_000_000, help="jumlah check-in sintetis (bawaan 5.000.000)")
+    s.add_argument("--import-rows", type=int, default=1_000_000, help="baris CSV untuk uji impor (0 = lewati)")
+    s.add_argument("--users", type=int, default=20, help="sesi bersamaan (0 = lewati)")
+    s.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
+    s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("users", help="kelola akun lokal")
     us = s.add_subparsers(dest="users_cmd", metavar="AKSI", required=True, parser_class=_parser)
