@@ -12,11 +12,11 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, case, delete, func, insert, select
 
 from . import config
 from .calendar import WIB
-from .models import Checkin, RollupDaily, RollupHourly, RollupVisitors
+from .models import Checkin, RollupDaily, RollupHourly, RollupOpdDay
 
 CHUNK = 50_000
 
@@ -181,12 +181,27 @@ def _rollups_from_frame(conn: Connection, cols: dict[str, np.ndarray], **span) -
     f = pd.DataFrame({k: cols[k] for k in ("opd_id", "day", "hour", "visitor_type", "status", "outcome",
                                            "visitor_key")})
     f["day"] = pd.to_datetime(f["day"]).dt.date
+    ref = f["outcome"] == "ditolak"
+    asn = f["visitor_type"] == "asn"
+    f = f.assign(
+        refused=ref.astype("int64"), asn_checkins=asn.astype("int64"), asn_refused=(asn & ref).astype("int64"),
+        merah=(ref & (f["status"] == "merah")).astype("int64"), hitam=(ref & (f["status"] == "hitam")).astype("int64"),
+        kuning=(ref & (f["status"] == "kuning")).astype("int64"),
+        asn_merah=(asn & ref & (f["status"] == "merah")).astype("int64"),
+        asn_hitam=(asn & ref & (f["status"] == "hitam")).astype("int64"),
+        asn_kuning=(asn & ref & (f["status"] == "kuning")).astype("int64"),
+        asn_key=f["visitor_key"].where(asn), visitor_key_p=f["visitor_key"].where(~asn),
+    )
     daily = f.groupby(["opd_id", "day", "visitor_type", "status", "outcome"], as_index=False).agg(
         checkins=("visitor_key", "size"), visitors=("visitor_key", "nunique"))
-    visitors = f.groupby(["opd_id", "day", "visitor_type"], as_index=False).agg(visitors=("visitor_key", "nunique"))
-    hourly = f.groupby(["opd_id", "day", "hour", "visitor_type", "outcome"], as_index=False).agg(
-        checkins=("visitor_key", "size"))
-    for model, frame in ((RollupDaily, daily), (RollupVisitors, visitors), (RollupHourly, hourly)):
+    opd_day = f.groupby(["opd_id", "day"], as_index=False).agg(
+        checkins=("visitor_key", "size"), refused=("refused", "sum"), asn_checkins=("asn_checkins", "sum"),
+        asn_refused=("asn_refused", "sum"), merah=("merah", "sum"), hitam=("hitam", "sum"), kuning=("kuning", "sum"),
+        asn_merah=("asn_merah", "sum"), asn_hitam=("asn_hitam", "sum"), asn_kuning=("asn_kuning", "sum"),
+        asn_visitors=("asn_key", "nunique"), visitors=("visitor_key_p", "nunique"))
+    hourly = f.groupby(["opd_id", "day", "hour"], as_index=False).agg(
+        checkins=("visitor_key", "size"), refused=("refused", "sum"))
+    for model, frame in ((RollupDaily, daily), (RollupOpdDay, opd_day), (RollupHourly, hourly)):
         table = model.__table__
         conds = [table.c.opd_id.in_(span["opd_ids"]), table.c.day >= span["day_from"], table.c.day <= span["day_to"]]
         conn.execute(delete(table).where(and_(*conds)))
@@ -211,6 +226,12 @@ def refresh_rollups(
         return and_(*conds) if conds else None
 
     c = Checkin.__table__
+    ref = c.c.outcome == "ditolak"
+    asn = c.c.visitor_type == "asn"
+
+    def when(cond, value=1):
+        return case((cond, value), else_=0)
+
     specs = [
         (
             RollupDaily.__table__,
@@ -219,16 +240,23 @@ def refresh_rollups(
             ["opd_id", "day", "visitor_type", "status", "outcome", "checkins", "visitors"],
         ),
         (
-            RollupVisitors.__table__,
-            [c.c.opd_id, c.c.day, c.c.visitor_type],
-            [func.count(func.distinct(c.c.visitor_key))],
-            ["opd_id", "day", "visitor_type", "visitors"],
+            RollupOpdDay.__table__,
+            [c.c.opd_id, c.c.day],
+            [func.count(), func.sum(when(ref)), func.sum(when(asn)), func.sum(when(and_(asn, ref))),
+             func.sum(when(and_(ref, c.c.status == "merah"))), func.sum(when(and_(ref, c.c.status == "hitam"))),
+             func.sum(when(and_(ref, c.c.status == "kuning"))),
+             func.sum(when(and_(asn, ref, c.c.status == "merah"))), func.sum(when(and_(asn, ref, c.c.status == "hitam"))),
+             func.sum(when(and_(asn, ref, c.c.status == "kuning"))),
+             func.count(func.distinct(case((asn, c.c.visitor_key)))),
+             func.count(func.distinct(case((~asn, c.c.visitor_key))))],
+            ["opd_id", "day", "checkins", "refused", "asn_checkins", "asn_refused", "merah", "hitam", "kuning",
+             "asn_merah", "asn_hitam", "asn_kuning", "asn_visitors", "visitors"],
         ),
         (
             RollupHourly.__table__,
-            [c.c.opd_id, c.c.day, c.c.hour, c.c.visitor_type, c.c.outcome],
-            [func.count()],
-            ["opd_id", "day", "hour", "visitor_type", "outcome", "checkins"],
+            [c.c.opd_id, c.c.day, c.c.hour],
+            [func.count(), func.sum(when(ref))],
+            ["opd_id", "day", "hour", "checkins", "refused"],
         ),
     ]
     for table, keys, aggs, cols in specs:

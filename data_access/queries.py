@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, false, func, select
 
 from .calendar import active_window_start, workdays
-from .models import Opd, RollupDaily, RollupHourly, RollupVisitors, Visit
+from .models import Opd, RollupHourly, RollupOpdDay, Visit
 
 STAGES = ("belum_terdaftar", "terdaftar", "qr_dicetak", "aktif", "terverifikasi")
 STAGE_LABELS = {
@@ -30,7 +30,7 @@ def _opd_filter(col, opd_ids):
 def data_range(*, engine: Engine) -> tuple[date, date] | None:
     """First and last day with check-ins, or None for an empty database."""
     with engine.connect() as conn:
-        lo, hi = conn.execute(select(func.min(RollupVisitors.day), func.max(RollupVisitors.day))).one()
+        lo, hi = conn.execute(select(func.min(RollupOpdDay.day), func.max(RollupOpdDay.day))).one()
     if lo is None:
         return None
     return (_as_date(lo), _as_date(hi))
@@ -56,11 +56,10 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
 
 
 def totals(*, engine: Engine, start: date, end: date, opd_ids=None) -> dict:
-    r = RollupDaily
+    r = RollupOpdDay
     stmt = select(
-        func.coalesce(func.sum(r.checkins), 0),
-        func.coalesce(func.sum(case((r.outcome == "ditolak", r.checkins), else_=0)), 0),
-        func.coalesce(func.sum(case((r.visitor_type == "pengunjung", r.checkins), else_=0)), 0),
+        func.coalesce(func.sum(r.checkins), 0), func.coalesce(func.sum(r.refused), 0),
+        func.coalesce(func.sum(r.checkins - r.asn_checkins), 0),
     ).where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
     with engine.connect() as conn:
         checkins, refused, visitor_checkins = (int(x) for x in conn.execute(stmt).one())
@@ -74,13 +73,13 @@ def totals(*, engine: Engine, start: date, end: date, opd_ids=None) -> dict:
 
 def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per day: check-ins, refusals, visitor check-ins."""
-    r = RollupDaily
+    r = RollupOpdDay
     stmt = (
         select(
             r.day,
             func.sum(r.checkins).label("checkins"),
-            func.sum(case((r.outcome == "ditolak", r.checkins), else_=0)).label("refused"),
-            func.sum(case((r.visitor_type == "pengunjung", r.checkins), else_=0)).label("visitor_checkins"),
+            func.sum(r.refused).label("refused"),
+            func.sum(r.checkins - r.asn_checkins).label("visitor_checkins"),
         )
         .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
         .group_by(r.day)
@@ -95,18 +94,18 @@ def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
 
 
 def _capped_asn(v, h):
-    return case((v.visitors > h, h), else_=v.visitors)
+    return case((v.asn_visitors > h, h), else_=v.asn_visitors)
 
 
 def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Cakupan ASN per OPD: mean over the period's working days of
     min(distinct ASN that day, headcount) / headcount. OPDs without any ASN scan get 0."""
     wd = workdays(start, end)
-    v, o = RollupVisitors, Opd
+    v, o = RollupOpdDay, Opd
     stmt = (
         select(v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn_days"))
         .join(o, o.id == v.opd_id)
-        .where(v.visitor_type == "asn", v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
+        .where(v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
         .group_by(v.opd_id)
     )
     with engine.connect() as conn:
@@ -133,12 +132,12 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None, by_o
     """Capped distinct ASN per working day (optionally per OPD), with the headcount of the
     OPDs in the filter: the numerator and denominator of daily coverage."""
     wd = workdays(start, end)
-    v, o = RollupVisitors, Opd
+    v, o = RollupOpdDay, Opd
     keys = [v.day, v.opd_id] if by_opd else [v.day]
     stmt = (
         select(*keys, func.sum(_capped_asn(v, o.asn_headcount)).label("asn"))
         .join(o, o.id == v.opd_id)
-        .where(v.visitor_type == "asn", v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
+        .where(v.asn_visitors > 0, v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
         .group_by(*keys)
     )
     with engine.connect() as conn:
@@ -176,18 +175,16 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 
 def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per OPD over the period: check-ins, visitor check-ins, refusals, last day with a
-    check-in (up to `end`), and check-ins in the last 7 days of the range."""
-    r = RollupDaily
+    check-in (up to `end`), and check-ins in the active window at the end of the range."""
+    r = RollupOpdDay
     recent_from = active_window_start(end)
     in_range = and_(r.day >= start, r.day <= end)
     stmt = (
         select(
             r.opd_id,
             func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
-            func.sum(case((and_(in_range, r.visitor_type == "pengunjung"), r.checkins), else_=0)).label(
-                "visitor_checkins"
-            ),
-            func.sum(case((and_(in_range, r.outcome == "ditolak"), r.checkins), else_=0)).label("refused"),
+            func.sum(case((in_range, r.checkins - r.asn_checkins), else_=0)).label("visitor_checkins"),
+            func.sum(case((in_range, r.refused), else_=0)).label("refused"),
             func.sum(case((r.day >= recent_from, r.checkins), else_=0)).label("checkins_7d"),
             func.max(r.day).label("last_day"),
         )
@@ -265,18 +262,27 @@ def stage_of(*, venue_code, printed, end: date, active: bool, verified: bool) ->
     return "belum_terdaftar"
 
 
-def active_opds_per_day(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    v = RollupVisitors
-    stmt = (
-        select(v.day, func.count(func.distinct(v.opd_id)).label("opds"))
-        .where(v.day >= start, v.day <= end, _opd_filter(v.opd_id, opd_ids))
-        .group_by(v.day)
-        .order_by(v.day)
-    )
+def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.DatetimeIndex, list, np.ndarray]:
+    """Days × OPDs: running count of days with a check-in (for 'active' windows)."""
+    v = RollupOpdDay
+    stmt = select(v.opd_id, v.day).where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df["day"] = pd.to_datetime(df["day"])
-    return df
+        act = pd.read_sql(stmt, conn)
+    all_days = pd.date_range(first, end, freq="D")
+    ids = sorted(act["opd_id"].unique().tolist())
+    m = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
+    if not act.empty:
+        rows = (pd.to_datetime(act["day"]) - all_days[0]).dt.days.to_numpy() + 1
+        cols = pd.Index(ids).get_indexer(act["opd_id"])
+        m[rows, cols] = 1
+    return all_days, ids, m.cumsum(axis=0)
+
+
+def _active_at(all_days: pd.DatetimeIndex, cum: np.ndarray, d: date) -> np.ndarray:
+    """Boolean per OPD column: a check-in within the active window ending on day d."""
+    lo = (pd.Timestamp(active_window_start(d)) - all_days[0]).days
+    hi = (pd.Timestamp(d) - all_days[0]).days + 1
+    return (cum[hi] - cum[max(lo, 0)]) > 0
 
 
 def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
@@ -288,36 +294,15 @@ def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None)
     days = pd.date_range(start, end, freq="D")
     printed = pd.to_datetime(reg["qr_printed_on"]).dropna().sort_values().to_numpy()
     printed_count = np.searchsorted(printed, days.to_numpy(), side="right")
-    first = active_window_start(start)
-    v = RollupVisitors
-    stmt = (
-        select(v.opd_id, v.day)
-        .where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
-        .group_by(v.opd_id, v.day)
-    )
-    with engine.connect() as conn:
-        act = pd.read_sql(stmt, conn)
-    act["day"] = pd.to_datetime(act["day"])
-    if act.empty:
-        return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": np.zeros(len(days), dtype=int)})
-    all_days = pd.date_range(first, end, freq="D")
-    piv = act.assign(x=1).pivot_table(index="day", columns="opd_id", values="x", aggfunc="max")
-    cum = piv.reindex(all_days).fillna(0).cumsum().to_numpy()
-    cum = np.vstack([np.zeros((1, cum.shape[1])), cum])  # cum[i] = active days before all_days[i]
-    pos = {d: i for i, d in enumerate(all_days)}
-    active = []
-    for d in days:
-        lo = pos[pd.Timestamp(active_window_start(d.date()))]
-        hi = pos[d] + 1
-        active.append(int(((cum[hi] - cum[lo]) > 0).sum()))
+    all_days, _, cum = _active_matrix(engine, active_window_start(start), end, opd_ids)
+    active = [int(_active_at(all_days, cum, d.date()).sum()) for d in days]
     return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
 
 
 def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     h = RollupHourly
     stmt = (
-        select(h.day, h.hour, func.sum(h.checkins).label("checkins"),
-               func.sum(case((h.outcome == "ditolak", h.checkins), else_=0)).label("refused"))
+        select(h.day, h.hour, func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
         .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
         .group_by(h.day, h.hour)
     )
@@ -362,31 +347,30 @@ def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     ends = list(pd.date_range(start, end, freq="W-SUN").date)
     if not ends or ends[-1] != end:
         ends.append(end)
-    v = RollupVisitors
-    lo = active_window_start(start)
+    all_days, ids, cum = _active_matrix(engine, active_window_start(start), end, opd_ids)
+    col = pd.Index(ids).get_indexer(reg["id"])
     with engine.connect() as conn:
-        act = pd.read_sql(
-            select(v.opd_id, v.day).where(v.day >= lo, v.day <= end, _opd_filter(v.opd_id, opd_ids))
-            .group_by(v.opd_id, v.day), conn)
         vis = pd.read_sql(
             select(Visit.opd_id, Visit.visited_on, Visit.qr_posted, Visit.id)
             .where(Visit.visited_on <= end, _opd_filter(Visit.opd_id, opd_ids)), conn)
-    act["day"] = pd.to_datetime(act["day"]).dt.date
     vis["visited_on"] = pd.to_datetime(vis["visited_on"]).dt.date
     vis = vis.sort_values(["opd_id", "visited_on", "id"])
+    far = date(9999, 12, 31)
+    registered_on = [far if not isinstance(c, str) or not c else (r if r is not None and not pd.isna(r) else date.min)
+                     for c, r in zip(reg["venue_code"], reg["venue_registered_on"])]
+    printed_on = [p if p is not None and not pd.isna(p) else far for p in reg["qr_printed_on"]]
+    registered_on, printed_on = np.array(registered_on), np.array(printed_on)
     rows = []
     for d in ends:
-        recent = act[(act["day"] >= active_window_start(d)) & (act["day"] <= d)]
-        active_ids = set(recent["opd_id"])
+        on = _active_at(all_days, cum, d)
+        active = np.where(col >= 0, on[np.clip(col, 0, None)], False)
         last = vis[vis["visited_on"] <= d].groupby("opd_id").tail(1)
-        verified_ids = set(last.loc[last["qr_posted"].astype(bool), "opd_id"])
-        counts = dict.fromkeys(STAGES, 0)
-        for r in reg.itertuples():
-            registered = r.venue_code if (r.venue_registered_on is None or pd.isna(r.venue_registered_on)
-                                          or r.venue_registered_on <= d) else None
-            counts[stage_of(venue_code=registered, printed=r.qr_printed_on, end=d,
-                            active=r.id in active_ids, verified=r.id in verified_ids)] += 1
-        rows += [{"week_end": pd.Timestamp(d), "stage": s, "opds": n} for s, n in counts.items()]
+        verified = reg["id"].isin(set(last.loc[last["qr_posted"].astype(bool), "opd_id"])).to_numpy()
+        stage = np.select(
+            [verified, active, printed_on <= d, registered_on <= d],
+            ["terverifikasi", "aktif", "qr_dicetak", "terdaftar"], default="belum_terdaftar")
+        counts = pd.Series(stage).value_counts()
+        rows += [{"week_end": pd.Timestamp(d), "stage": s, "opds": int(counts.get(s, 0))} for s in STAGES]
     return pd.DataFrame(rows)
 
 
@@ -395,37 +379,28 @@ REFUSAL_MIN_VOLUME = 200
 
 
 def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    """Per day: all check-ins, and refusals by status colour (columns merah, hitam, kuning, hijau)."""
-    r = RollupDaily
-    base = [r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids)]
+    """Per day: all check-ins, refusals, and refusals by colour (merah, hitam, kuning)."""
+    r = RollupOpdDay
+    stmt = (
+        select(r.day, func.sum(r.checkins).label("checkins"), func.sum(r.merah).label("merah"),
+               func.sum(r.hitam).label("hitam"), func.sum(r.kuning).label("kuning"), func.sum(r.refused).label("refused"))
+        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.day).order_by(r.day)
+    )
     with engine.connect() as conn:
-        tot = pd.read_sql(select(r.day, func.sum(r.checkins).label("checkins")).where(*base).group_by(r.day), conn)
-        ref = pd.read_sql(
-            select(r.day, r.status, func.sum(r.checkins).label("refused"))
-            .where(*base, r.outcome == "ditolak").group_by(r.day, r.status), conn)
-    tot["day"] = pd.to_datetime(tot["day"])
-    ref["day"] = pd.to_datetime(ref["day"])
-    wide = ref.pivot_table(index="day", columns="status", values="refused", aggfunc="sum", fill_value=0)
-    out = tot.set_index("day").join(wide, how="left").fillna(0)
-    for s in ("merah", "hitam", "kuning", "hijau"):
-        if s not in out:
-            out[s] = 0
-    out = out[["checkins", "merah", "hitam", "kuning", "hijau"]].astype("int64")
-    out["refused"] = out[["merah", "hitam", "kuning", "hijau"]].sum(axis=1)
-    return out.reset_index().sort_values("day").reset_index(drop=True)
+        df = pd.read_sql(stmt, conn)
+    df["day"] = pd.to_datetime(df["day"])
+    for c in ("checkins", "merah", "hitam", "kuning", "refused"):
+        df[c] = df[c].astype("int64")
+    return df
 
 
 def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per OPD: check-ins, refusals (total, merah, hitam) and the refusal rate."""
-    r = RollupDaily
-    ref = and_(r.outcome == "ditolak")
+    r = RollupOpdDay
     stmt = (
-        select(
-            r.opd_id, func.sum(r.checkins).label("checkins"),
-            func.sum(case((ref, r.checkins), else_=0)).label("refused"),
-            func.sum(case((and_(ref, r.status == "merah"), r.checkins), else_=0)).label("merah"),
-            func.sum(case((and_(ref, r.status == "hitam"), r.checkins), else_=0)).label("hitam"),
-        )
+        select(r.opd_id, func.sum(r.checkins).label("checkins"), func.sum(r.refused).label("refused"),
+               func.sum(r.merah).label("merah"), func.sum(r.hitam).label("hitam"))
         .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
         .group_by(r.opd_id)
     )
@@ -439,43 +414,26 @@ def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 
 
 def refusals_by_visitor_type(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    r = RollupDaily
-    stmt = (
-        select(r.visitor_type, r.status, r.outcome, func.sum(r.checkins).label("checkins"))
-        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
-        .group_by(r.visitor_type, r.status, r.outcome)
-    )
+    r = RollupOpdDay
+    sums = [func.coalesce(func.sum(c), 0) for c in (
+        r.checkins, r.refused, r.merah, r.hitam, r.kuning, r.asn_checkins, r.asn_refused, r.asn_merah, r.asn_hitam,
+        r.asn_kuning)]
+    stmt = select(*sums).where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df["checkins"] = df["checkins"].astype("int64")
-    rows = []
-    for vt in ("asn", "pengunjung"):
-        part = df[df["visitor_type"] == vt]
-        total = int(part["checkins"].sum())
-        refused = part[part["outcome"] == "ditolak"]
-        rows.append({
-            "visitor_type": vt, "checkins": total, "refused": int(refused["checkins"].sum()),
-            "merah": int(refused.loc[refused["status"] == "merah", "checkins"].sum()),
-            "hitam": int(refused.loc[refused["status"] == "hitam", "checkins"].sum()),
-            "kuning": int(refused.loc[refused["status"] == "kuning", "checkins"].sum()),
-        })
-    out = pd.DataFrame(rows)
+        t, ref, me, hi, ku, a, a_ref, a_me, a_hi, a_ku = (int(x) for x in conn.execute(stmt).one())
+    out = pd.DataFrame([
+        {"visitor_type": "asn", "checkins": a, "refused": a_ref, "merah": a_me, "hitam": a_hi, "kuning": a_ku},
+        {"visitor_type": "pengunjung", "checkins": t - a, "refused": ref - a_ref, "merah": me - a_me,
+         "hitam": hi - a_hi, "kuning": ku - a_ku},
+    ])
     out["rate"] = (out["refused"] / out["checkins"]).where(out["checkins"] > 0)
     return out
 
 
 def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per day of week (0 = Monday) and hour (WIB): check-ins and refusals."""
-    h = RollupHourly
-    stmt = (
-        select(h.day, h.hour, func.sum(h.checkins).label("checkins"),
-               func.sum(case((h.outcome == "ditolak", h.checkins), else_=0)).label("refused"))
-        .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
-        .group_by(h.day, h.hour)
-    )
-    with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df["dow"] = pd.to_datetime(df["day"]).dt.day_of_week
+    df = hourly_counts(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    df["dow"] = df["day"].dt.day_of_week
     out = df.groupby(["dow", "hour"], as_index=False)[["checkins", "refused"]].sum()
     for c in ("checkins", "refused", "hour", "dow"):
         out[c] = out[c].astype("int64")
@@ -485,12 +443,11 @@ def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Merah refusals per kecamatan and week (weeks start Monday): where unvaccinated people
     keep coming."""
-    r, o = RollupDaily, Opd
+    r, o = RollupOpdDay, Opd
     stmt = (
-        select(o.kecamatan, r.day, func.sum(r.checkins).label("merah"))
+        select(o.kecamatan, r.day, func.sum(r.merah).label("merah"))
         .join(o, o.id == r.opd_id)
-        .where(r.day >= start, r.day <= end, r.status == "merah", r.outcome == "ditolak",
-               _opd_filter(r.opd_id, opd_ids))
+        .where(r.day >= start, r.day <= end, r.merah > 0, _opd_filter(r.opd_id, opd_ids))
         .group_by(o.kecamatan, r.day)
     )
     with engine.connect() as conn:

@@ -12,7 +12,7 @@ from data_access.calendar import now_utc
 from data_access.checkins import pseudonymise, refresh_rollups
 from data_access.db import init_schema
 from data_access.demo import DemoRefused, fill_demo
-from data_access.models import Checkin, ImportBatch, Opd, RollupDaily, RollupHourly, RollupVisitors
+from data_access.models import Checkin, ImportBatch, Opd, RollupDaily, RollupHourly, RollupOpdDay
 from data_access.registry import load_registry
 from tests.helpers import load_small, opd_id, scans
 
@@ -22,7 +22,7 @@ JAN10, JAN11, JAN15 = date(2022, 1, 10), date(2022, 1, 11), date(2022, 1, 15)
 def rollup_snapshot(engine) -> dict[str, pd.DataFrame]:
     out = {}
     with engine.connect() as conn:
-        for model in (RollupDaily, RollupVisitors, RollupHourly):
+        for model in (RollupDaily, RollupOpdDay, RollupHourly):
             t = model.__table__
             df = pd.read_sql(select(t).order_by(*t.primary_key.columns), conn)
             df["day"] = pd.to_datetime(df["day"])
@@ -138,11 +138,11 @@ def test_demo_is_realistic(engine):
     assert n > 1000
     reg = q.opd_registry(engine=engine).set_index("id")
     with engine.connect() as conn:
-        first = pd.read_sql(select(RollupVisitors.opd_id, func.min(RollupVisitors.day).label("first"))
-                            .group_by(RollupVisitors.opd_id), conn)
-        asn_days = pd.read_sql(select(RollupVisitors.day).where(RollupVisitors.visitor_type == "asn").distinct(), conn)
-        hours = pd.read_sql(select(RollupHourly.hour, func.sum(RollupHourly.checkins).label("n"))
-                            .where(RollupHourly.visitor_type == "asn").group_by(RollupHourly.hour), conn)
+        first = pd.read_sql(select(RollupOpdDay.opd_id, func.min(RollupOpdDay.day).label("first"))
+                            .group_by(RollupOpdDay.opd_id), conn)
+        asn_days = pd.read_sql(select(RollupOpdDay.day).where(RollupOpdDay.asn_visitors > 0).distinct(), conn)
+        hours = pd.read_sql(select(Checkin.hour, func.count().label("n"))
+                            .where(Checkin.visitor_type == "asn").group_by(Checkin.hour), conn)
     # scanning starts on or after the printing date
     for row in first.itertuples():
         assert pd.Timestamp(row.first).date() >= reg.loc[row.opd_id, "qr_printed_on"]

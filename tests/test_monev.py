@@ -90,7 +90,7 @@ def test_report_content(engine):
         assert needle in text, needle
 
 
-@pytest.mark.parametrize("pdef", [p for p in PAGES if p.key not in ("pengguna", "audit", "akun")], ids=lambda p: p.key)
+@pytest.mark.parametrize("pdef", [p for p in PAGES if p.key not in ("pengguna", "audit", "akun", "impor")], ids=lambda p: p.key)
 def test_filters_from_address_on_every_page(demo_dir, page, pdef):
     at = page(pdef.key, "kominfo", query={"opd": ["Diskominfo", "RSUD Syamrabu"],
                                            "periode": ["2022-02-01", "2022-02-10"]})

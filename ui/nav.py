@@ -26,7 +26,7 @@ PAGES: list[PageDef] = [
     PageDef("qr", "pages/qr.py", "Unduh QR Code", ":material/qr_code_2:", "Kominfo", ALL),
     PageDef("penolakan", "pages/penolakan.py", "Tren penolakan", ":material/block:", "Satpol PP", ALL),
     PageDef("monev", "pages/monev.py", "Monev dan kunjungan", ":material/fact_check:", "Satpol PP", ALL),
-    PageDef("impor", "pages/impor.py", "Impor data", ":material/upload_file:", "Kominfo", KOMINFO),
+    PageDef("impor", "pages/impor.py", "Impor data check-in", ":material/upload_file:", "Kominfo", KOMINFO),
     PageDef("pengguna", "pages/pengguna.py", "Pengguna", ":material/group:", "Kominfo", KOMINFO),
     PageDef("audit", "pages/audit.py", "Log audit", ":material/history:", "Kominfo", KOMINFO),
     PageDef("akun", "pages/akun.py", "Akun saya", ":material/account_circle:", "Akun", ALL),
