@@ -217,7 +217,9 @@ def concurrent_sessions(url: str, users: int = 20) -> dict:
 
     root = str(Path(__file__).resolve().parent.parent)
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=users) as ex:
+    import multiprocessing
+
+    with ProcessPoolExecutor(max_workers=users, mp_context=multiprocessing.get_context("spawn")) as ex:
         results = list(ex.map(_session_worker, [(url, root)] * users))
     wall = time.perf_counter() - t0
     times = [r[0] for r in results]
@@ -266,9 +268,11 @@ def _naive_worker(args) -> dict:
 
 
 def _in_child(fn, args):
+    """Run in a fresh (spawned) process, so its peak memory is its own."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=1) as ex:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as ex:
         return ex.submit(fn, args).result()
 
 

@@ -136,7 +136,10 @@ class RollupOpdDay(Base):
     asn_visitors: Mapped[int] = mapped_column(Integer)  # distinct ASN: the numerator of coverage
     visitors: Mapped[int] = mapped_column(Integer)  # distinct pengunjung
 
-    __table_args__ = (Index("ix_rollup_opd_day_day", "day", "opd_id"),)
+    __table_args__ = (
+        Index("ix_rollup_opd_day_day", "day", "opd_id", "checkins", "refused", "asn_checkins", "asn_refused", "merah",
+              "hitam", "kuning", "asn_merah", "asn_hitam", "asn_kuning", "asn_visitors", "visitors"),
+    )
 
 
 class RollupHourly(Base):
@@ -149,7 +152,7 @@ class RollupHourly(Base):
     checkins: Mapped[int] = mapped_column(Integer)
     refused: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_rollup_hourly_day", "day", "opd_id"),)
+    __table_args__ = (Index("ix_rollup_hourly_day", "day", "hour", "opd_id", "checkins", "refused"),)
 
 
 class User(Base):

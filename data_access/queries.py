@@ -23,6 +23,27 @@ ACTIVE_WINDOW_DAYS = 7
 COVERAGE_TARGET = 0.8
 
 
+def _fetch(conn, stmt) -> pd.DataFrame:
+    """Run a read-only select straight on the driver's cursor and build the frame from plain
+    tuples: the rollups answer in milliseconds, so per-row result processing would dominate.
+    Bound values here are dates and integers made by this module, rendered as literals."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.name != "sqlite":
+        sql = sql.replace("%%", "%")
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql)
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
+    for c in df.columns:  # MariaDB returns Decimal for SUM()
+        if df[c].dtype == object and len(df) and type(df[c].iloc[0]).__name__ == "Decimal":
+            df[c] = df[c].astype("float64")
+    return df
+
+
 def _opd_filter(col, opd_ids):
     return col.in_(list(opd_ids)) if opd_ids is not None else True
 
@@ -48,7 +69,7 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
         Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.venue_registered_on, Opd.qr_printed_on,
     ).order_by(Opd.id)
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     for c in ("qr_printed_on", "venue_registered_on"):
         df[c] = pd.to_datetime(df[c]).dt.date
     df["venue_code"] = df["venue_code"].astype(object).where(df["venue_code"].notna(), None)
@@ -86,7 +107,7 @@ def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
         .order_by(r.day)
     )
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
     for c in ("checkins", "refused", "visitor_checkins"):
         df[c] = df[c].astype("int64")
@@ -109,8 +130,8 @@ def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
         .group_by(v.opd_id)
     )
     with engine.connect() as conn:
-        got = pd.read_sql(stmt, conn)
-        heads = pd.read_sql(select(o.id.label("opd_id"), o.asn_headcount).where(_opd_filter(o.id, opd_ids)), conn)
+        got = _fetch(conn, stmt)
+        heads = _fetch(conn, select(o.id.label("opd_id"), o.asn_headcount).where(_opd_filter(o.id, opd_ids)))
     df = heads.merge(got, on="opd_id", how="left")
     df["asn_days"] = df["asn_days"].fillna(0).astype("float64")
     n = len(wd)
@@ -141,7 +162,7 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None, by_o
         .group_by(*keys)
     )
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
     return df
 
@@ -178,21 +199,18 @@ def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     check-in (up to `end`), and check-ins in the active window at the end of the range."""
     r = RollupOpdDay
     recent_from = active_window_start(end)
-    in_range = and_(r.day >= start, r.day <= end)
-    stmt = (
-        select(
-            r.opd_id,
-            func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
-            func.sum(case((in_range, r.checkins - r.asn_checkins), else_=0)).label("visitor_checkins"),
-            func.sum(case((in_range, r.refused), else_=0)).label("refused"),
-            func.sum(case((r.day >= recent_from, r.checkins), else_=0)).label("checkins_7d"),
-            func.max(r.day).label("last_day"),
-        )
-        .where(r.day <= end, _opd_filter(r.opd_id, opd_ids))
-        .group_by(r.opd_id)
+    flt = _opd_filter(r.opd_id, opd_ids)
+    sums = (
+        select(r.opd_id, func.sum(r.checkins).label("checkins"),
+               func.sum(r.checkins - r.asn_checkins).label("visitor_checkins"), func.sum(r.refused).label("refused"))
+        .where(r.day >= start, r.day <= end, flt).group_by(r.opd_id)
     )
+    recent = (select(r.opd_id, func.sum(r.checkins).label("checkins_7d"))
+              .where(r.day >= recent_from, r.day <= end, flt).group_by(r.opd_id))
+    last = select(r.opd_id, func.max(r.day).label("last_day")).where(r.day <= end, flt).group_by(r.opd_id)
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, last)
+        df = df.merge(_fetch(conn, sums), on="opd_id", how="left").merge(_fetch(conn, recent), on="opd_id", how="left")
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
         df[c] = df[c].fillna(0).astype("int64")
     df["last_day"] = pd.to_datetime(df["last_day"]).dt.date
@@ -216,7 +234,7 @@ def last_visits(*, engine: Engine, end: date, opd_ids=None) -> pd.DataFrame:
         .order_by(Visit.opd_id, Visit.id)
     )
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     df = df.drop_duplicates("opd_id", keep="last")
     df["visited_on"] = pd.to_datetime(df["visited_on"]).dt.date
     return df
@@ -267,7 +285,7 @@ def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.
     v = RollupOpdDay
     stmt = select(v.opd_id, v.day).where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
     with engine.connect() as conn:
-        act = pd.read_sql(stmt, conn)
+        act = _fetch(conn, stmt)
     all_days = pd.date_range(first, end, freq="D")
     ids = sorted(act["opd_id"].unique().tolist())
     m = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
@@ -278,11 +296,12 @@ def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.
     return all_days, ids, m.cumsum(axis=0)
 
 
-def _active_at(all_days: pd.DatetimeIndex, cum: np.ndarray, d: date) -> np.ndarray:
-    """Boolean per OPD column: a check-in within the active window ending on day d."""
-    lo = (pd.Timestamp(active_window_start(d)) - all_days[0]).days
-    hi = (pd.Timestamp(d) - all_days[0]).days + 1
-    return (cum[hi] - cum[max(lo, 0)]) > 0
+def _active_at(all_days: pd.DatetimeIndex, cum: np.ndarray, days) -> np.ndarray:
+    """Days × OPD columns, boolean: a check-in within the active window ending on each day."""
+    first = all_days[0].date()
+    lo = np.array([max((active_window_start(d) - first).days, 0) for d in days])
+    hi = np.array([(d - first).days + 1 for d in days])
+    return (cum[hi] - cum[lo]) > 0
 
 
 def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
@@ -295,7 +314,7 @@ def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None)
     printed = pd.to_datetime(reg["qr_printed_on"]).dropna().sort_values().to_numpy()
     printed_count = np.searchsorted(printed, days.to_numpy(), side="right")
     all_days, _, cum = _active_matrix(engine, active_window_start(start), end, opd_ids)
-    active = [int(_active_at(all_days, cum, d.date()).sum()) for d in days]
+    active = _active_at(all_days, cum, [d.date() for d in days]).sum(axis=1)
     return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
 
 
@@ -307,7 +326,7 @@ def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd
         .group_by(h.day, h.hour)
     )
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
     return df
 
@@ -350,9 +369,8 @@ def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     all_days, ids, cum = _active_matrix(engine, active_window_start(start), end, opd_ids)
     col = pd.Index(ids).get_indexer(reg["id"])
     with engine.connect() as conn:
-        vis = pd.read_sql(
-            select(Visit.opd_id, Visit.visited_on, Visit.qr_posted, Visit.id)
-            .where(Visit.visited_on <= end, _opd_filter(Visit.opd_id, opd_ids)), conn)
+        vis = _fetch(conn, select(Visit.opd_id, Visit.visited_on, Visit.qr_posted, Visit.id)
+                     .where(Visit.visited_on <= end, _opd_filter(Visit.opd_id, opd_ids)))
     vis["visited_on"] = pd.to_datetime(vis["visited_on"]).dt.date
     vis = vis.sort_values(["opd_id", "visited_on", "id"])
     far = date(9999, 12, 31)
@@ -360,17 +378,25 @@ def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
                      for c, r in zip(reg["venue_code"], reg["venue_registered_on"])]
     printed_on = [p if p is not None and not pd.isna(p) else far for p in reg["qr_printed_on"]]
     registered_on, printed_on = np.array(registered_on), np.array(printed_on)
+    on = _active_at(all_days, cum, ends)  # weeks × OPD columns
+    active = np.where(col >= 0, on[:, np.clip(col, 0, None)], False)
+    verified = np.zeros((len(ends), len(reg)), dtype=bool)
+    pos = {opd: i for i, opd in enumerate(reg["id"])}
+    ends_arr = np.array(ends, dtype="datetime64[D]")
+    for opd, v in vis.groupby("opd_id"):
+        dates = np.array(v["visited_on"].tolist(), dtype="datetime64[D]")
+        idx = np.searchsorted(dates, ends_arr, side="right") - 1  # the last visit on or before each week end
+        posted = v["qr_posted"].astype(bool).to_numpy()
+        verified[:, pos[opd]] = np.where(idx >= 0, posted[np.clip(idx, 0, None)], False)
+    ends_col = ends_arr[:, None]
+    code = np.select(
+        [verified, active, printed_on.astype("datetime64[D]")[None, :] <= ends_col,
+         registered_on.astype("datetime64[D]")[None, :] <= ends_col],
+        [4, 3, 2, 1], default=0)
     rows = []
-    for d in ends:
-        on = _active_at(all_days, cum, d)
-        active = np.where(col >= 0, on[np.clip(col, 0, None)], False)
-        last = vis[vis["visited_on"] <= d].groupby("opd_id").tail(1)
-        verified = reg["id"].isin(set(last.loc[last["qr_posted"].astype(bool), "opd_id"])).to_numpy()
-        stage = np.select(
-            [verified, active, printed_on <= d, registered_on <= d],
-            ["terverifikasi", "aktif", "qr_dicetak", "terdaftar"], default="belum_terdaftar")
-        counts = pd.Series(stage).value_counts()
-        rows += [{"week_end": pd.Timestamp(d), "stage": s, "opds": int(counts.get(s, 0))} for s in STAGES]
+    for i, d in enumerate(ends):
+        counts = np.bincount(code[i], minlength=5)
+        rows += [{"week_end": pd.Timestamp(d), "stage": st, "opds": int(counts[j])} for j, st in enumerate(STAGES)]
     return pd.DataFrame(rows)
 
 
@@ -388,7 +414,7 @@ def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
         .group_by(r.day).order_by(r.day)
     )
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
     for c in ("checkins", "merah", "hitam", "kuning", "refused"):
         df[c] = df[c].astype("int64")
@@ -405,7 +431,7 @@ def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
         .group_by(r.opd_id)
     )
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     for c in ("checkins", "refused", "merah", "hitam"):
         df[c] = df[c].astype("int64")
     df["rate"] = df["refused"] / df["checkins"]
@@ -451,7 +477,7 @@ def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) 
         .group_by(o.kecamatan, r.day)
     )
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
+        df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
     df["week"] = df["day"] - pd.to_timedelta(df["day"].dt.day_of_week, unit="D")
     out = df.groupby(["kecamatan", "week"], as_index=False)["merah"].sum()
