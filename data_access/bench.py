@@ -75,15 +75,19 @@ def fresh_database(url: str) -> Engine:
 
 
 def fill(engine: Engine, rows: int, *, days: int = 365, seed: int = 1, chunk: int = 1_000_000) -> float:
-    """Write `rows` synthetic check-ins (with rollups) in chunks; returns seconds."""
+    """Write `rows` synthetic check-ins (with rollups) in chunks of consecutive days, as monthly
+    imports would arrive; returns seconds."""
     with engine.connect() as conn:
         opds = pd.read_sql(select(Opd.id, Opd.asn_headcount), conn)
     t0 = time.perf_counter()
+    parts = max(1, -(-rows // chunk))
     done = 0
     part = 0
     while done < rows:
         n = min(chunk, rows - done)
-        frame = synthetic_frame(opds, n, start=SURAT_EDARAN_DATE, days=days, seed=seed + part)
+        first = part * days // parts
+        span = max((part + 1) * days // parts - first, 1)
+        frame = synthetic_frame(opds, n, start=SURAT_EDARAN_DATE + timedelta(days=first), days=span, seed=seed + part)
         with engine.begin() as conn:
             write_checkins(conn, frame, source="demo")
         done += n

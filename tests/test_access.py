@@ -190,3 +190,23 @@ def test_no_default_accounts_outside_demo(sqlite_engine, monkeypatch, tmp_path):
     assert any("users add" in w.value for w in at.warning)
     assert not at.info  # no demo notice
     st.cache_resource.clear()
+
+
+def _sso_app(email: str) -> AppTest:
+    at = app()
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "pantau", "client_secret": "s", "server_metadata_url": "https://sso.example/.wk"}
+    at.secrets["pantau"] = {"sso_roles": {"kabid.monev@bangkalankab.go.id": "satpolpp"}}
+    at.user = {"is_logged_in": True, "email": email, "name": "Pengguna SSO"}
+    return at
+
+
+def test_sso_allow_list_maps_roles(demo_dir):
+    at = _sso_app("Kabid.Monev@bangkalankab.go.id").run()
+    assert not at.exception
+    assert at.title[0].value == "Ringkasan"
+    assert "satpolpp" == at.session_state["auth"]["role"] and at.session_state["auth"]["sso"]
+    stranger = _sso_app("orang.lain@gmail.com").run()
+    assert not stranger.exception
+    assert [t.label for t in stranger.text_input] == ["Nama pengguna", "Kata sandi"]  # local login still there
+    assert any(b.label.startswith("Masuk dengan akun instansi") for b in stranger.button)
