@@ -47,8 +47,22 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
+SCHEMA_HEAD = "0004"  # the newest revision in alembic/versions (a test keeps the two in step)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    from sqlalchemy import inspect, text
+
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+
+
 def init_schema(engine: Engine) -> None:
     """Create or upgrade the schema to the newest Alembic revision (idempotent)."""
+    if schema_is_current(engine):
+        return  # skip loading Alembic: app start-up stays fast
     from alembic import command
     from alembic.config import Config
 

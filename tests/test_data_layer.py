@@ -193,3 +193,12 @@ def test_empty_database_range(engine):
     prog = q.onboarding_progress(engine=engine, start=JAN10, end=JAN15)
     assert prog["active"].sum() == 0 and prog["qr_printed"].iloc[-1] == 7  # printed by 15 Jan
     assert q.coverage_weekly(engine=engine, start=JAN10, end=JAN15)["coverage"].max() == 0
+
+
+def test_schema_head_constant_matches_migrations():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from data_access.db import ALEMBIC_INI, SCHEMA_HEAD
+
+    assert ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head() == SCHEMA_HEAD
