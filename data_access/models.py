@@ -8,7 +8,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -56,8 +56,8 @@ class Opd(Base):
     short_name: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(32))
     kecamatan: Mapped[str] = mapped_column(String(40))
-    lat: Mapped[float] = mapped_column(Float)
-    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Double)
+    lon: Mapped[float] = mapped_column(Double)
     asn_headcount: Mapped[int] = mapped_column(Integer)
     headcount_is_estimate: Mapped[bool] = mapped_column(Boolean, default=True)
     venue_code: Mapped[str | None] = mapped_column(String(64), unique=True)
