@@ -123,17 +123,18 @@ def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     min(distinct ASN that day, headcount) / headcount. OPDs without any ASN scan get 0."""
     wd = workdays(start, end)
     v, o = RollupOpdDay, Opd
+    on = and_(v.opd_id == o.id, v.day.in_(wd) if wd else false())
     stmt = (
-        select(v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn_days"))
-        .join(o, o.id == v.opd_id)
-        .where(v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
-        .group_by(v.opd_id)
+        select(o.id.label("opd_id"), o.asn_headcount,
+               func.coalesce(func.sum(_capped_asn(v, o.asn_headcount)), 0).label("asn_days"))
+        .select_from(o).outerjoin(v, on)
+        .where(_opd_filter(o.id, opd_ids))
+        .group_by(o.id, o.asn_headcount)
+        .order_by(o.id)
     )
     with engine.connect() as conn:
-        got = _fetch(conn, stmt)
-        heads = _fetch(conn, select(o.id.label("opd_id"), o.asn_headcount).where(_opd_filter(o.id, opd_ids)))
-    df = heads.merge(got, on="opd_id", how="left")
-    df["asn_days"] = df["asn_days"].fillna(0).astype("float64")
+        df = _fetch(conn, stmt)
+    df["asn_days"] = df["asn_days"].astype("float64")
     n = len(wd)
     df["workdays"] = n
     df["coverage"] = df["asn_days"] / (n * df["asn_headcount"]) if n else np.nan
@@ -200,17 +201,17 @@ def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     r = RollupOpdDay
     recent_from = active_window_start(end)
     flt = _opd_filter(r.opd_id, opd_ids)
+    in_range = r.day >= start
     sums = (
-        select(r.opd_id, func.sum(r.checkins).label("checkins"),
-               func.sum(r.checkins - r.asn_checkins).label("visitor_checkins"), func.sum(r.refused).label("refused"))
-        .where(r.day >= start, r.day <= end, flt).group_by(r.opd_id)
+        select(r.opd_id, func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
+               func.sum(case((in_range, r.checkins - r.asn_checkins), else_=0)).label("visitor_checkins"),
+               func.sum(case((in_range, r.refused), else_=0)).label("refused"),
+               func.sum(case((r.day >= recent_from, r.checkins), else_=0)).label("checkins_7d"))
+        .where(r.day >= min(start, recent_from), r.day <= end, flt).group_by(r.opd_id)
     )
-    recent = (select(r.opd_id, func.sum(r.checkins).label("checkins_7d"))
-              .where(r.day >= recent_from, r.day <= end, flt).group_by(r.opd_id))
     last = select(r.opd_id, func.max(r.day).label("last_day")).where(r.day <= end, flt).group_by(r.opd_id)
     with engine.connect() as conn:
-        df = _fetch(conn, last)
-        df = df.merge(_fetch(conn, sums), on="opd_id", how="left").merge(_fetch(conn, recent), on="opd_id", how="left")
+        df = _fetch(conn, last).merge(_fetch(conn, sums), on="opd_id", how="left")
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
         df[c] = df[c].fillna(0).astype("int64")
     df["last_day"] = pd.to_datetime(df["last_day"]).dt.date
@@ -423,20 +424,21 @@ def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
 
 def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per OPD: check-ins, refusals (total, merah, hitam) and the refusal rate."""
-    r = RollupOpdDay
-    stmt = (
+    r, o = RollupOpdDay, Opd
+    sums = (
         select(r.opd_id, func.sum(r.checkins).label("checkins"), func.sum(r.refused).label("refused"),
                func.sum(r.merah).label("merah"), func.sum(r.hitam).label("hitam"))
         .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
         .group_by(r.opd_id)
+        .subquery()
     )
+    stmt = select(sums, o.short_name, o.kecamatan).join(o, o.id == sums.c.opd_id).order_by(sums.c.opd_id)
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     for c in ("checkins", "refused", "merah", "hitam"):
         df[c] = df[c].astype("int64")
     df["rate"] = df["refused"] / df["checkins"]
-    reg = opd_registry(engine=engine)[["id", "short_name", "kecamatan"]]
-    return df.merge(reg, left_on="opd_id", right_on="id").drop(columns=["id"])
+    return df
 
 
 def refusals_by_visitor_type(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
