@@ -46,7 +46,7 @@ out = pd.DataFrame({
     "Check-in terakhir": pd.to_datetime(table["last_day"]),
 }).sort_values("Cakupan ASN (%)", ascending=False)
 st.dataframe(
-    out, hide_index=True, width="stretch", key="adopsi_table",
+    out, hide_index=True, width="stretch", placeholder="–", key="adopsi_table",
     column_config={
         "Cakupan ASN (%)": st.column_config.ProgressColumn("Cakupan ASN (%)", min_value=0, max_value=100, format="%.1f"),
         "Check-in": st.column_config.NumberColumn(format="localized"),

@@ -30,5 +30,5 @@ table = pd.DataFrame({
     "Sesudah": log["after"],
 })
 st.caption(f"{len(table)} entri")
-st.dataframe(table, hide_index=True, width="stretch", key="audit_table")
+st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="audit_table")
 download_buttons(table, f"log-audit-{start:%Y%m%d}-{end:%Y%m%d}", key="audit_export", sheet="Log audit")

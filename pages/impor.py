@@ -71,4 +71,4 @@ else:
         "Berkas": hist["file_name"], "Oleh": hist["imported_by"],
         "Baris": hist["rows_total"], "Dimuat": hist["rows_loaded"], "Ditolak": hist["rows_rejected"],
         "Duplikat": hist["rows_duplicate"], "SHA-256": hist["checksum"].str[:16] + "…",
-    }), hide_index=True, width="stretch", key="impor_history")
+    }), hide_index=True, width="stretch", placeholder="–", key="impor_history")

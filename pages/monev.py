@@ -50,7 +50,7 @@ table = pd.DataFrame({
 })
 date_col = st.column_config.DateColumn(format="DD/MM/YYYY")
 num_col = st.column_config.NumberColumn(format="localized")
-st.dataframe(table, hide_index=True, width="stretch", key="monev_compliance", column_config={
+st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="monev_compliance", column_config={
     "QR dicetak": date_col, "Kunjungan terakhir": date_col, "Check-in terakhir": date_col,
     "Cakupan ASN (%)": num_col, "Check-in per hari kerja": num_col, "Tingkat penolakan (%)": num_col,
     "Hari sejak check-in terakhir": num_col,
@@ -85,7 +85,7 @@ vtable = pd.DataFrame({
 if vtable.empty:
     st.info("Belum ada kunjungan pada periode dan filter ini.")
 else:
-    st.dataframe(vtable, hide_index=True, width="stretch", key="monev_visits",
+    st.dataframe(vtable, hide_index=True, width="stretch", placeholder="–", key="monev_visits",
                  column_config={"Tanggal": date_col})
     vexport = vtable.assign(Tanggal=vtable["Tanggal"].dt.strftime("%d/%m/%Y"))
     download_buttons(vexport, f"kunjungan-monev-{stamp}", key="monev_visits_export", sheet="Kunjungan")
@@ -121,21 +121,27 @@ def visit_form(key: str, *, current: pd.Series | None = None) -> vs.VisitInput |
     return vs.VisitInput(opd, day, officer, posted == "ya", enforced == "ya", unscanned, notes)
 
 
-def save(action, message: str, clear_prefix: str | None = None) -> None:
+def save(action, message: str) -> None:
     try:
         action()
     except (vs.VisitError, AuthError) as exc:
         st.error(str(exc))
     else:
-        flash_and_rerun(message, clear_prefix=clear_prefix)
+        flash_and_rerun(message)
 
 
 tab_new, tab_fix = st.tabs(["Catat kunjungan", "Koreksi kunjungan"])
 with tab_new:
-    new = visit_form("monev_new")
+    # a fresh, empty form after each saved visit (a refused one keeps what was typed)
+    n_saved = st.session_state.setdefault("monev_saved", 0)
+    form_key = "monev_new" if n_saved == 0 else f"monev_new{n_saved}"
+    new = visit_form(form_key)
     if new is not None:
-        save(lambda: vs.add_visit(engine=engine, actor=actor, visit=new),
-             f"Kunjungan ke {names.get(new.opd_code, '')} dicatat.", clear_prefix="monev_new_")
+        def add_and_count() -> None:
+            vs.add_visit(engine=engine, actor=actor, visit=new)
+            st.session_state["monev_saved"] = n_saved + 1
+
+        save(add_and_count, f"Kunjungan ke {names.get(new.opd_code, '')} dicatat.")
 with tab_fix:
     if visits.empty:
         st.caption("Tidak ada kunjungan pada filter ini untuk dikoreksi.")

@@ -40,7 +40,7 @@ else:
         "Kode venue terdaftar": missing["registered"].map({True: "ya", False: "belum"}),
         "Terlambat (hari)": missing["overdue_days"],
     })
-    st.dataframe(table, hide_index=True, width="stretch", key="onboarding_missing")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="onboarding_missing")
     download_buttons(table, f"opd-tanpa-qr-{flt.end:%Y%m%d}", key="onboarding_export", sheet="OPD tanpa QR")
     with st.expander("Pesan untuk grup WhatsApp OPD", icon=":material/chat:"):
         st.caption("Salin dengan tombol di pojok kanan atas kotak pesan.")

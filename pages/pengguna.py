@@ -29,7 +29,7 @@ st.dataframe(
         "Terakhir masuk": [fmt_datetime_wib(t) if pd.notna(t) else "–" for t in users["last_login_at"]],
         "Dibuat": [fmt_datetime_wib(t) for t in users["created_at"]],
     }),
-    hide_index=True, width="stretch", key="pengguna_table",
+    hide_index=True, width="stretch", placeholder="–", key="pengguna_table",
 )
 
 add, manage = st.columns(2)

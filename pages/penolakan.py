@@ -16,7 +16,7 @@ stamp = f"{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
 
 def table_block(df: pd.DataFrame, name: str, key: str) -> None:
     with st.expander("Tabel data grafik"):
-        st.dataframe(df, hide_index=True, width="stretch", key=f"{key}_table")
+        st.dataframe(df, hide_index=True, width="stretch", placeholder="–", key=f"{key}_table")
         download_buttons(df, f"{name}-{stamp}", key=key, sheet=name[:31])
 
 

@@ -59,5 +59,5 @@ else:
 st.caption("Peta dasar OpenStreetMap dimuat bila peramban dapat menjangkau internet; tanpa itu, penanda tetap tampil "
            "di atas latar polos.")
 with st.expander("Tabel data peta"):
-    st.dataframe(table, hide_index=True, width="stretch", key="peta_table")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="peta_table")
     download_buttons(table, f"peta-adopsi-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}", key="peta_export", sheet="Peta")

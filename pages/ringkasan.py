@@ -54,7 +54,7 @@ with a:
                 "Tahap": no_qr["stage"].map(STAGE_LABELS),
                 "Kecamatan": no_qr["kecamatan"],
             }),
-            hide_index=True, width="stretch", key="ringkasan_no_qr",
+            hide_index=True, width="stretch", placeholder="–", key="ringkasan_no_qr",
         )
 with b:
     st.markdown(f"**QR sudah dicetak, tetapi sepi {ACTIVE_WINDOW_DAYS} hari terakhir** ({fmt_int(len(quiet))} OPD)")
@@ -68,5 +68,5 @@ with b:
                                       for d in quiet["last_day"]],
                 "Dicetak": [fmt_date(d) for d in quiet["qr_printed_on"]],
             }),
-            hide_index=True, width="stretch", key="ringkasan_quiet",
+            hide_index=True, width="stretch", placeholder="–", key="ringkasan_quiet",
         )

@@ -171,9 +171,9 @@ def test_filtered_link_and_visit(server, page):
     form.locator('[data-testid="stSelectbox"]').first.click()
     page.keyboard.type("Diskominfo")
     page.get_by_role("option", name="Diskominfo").first.click()
-    date_box = form.locator('[data-testid="stDateInput"] input')
-    date_box.fill("2022/02/14")
-    date_box.press("Enter")
+    for segment, value in (("day", "14"), ("month", "02"), ("year", "2022")):
+        form.get_by_role("spinbutton", name=f"{segment}, Tanggal kunjungan").click()
+        page.keyboard.type(value, delay=30)
     form.get_by_label("Petugas").fill("Petugas Peramban")
     form.get_by_label("Orang masuk tanpa memindai").fill("2")
     form.get_by_label("Catatan").fill("Uji melalui peramban")
@@ -189,6 +189,8 @@ def test_filtered_link_and_visit(server, page):
                          start=date(2022, 1, 1), end=date(2026, 12, 31))
     row = got[got["officer"] == "Petugas Peramban"].iloc[0]
     assert row["code"] == "DISKOMINFO" and row["unscanned_entries"] == 2 and row["recorded_by"] == "satpolpp"
+    assert row["visited_on"] == date(2022, 2, 14)
+    page.get_by_text("Kunjungan monev (1)").wait_for()  # listed at once, within the filtered period
 
 
 def test_import_upload_and_rejects(server, page, tmp_path):

@@ -118,6 +118,7 @@ def test_visit_form_and_correction(demo_dir, page):
     at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "dicatat" in at.success[0].value
+    assert at.text_input(key="monev_new1_officer").value == ""  # a fresh form for the next visit
     visits = at.dataframe[1].value
     assert len(visits) == n_before + 1
     new = visits[visits["Petugas"] == "Petugas Uji Coba"].iloc[0]

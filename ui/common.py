@@ -341,14 +341,9 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     return actor, engine, flt
 
 
-def flash_and_rerun(message: str, *, clear_prefix: str | None = None) -> None:
-    """Show a success message on the next run, after the page re-reads the changed data.
-    `clear_prefix` empties the form whose widget keys start with it (only after a success, so
-    a refused entry keeps what the user typed)."""
+def flash_and_rerun(message: str) -> None:
+    """Show a success message on the next run, after the page re-reads the changed data."""
     data_changed()
-    if clear_prefix:
-        for k in [k for k in st.session_state if str(k).startswith(clear_prefix)]:
-            del st.session_state[k]
     st.session_state["flash"] = message
     st.rerun()
 
