@@ -204,4 +204,9 @@ def _demo_visits(conn: Connection, rng: np.random.Generator, start: date, end: d
 
 
 def is_demo(conn: Connection) -> bool:
-    return get_meta(conn, "demo") == "true"
+    return get_meta(conn, "demo") in ("true", "campuran")
+
+
+def demo_state(conn: Connection) -> str | None:
+    """'true' for demo data only, 'campuran' once real data was imported beside it, else None."""
+    return get_meta(conn, "demo")

@@ -24,6 +24,7 @@ from . import config
 from .auth import Actor, audit, require
 from .calendar import WIB, now_utc
 from .checkins import normalise_identifier, write_checkins
+from .db import get_meta, set_meta
 from .models import ImportBatch, Opd
 
 PLAUSIBLE_FROM = datetime(2021, 1, 1, tzinfo=timezone.utc)  # PeduliLindungi check-ins at offices began in 2021
@@ -350,6 +351,8 @@ def import_bytes(*, engine: Engine, actor: Actor, data: bytes, file_name: str, p
             conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
                 rows_loaded=loaded, rows_duplicate=result.rows_duplicate))
             audit(conn, username=actor.username, action="impor", target=result.file_name, after=result.summary())
+            if loaded and get_meta(conn, "demo") == "true":
+                set_meta(conn, "demo", "campuran")  # real rows now sit beside the demo rows
     except ImportFailed:
         raise
     except Exception as exc:

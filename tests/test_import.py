@@ -237,3 +237,13 @@ def test_import_page(demo_dir, page):
     assert any("Belum ada impor" in i.value for i in at.info)
     template = importer.template_csv().decode("utf-8-sig")
     assert template.splitlines()[0] == ";".join(importer.TEMPLATE_COLUMNS)
+
+
+def test_import_into_demo_database_is_flagged(demo_dir, page):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    run(engine, HEADER + "2022-02-01 08:15,BKL019-DISKOMINFO,ASN,hijau,,777\n")
+    at = page("ringkasan", "pimpinan")
+    assert not at.exception
+    assert any("bercampur data impor" in w.value for w in at.warning)

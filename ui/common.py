@@ -92,11 +92,11 @@ def data_changed() -> None:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _is_demo(db_url: str) -> bool:
-    from data_access.demo import is_demo
+def _demo_state(db_url: str) -> str | None:
+    from data_access.demo import demo_state
 
     with get_engine().connect() as conn:
-        return is_demo(conn)
+        return demo_state(conn)
 
 
 # ---------------------------------------------------------------- login state
@@ -329,9 +329,16 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     st.title(title)
     if caption:
         st.caption(caption)
-    if _is_demo(get_settings().database_url):
+    state = _demo_state(get_settings().database_url)
+    if state == "true":
         st.info(
             "**Data demo.** Angka di halaman ini berasal dari data contoh buatan, bukan check-in nyata.",
+            icon=":material/science:",
+        )
+    elif state == "campuran":
+        st.warning(
+            "**Data demo bercampur data impor.** Basis data demo ini kini juga berisi check-in hasil impor; angkanya "
+            "tidak mewakili kenyataan. Untuk data nyata gunakan basis data baru (atur `DATABASE_URL`).",
             icon=":material/science:",
         )
     flash = st.session_state.pop("flash", None)
