@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine, inspect, select, text
 
 from . import queries as q
-from .calendar import SURAT_EDARAN_DATE, WIB, workdays
+from .calendar import SURAT_EDARAN_DATE, workdays
 from .checkins import write_checkins
 from .db import init_schema, make_engine
 from .models import Checkin, Opd
@@ -319,7 +319,6 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
     """The whole benchmark; returns the figures (and logs progress lines)."""
     import platform
 
-    from .auth import create_demo_accounts
     from .demo import holds_real_data
 
     engine = make_engine(url)

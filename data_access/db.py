@@ -74,27 +74,6 @@ def init_schema(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def insert_ignore(conn: Connection, table, rows: list[dict]) -> int:
-    """Insert rows, skipping those that collide with a unique key; returns rows inserted.
-
-    The one place where the three dialects spell 'skip duplicates' differently."""
-    if not rows:
-        return 0
-    name = conn.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as d_insert
-
-        stmt = d_insert(table).on_conflict_do_nothing()
-    elif name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as d_insert
-
-        stmt = d_insert(table).on_conflict_do_nothing()
-    else:  # mysql / mariadb
-        stmt = insert(table).prefix_with("IGNORE")
-    result = conn.execute(stmt, rows)
-    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
-
-
 def get_meta(conn: Connection, key: str) -> str | None:
     return conn.execute(select(Meta.value).where(Meta.key == key)).scalar_one_or_none()
 

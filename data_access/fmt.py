@@ -3,7 +3,7 @@ app, the reports and the command line."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import datetime
 
 from .calendar import WIB
 

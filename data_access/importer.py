@@ -22,7 +22,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from . import config
 from .auth import Actor, audit, require
-from .calendar import WIB, now_utc
+from .calendar import now_utc
 from .checkins import normalise_identifier, write_checkins
 from .db import get_meta, set_meta
 from .models import ImportBatch, Opd

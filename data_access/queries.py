@@ -2,7 +2,7 @@
 from the rollups (never from raw check-ins). Functions are keyword-only and typed."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd

@@ -1,6 +1,5 @@
 """Monev (Satpol PP): compliance per OPD for the filtered agencies and dates, the record of
 monitoring visits, and the printable report."""
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st

@@ -60,7 +60,7 @@ def _server_url(backend: str) -> str:
 
 
 DATA_TABLES = ["visit", "rollup_hourly", "rollup_opd_day", "rollup_daily", "checkin", "import_batch",
-               "audit_log", "app_user", "meta", "qr_download", "opd"]
+               "audit_log", "app_user", "meta", "opd"]
 
 
 def _wipe(engine) -> None:

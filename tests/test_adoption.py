@@ -5,7 +5,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from data_access import queries as q

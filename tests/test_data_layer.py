@@ -5,7 +5,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from data_access import queries as q
 from data_access.calendar import now_utc

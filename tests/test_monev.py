@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pandas as pd
 import pypdfium2 as pdfium
 import pytest
 
