@@ -100,10 +100,10 @@ def fill(engine: Engine, rows: int, *, days: int = 365, seed: int = 1, chunk: in
 def page_queries(start: date, end: date) -> dict[str, list[tuple[str, dict]]]:
     kw = {"start": start, "end": end, "opd_ids": None}
     return {
-        "Ringkasan": [("opd_overview", kw), ("totals", kw), ("regency_coverage", kw), ("onboarding_progress", kw),
-                      ("daily_counts", kw)],
-        "Adopsi per OPD": [("adoption_table", kw), ("regency_coverage", kw), ("coverage_weekly", kw)],
-        "Peta adopsi": [("opd_overview", kw), ("kecamatan_summary", kw)],
+        "Ringkasan": [("opd_overview", kw), ("totals", kw), ("onboarding_progress", kw), ("daily_counts", kw)],
+        "Adopsi per OPD": [("adoption_table", kw), ("coverage_weekly", kw)],
+        "Peta adopsi": [("opd_overview", kw)],  # the default view; the kecamatan view reads kecamatan_summary
+        "Peta (per kecamatan)": [("kecamatan_summary", kw)],
         "Onboarding OPD": [("opd_overview", kw), ("pipeline_weekly", kw)],
         "Tren penolakan": [("refusals_daily", kw), ("refusals_by_opd", kw), ("refusals_by_visitor_type", kw),
                            ("refusal_heatmap", kw), ("merah_by_kecamatan", kw)],
@@ -133,7 +133,7 @@ def naive_page(engine: Engine, page: str, start: date, end: date) -> None:
     if page == "Tren penolakan":
         raw.assign(dow=raw["day"].dt.day_of_week).groupby(["dow", "hour"])["outcome"].apply(lambda s: (s == "ditolak").sum())
         raw.groupby("visitor_type")["outcome"].value_counts()
-    if page in ("Adopsi per OPD", "Peta adopsi"):
+    if page in ("Adopsi per OPD", "Peta adopsi", "Peta (per kecamatan)"):
         per_day.assign(week=per_day["day"].dt.to_period("W")).groupby(["week", "opd_id"])["capped"].sum()
     del raw, asn, per_day
 

@@ -143,11 +143,15 @@ def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 
 def regency_coverage(*, engine: Engine, start: date, end: date, opd_ids=None) -> float | None:
     """Coverage of several OPDs together, weighted by headcount."""
-    df = coverage_by_opd(engine=engine, start=start, end=end, opd_ids=opd_ids)
-    n = len(workdays(start, end))
-    if n == 0 or df.empty:
+    return weighted_coverage(coverage_by_opd(engine=engine, start=start, end=end, opd_ids=opd_ids))
+
+
+def weighted_coverage(df: pd.DataFrame) -> float | None:
+    """Headcount-weighted coverage of the OPDs in a frame with `coverage` and `asn_headcount`
+    (coverage_by_opd, opd_overview, adoption_table): Σ capped ASN-days ÷ (working days × Σ headcount)."""
+    if df.empty or df["coverage"].isna().all() or df["asn_headcount"].sum() == 0:
         return None
-    return float(df["asn_days"].sum() / (n * df["asn_headcount"].sum()))
+    return float((df["coverage"].fillna(0) * df["asn_headcount"]).sum() / df["asn_headcount"].sum())
 
 
 def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None, by_opd: bool = False) -> pd.DataFrame:

@@ -5,6 +5,7 @@ import streamlit as st
 from data_access.fmt import fmt_pct
 from data_access.queries import COVERAGE_TARGET, STAGE_LABELS
 from ui import charts
+from data_access.queries import weighted_coverage
 from ui.common import empty_notice, q, setup_page
 from ui.export import download_buttons
 
@@ -15,7 +16,7 @@ if table.empty:
     empty_notice("OPD")
     st.stop()
 
-cov_all = q("regency_coverage", **flt.kwargs)
+cov_all = weighted_coverage(table)
 meeting = int((table["coverage"] >= COVERAGE_TARGET).sum())
 c1, c2, c3 = st.columns(3)
 c1.metric("Cakupan ASN (tertimbang)", fmt_pct(cov_all), border=True)

@@ -5,13 +5,14 @@ import streamlit as st
 from data_access.fmt import fmt_date, fmt_int, fmt_pct
 from data_access.queries import ACTIVE_WINDOW_DAYS, STAGE_LABELS
 from ui import charts
+from data_access.queries import weighted_coverage
 from ui.common import empty_notice, q, setup_page
 
 actor, engine, flt = setup_page("ringkasan", "Ringkasan", caption="Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan")
 
 overview = q("opd_overview", **flt.kwargs)
 tot = q("totals", **flt.kwargs)
-coverage = q("regency_coverage", **flt.kwargs)
+coverage = weighted_coverage(overview)
 
 n_opd = len(overview)
 printed = int((overview["stage"].isin(["qr_dicetak", "aktif", "terverifikasi"])).sum())
