@@ -321,10 +321,12 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
 
     from .demo import holds_real_data
 
+    from .db import get_meta, set_meta
+
     engine = make_engine(url)
     if inspect(engine).has_table("import_batch"):
         with engine.connect() as conn:
-            if holds_real_data(conn):
+            if holds_real_data(conn) and get_meta(conn, "bench") != "true":
                 raise ValueError("Basis data ini berisi data impor; bench hanya berjalan pada basis data uji.")
     engine.dispose()
     log(f"Menyiapkan basis data baru ({make_engine(url).dialect.name}) ...")
@@ -335,6 +337,7 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
     from .models import User
 
     with engine.begin() as conn:
+        set_meta(conn, "bench", "true")  # this database may be emptied by the next bench run
         conn.execute(insert(User).values(username=BENCH_USER, password_hash=None, role="pimpinan", active=True,
                                          failed_logins=0, created_at=now_utc()))
     log(f"Menulis {rows:,} check-in sintetis (setahun) ...".replace(",", "."))
