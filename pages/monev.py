@@ -5,12 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from data_access import visits as vs
-from data_access.auth import AuthError
 from data_access.calendar import now_utc
 from data_access.onboarding import today_wib
 from data_access.queries import STAGE_LABELS
 from data_access.report import monev_report
-from ui.common import flash_and_rerun, q, setup_page
+from ui.common import q, run_action, setup_page
 from ui.export import download_buttons
 
 actor, engine, flt = setup_page("monev", "Monev dan kunjungan",
@@ -120,15 +119,6 @@ def visit_form(key: str, *, current: pd.Series | None = None) -> vs.VisitInput |
     return vs.VisitInput(opd, day, officer, posted == "ya", enforced == "ya", unscanned, notes)
 
 
-def save(action, message: str) -> None:
-    try:
-        action()
-    except (vs.VisitError, AuthError) as exc:
-        st.error(str(exc))
-    else:
-        flash_and_rerun(message)
-
-
 tab_new, tab_fix = st.tabs(["Catat kunjungan", "Koreksi kunjungan"])
 with tab_new:
     # a fresh, empty form after each saved visit (a refused one keeps what was typed)
@@ -140,7 +130,7 @@ with tab_new:
             vs.add_visit(engine=engine, actor=actor, visit=new)
             st.session_state["monev_saved"] = n_saved + 1
 
-        save(add_and_count, f"Kunjungan ke {names.get(new.opd_code, '')} dicatat.")
+        run_action(add_and_count, f"Kunjungan ke {names.get(new.opd_code, '')} dicatat.")
 with tab_fix:
     if visits.empty:
         st.caption("Tidak ada kunjungan pada filter ini untuk dikoreksi.")
@@ -151,5 +141,5 @@ with tab_fix:
         current = visits.set_index("id").loc[vid]
         fixed = visit_form(f"monev_fix_{vid}", current=current)
         if fixed is not None:
-            save(lambda: vs.update_visit(engine=engine, actor=actor, visit_id=int(vid), visit=fixed),
+            run_action(lambda: vs.update_visit(engine=engine, actor=actor, visit_id=int(vid), visit=fixed),
                  f"Kunjungan #{vid} dikoreksi.")

@@ -6,12 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from data_access import onboarding as ob
-from data_access.auth import AuthError
 from data_access.fmt import fmt_date, fmt_int
 from data_access.queries import STAGE_LABELS, STAGES
 from data_access.registry import CATEGORY_LABELS
 from ui import charts
-from ui.common import flash_and_rerun, q, setup_page
+from ui.common import q, run_action, setup_page
 from ui.export import download_buttons
 
 actor, engine, flt = setup_page("onboarding", "Onboarding OPD",
@@ -59,34 +58,25 @@ st.write(f"Kode venue: **{row['venue_code'] or 'belum ada'}** · QR dicetak: "
          f"**{fmt_date(row['qr_printed_on']) if row['qr_printed_on'] is not None and not pd.isna(row['qr_printed_on']) else 'belum'}**")
 
 
-def run(action, message: str) -> None:
-    try:
-        action()
-    except (ob.OnboardingError, AuthError) as exc:
-        st.error(str(exc))
-    else:
-        flash_and_rerun(message)
-
-
 left, right = st.columns(2)
 with left:
     with st.form("onboarding_venue_form"):
         venue = st.text_input("Kode venue PeduliLindungi", value=row["venue_code"] or "", key="onboarding_venue")
         reg_on = st.date_input("Tanggal terdaftar", value=ob.today_wib(), key="onboarding_reg_on", format="DD/MM/YYYY")
         if st.form_submit_button("Simpan kode venue", type="primary"):
-            run(lambda: ob.record_venue_code(engine=engine, actor=actor, code=code, venue_code=venue,
+            run_action(lambda: ob.record_venue_code(engine=engine, actor=actor, code=code, venue_code=venue,
                                              registered_on=reg_on),
                 f"Kode venue {labels[code]} dicatat.")
     if row["venue_code"] and st.button("Hapus kode venue (salah catat)", key="onboarding_clear_venue"):
-        run(lambda: ob.clear_venue_code(engine=engine, actor=actor, code=code), f"Kode venue {labels[code]} dihapus.")
+        run_action(lambda: ob.clear_venue_code(engine=engine, actor=actor, code=code), f"Kode venue {labels[code]} dihapus.")
 with right:
     with st.form("onboarding_print_form"):
         printed_on = st.date_input("Tanggal QR dicetak", value=ob.today_wib(), key="onboarding_printed_on",
                                    format="DD/MM/YYYY", max_value=ob.today_wib() + timedelta(days=3650))
         if st.form_submit_button("Tandai QR dicetak", type="primary"):
-            run(lambda: ob.mark_printed(engine=engine, actor=actor, code=code, printed_on=printed_on),
+            run_action(lambda: ob.mark_printed(engine=engine, actor=actor, code=code, printed_on=printed_on),
                 f"QR {labels[code]} ditandai dicetak.")
     if row["qr_printed_on"] is not None and not pd.isna(row["qr_printed_on"]):
         if st.button("Batalkan tanda dicetak", key="onboarding_undo_print"):
-            run(lambda: ob.undo_printed(engine=engine, actor=actor, code=code),
+            run_action(lambda: ob.undo_printed(engine=engine, actor=actor, code=code),
                 f"Tanda QR dicetak {labels[code]} dibatalkan.")

@@ -4,19 +4,10 @@ import streamlit as st
 
 from data_access import auth
 from data_access.fmt import fmt_datetime_wib
-from ui.common import flash_and_rerun, setup_page
+from ui.common import run_action, setup_page
 
 actor, engine, _ = setup_page("pengguna", "Pengguna", filters=False,
                               caption="Akun lokal dasbor. Hanya Diskominfo yang dapat mengelola pengguna.")
-
-
-def run(action, success: str) -> None:
-    try:
-        action()
-    except auth.AuthError as exc:
-        st.error(str(exc))
-    else:
-        flash_and_rerun(success)
 
 
 users = auth.list_users(engine=engine)
@@ -41,7 +32,7 @@ with add:
         pw = st.text_input("Kata sandi awal", type="password", key="pengguna_add_pw",
                            help=f"Minimal {auth.MIN_PASSWORD} karakter. Sampaikan kepada pengguna lewat jalur aman.")
         if st.form_submit_button("Tambah", type="primary"):
-            run(lambda: auth.add_user(engine=engine, actor=actor, username=name, password=pw, role=role),
+            run_action(lambda: auth.add_user(engine=engine, actor=actor, username=name, password=pw, role=role),
                 f"Pengguna {name} dibuat.")
 with manage:
     st.subheader("Ubah pengguna")
@@ -50,19 +41,19 @@ with manage:
         with st.form("pengguna_reset", clear_on_submit=True):
             pw2 = st.text_input("Kata sandi baru", type="password", key="pengguna_reset_pw")
             if st.form_submit_button("Atur ulang kata sandi (membuka kunci)"):
-                run(lambda: auth.set_password(engine=engine, actor=actor, username=target, password=pw2),
+                run_action(lambda: auth.set_password(engine=engine, actor=actor, username=target, password=pw2),
                     f"Kata sandi {target} diganti dan akunnya dibuka.")
         cur = users.set_index("username").loc[target]
         new_role = st.selectbox("Peran baru", auth.ROLES, index=auth.ROLES.index(cur["role"]),
                                 format_func=auth.ROLE_LABELS.get, key="pengguna_role")
         c1, c2 = st.columns(2)
         if c1.button("Simpan peran", key="pengguna_role_save"):
-            run(lambda: auth.set_role(engine=engine, actor=actor, username=target, role=new_role),
+            run_action(lambda: auth.set_role(engine=engine, actor=actor, username=target, role=new_role),
                 f"Peran {target} menjadi {auth.ROLE_LABELS[new_role]}.")
         if bool(cur["active"]):
             if c2.button("Nonaktifkan", key="pengguna_disable"):
-                run(lambda: auth.set_active(engine=engine, actor=actor, username=target, active=False),
+                run_action(lambda: auth.set_active(engine=engine, actor=actor, username=target, active=False),
                     f"{target} dinonaktifkan.")
         elif c2.button("Aktifkan kembali", key="pengguna_enable"):
-            run(lambda: auth.set_active(engine=engine, actor=actor, username=target, active=True),
+            run_action(lambda: auth.set_active(engine=engine, actor=actor, username=target, active=True),
                 f"{target} diaktifkan kembali.")

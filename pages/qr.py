@@ -3,9 +3,8 @@ import streamlit as st
 
 from data_access import onboarding as ob
 from data_access import qr
-from data_access.auth import AuthError
 from data_access.calendar import SURAT_EDARAN_NO
-from ui.common import flash_and_rerun, q, setup_page
+from ui.common import q, run_action, setup_page
 
 actor, engine, flt = setup_page("qr", "Unduh QR Code",
                                 caption="QR koreksi galat Q dengan zona tenang; poster A4 dengan kode selebar ≥ 12 cm.")
@@ -68,11 +67,8 @@ else:
                 with st.form(f"qr_record_{r.code}"):
                     code = st.text_input("Kode venue yang diterima", key=f"qr_venue_{r.code}")
                     if st.form_submit_button("Catat kode venue"):
-                        try:
-                            ob.record_venue_code(engine=engine, actor=actor, code=r.code, venue_code=code)
-                        except (ob.OnboardingError, AuthError) as exc:
-                            st.error(str(exc))
-                        else:
-                            flash_and_rerun(f"Kode venue {r.short_name} dicatat; QR-nya kini dapat diunduh.")
+                        run_action(lambda r=r, code=code: ob.record_venue_code(
+                            engine=engine, actor=actor, code=r.code, venue_code=code),
+                            f"Kode venue {r.short_name} dicatat; QR-nya kini dapat diunduh.")
             else:
                 st.caption("Kode venue dicatat oleh Diskominfo.")

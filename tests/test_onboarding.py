@@ -192,3 +192,20 @@ def test_qr_page(demo_dir, page):
     assert labels[0].startswith(f"Unduh semua poster ({n_venues} OPD")
     assert len(at.expander) == 52 - n_venues  # OPDs without a code get the registration steps
     assert "titik koordinat" in at.markdown[-1].value or any("titik koordinat" in m.value for m in at.markdown)
+
+
+def test_qr_page_records_a_code_then_offers_downloads(demo_dir, page):
+    from data_access.db import make_engine
+
+    at = page("qr", "kominfo")
+    reg = q.opd_registry(engine=make_engine(f"sqlite:///{demo_dir / 'pantau.db'}"))
+    code = reg[reg["venue_code"].isna()]["code"].iloc[0]
+    at.text_input(key=f"qr_venue_{code}").input("kode dengan spasi")
+    at.button(key=f"FormSubmitter:qr_record_{code}-Catat kode venue").click().run()
+    assert any("hanya boleh" in e.value for e in at.error)  # refused, nothing stored
+    at.text_input(key=f"qr_venue_{code}").input(f"PL-{code}-2022")
+    at.button(key=f"FormSubmitter:qr_record_{code}-Catat kode venue").click().run()
+    assert not at.exception and "dapat diunduh" in at.success[0].value
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels[0].startswith(f"Unduh semua poster ({labels.count('Poster PDF')} OPD")
+    assert f"`PL-{code}-2022`" in " ".join(m.value for m in at.markdown)

@@ -348,6 +348,20 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     return actor, engine, flt
 
 
+def run_action(action, success: str) -> None:
+    """Run a data-changing action: a refusal (bad input, no permission) is shown in Bahasa
+    Indonesia and nothing changes; success shows `success` after the page re-reads the data."""
+    from data_access.onboarding import OnboardingError
+    from data_access.visits import VisitError
+
+    try:
+        action()
+    except (auth.AuthError, OnboardingError, VisitError) as exc:
+        st.error(str(exc))
+    else:
+        flash_and_rerun(success)
+
+
 def flash_and_rerun(message: str) -> None:
     """Show a success message on the next run, after the page re-reads the changed data."""
     data_changed()
