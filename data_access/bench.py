@@ -352,7 +352,7 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
         n = naive["naive"][row["page"]]
         pages.append({**row, "naive_ms": n, "ratio": round(n / row["fast_ms"], 1) if row["fast_ms"] else None})
     log("Mengukur halaman lewat AppTest (cache dingin) ...")
-    cold = _in_child(cold_apptest_worker, url)
+    cold = _in_child(cold_apptest, url)
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} inti, Python {platform.python_version()}",
         "database": engine.dialect.name, "rows": rows, "fill_seconds": round(fill_s, 1),
@@ -377,10 +377,6 @@ def _import_worker(args) -> dict:
     res = measure_import(engine, rows, Path(d))
     res["peak_mb"] = round(peak_rss_mb(), 1)
     return res
-
-
-def cold_apptest_worker(url: str) -> float:
-    return cold_apptest(url)
 
 
 def format_report(r: dict) -> str:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 WIB = timezone(timedelta(hours=7), "WIB")
 SURAT_EDARAN_DATE = date(2022, 1, 5)
 SURAT_EDARAN_NO = "440/033/433.031/2022"
+DEFAULT_DEMO_DAYS = 181  # the demo's default span: six months from the Surat Edaran
 
 # National holidays and joint leave (cuti bersama) on which ASN do not work.
 # Sources: SKB 3 Menteri on 2022 and 2023 holidays and cuti bersama.

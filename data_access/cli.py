@@ -10,6 +10,7 @@ import sys
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from . import config
+from .calendar import DEFAULT_DEMO_DAYS as DEFAULT_DAYS
 from .fmt import fmt_int
 
 EXIT_ERROR = 1
@@ -50,19 +51,11 @@ def cmd_init(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from tqdm import tqdm
-
     from .auth import create_demo_accounts
     from .demo import fill_demo
 
     engine = _ready_engine(args)
-    bar = tqdm(total=0, unit=" baris", desc="Menulis data demo", disable=args.quiet, file=sys.stderr)
-
-    def progress(done, total):
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
+    bar, progress = _progress_bar("Menulis data demo", disabled=args.quiet)
     n = fill_demo(engine, seed=args.seed, days=args.days, scale=args.scale, progress=progress)
     bar.close()
     made = create_demo_accounts(engine=engine)
@@ -70,6 +63,20 @@ def cmd_demo(args) -> int:
     if made:
         print("Akun demo dibuat: " + ", ".join(f"{u} (sandi demo-{u})" for u in made))
     return 0
+
+
+def _progress_bar(desc: str, *, disabled: bool):
+    """A tqdm bar on stderr and the (done, total) callback that data_access functions call."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit=" baris", desc=desc, disable=disabled, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, progress
 
 
 def _read_password(args, prompt="Kata sandi: ") -> str:
@@ -188,8 +195,6 @@ def cmd_import(args) -> int:
     import json
     from pathlib import Path
 
-    from tqdm import tqdm
-
     from . import auth
     from .importer import ImportFailed, import_file
 
@@ -197,13 +202,7 @@ def cmd_import(args) -> int:
     actor = auth.Actor(args.user, "kominfo") if args.user else auth.SYSTEM
     results, failed = [], 0
     for path in args.files:
-        bar = tqdm(total=0, unit=" baris", desc=Path(path).name, disable=args.quiet or args.json, file=sys.stderr)
-
-        def progress(done, total, bar=bar):
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
+        bar, progress = _progress_bar(Path(path).name, disabled=args.quiet or args.json)
         try:
             res = import_file(engine=engine, actor=actor, path=path, progress=progress)
         except ImportFailed as exc:
@@ -256,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="isi check-in demo (deterministik untuk --seed yang sama)")
     s.add_argument("--seed", type=int, default=2022, help="benih acak (bawaan 2022)")
-    s.add_argument("--days", type=int, default=181, help="jumlah hari sejak 5 Januari 2022 (bawaan 181)")
+    s.add_argument("--days", type=int, default=DEFAULT_DAYS,
+                   help=f"jumlah hari sejak 5 Januari 2022 (bawaan {DEFAULT_DAYS})")
     s.add_argument("--scale", type=float, default=1.0, help="pengali volume (bawaan 1.0)")
     s.add_argument("--quiet", action="store_true", help="tanpa bilah kemajuan")
     s.set_defaults(func=cmd_demo)

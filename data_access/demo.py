@@ -14,13 +14,13 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select, update
 
 from . import config
-from .calendar import SURAT_EDARAN_DATE, WIB, is_workday
+from .calendar import DEFAULT_DEMO_DAYS, SURAT_EDARAN_DATE, WIB, is_workday
 from .checkins import pseudonymise, refresh_rollups, write_checkins
 from .db import get_meta, set_meta
 from .models import Checkin, ImportBatch, Opd, Visit
 from .registry import read_registry
 
-DEFAULT_DAYS = 181  # six months from 5 January 2022
+DEFAULT_DAYS = DEFAULT_DEMO_DAYS
 
 
 class DemoRefused(RuntimeError):

@@ -154,12 +154,12 @@ def weighted_coverage(df: pd.DataFrame) -> float | None:
     return float((df["coverage"].fillna(0) * df["asn_headcount"]).sum() / df["asn_headcount"].sum())
 
 
-def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None, by_opd: bool = False) -> pd.DataFrame:
-    """Capped distinct ASN per working day (optionally per OPD), with the headcount of the
-    OPDs in the filter: the numerator and denominator of daily coverage."""
+def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per working day and OPD: distinct ASN capped at the headcount (the numerator of daily
+    coverage)."""
     wd = workdays(start, end)
     v, o = RollupOpdDay, Opd
-    keys = [v.day, v.opd_id] if by_opd else [v.day]
+    keys = [v.day, v.opd_id]
     stmt = (
         select(*keys, func.sum(_capped_asn(v, o.asn_headcount)).label("asn"))
         .join(o, o.id == v.opd_id)
@@ -175,7 +175,7 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None, by_o
 def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Weekly coverage (weeks starting Monday) per OPD and for the selection as a whole
     (opd_id = 0), each the mean over the week's working days."""
-    daily = coverage_daily(engine=engine, start=start, end=end, opd_ids=opd_ids, by_opd=True)
+    daily = coverage_daily(engine=engine, start=start, end=end, opd_ids=opd_ids)
     reg = opd_registry(engine=engine)
     if opd_ids is not None:
         reg = reg[reg["id"].isin(list(opd_ids))]

@@ -28,7 +28,6 @@ KECAMATAN_CENTROIDS: dict[str, tuple[float, float]] = {
     "Modung": (-7.1717, 112.9767), "Sepulu": (-6.9266, 112.9689), "Socah": (-7.0810, 112.7319),
     "Tanah Merah": (-7.0717, 112.8698), "Tanjung Bumi": (-6.9097, 113.0641), "Tragah": (-7.1002, 112.8216),
 }
-KECAMATAN = tuple(KECAMATAN_CENTROIDS)
 
 
 def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:

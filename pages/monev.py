@@ -18,18 +18,8 @@ stamp = f"{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
 YES_NO = {True: "ya", False: "tidak"}
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def compliance_data(url: str, start, end, opd_ids):
-    return vs.compliance(engine=engine, start=start, end=end, opd_ids=opd_ids)
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def visit_data(url: str, start, end, opd_ids):
-    return vs.list_visits(engine=engine, start=start, end=end, opd_ids=opd_ids)
-
-
-comp = compliance_data(str(engine.url), flt.start, flt.end, flt.opd_ids)
-visits = visit_data(str(engine.url), flt.start, flt.end, flt.opd_ids)
+comp = q("visits.compliance", **flt.kwargs)
+visits = q("visits.list_visits", **flt.kwargs)
 
 st.subheader("Kepatuhan per OPD")
 st.caption("Terburuk di atas: belum ada QR, lalu temuan kunjungan yang bermasalah, lalu cakupan ASN terendah.")

@@ -65,7 +65,7 @@ with b:
         st.dataframe(
             pd.DataFrame({
                 "OPD": quiet["short_name"],
-                "Check-in terakhir": [fmt_date(d) if isinstance(d, object) and not pd.isna(d) else "belum pernah"
+                "Check-in terakhir": [fmt_date(d) if not pd.isna(d) else "belum pernah"
                                       for d in quiet["last_day"]],
                 "Dicetak": [fmt_date(d) for d in quiet["qr_printed_on"]],
             }),

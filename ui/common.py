@@ -3,6 +3,8 @@ sidebar and page set-up. Pages call `setup_page(...)` first and get the signed-i
 the engine and the filters back."""
 from __future__ import annotations
 
+import importlib
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -45,14 +47,22 @@ def get_engine():
     settings = get_settings()
     fresh = settings.is_default_sqlite and not default_sqlite_path().exists()
     engine = make_engine(settings.database_url)
-    if settings.is_default_sqlite or inspect(engine).has_table("opd"):
-        bootstrap(engine, fresh_default=fresh)
+    if not settings.is_default_sqlite and not inspect(engine).has_table("opd"):
+        raise SchemaMissing  # not cached: the next run looks again, e.g. after `init`
+    bootstrap(engine, fresh_default=fresh)
     return engine
+
+
+class SchemaMissing(Exception):
+    pass
 
 
 def engine_or_stop():
     try:
         engine = get_engine()
+    except SchemaMissing:
+        st.error("Skema basis data belum dibuat. Jalankan: `python -m data_access init`")
+        st.stop()
     except ConfigError as exc:
         st.error(f"Konfigurasi salah: {exc}")
         st.stop()
@@ -61,9 +71,6 @@ def engine_or_stop():
             "Basis data tidak dapat dibuka. Periksa DATABASE_URL dan apakah server basis data berjalan. "
             f"(Rincian: {exc.__class__.__name__})"
         )
-        st.stop()
-    if not inspect(engine).has_table("opd"):
-        st.error("Skema basis data belum dibuat. Jalankan: `python -m data_access init`")
         st.stop()
     return engine
 
@@ -76,11 +83,14 @@ def _freeze(v):
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=500, show_spinner=False)
 def _cached_query(name: str, db_url: str, items: tuple):
-    return getattr(queries, name)(engine=get_engine(), **dict(items))
+    module, _, fn = name.rpartition(".")
+    source = importlib.import_module(f"data_access.{module}") if module else queries
+    return getattr(source, fn)(engine=get_engine(), **dict(items))
 
 
 def q(name: str, **kwargs):
-    """A cached call of data_access.queries.<name>(engine=..., **kwargs)."""
+    """A cached call of data_access.queries.<name>(engine=..., **kwargs); a dotted name
+    ("visits.compliance") calls that function of another data_access module."""
     items = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
     result = _cached_query(name, get_settings().database_url, items)
     return result.copy() if isinstance(result, pd.DataFrame) else result
@@ -316,7 +326,7 @@ def _use_router() -> None:
 
 
 def _under_apptest() -> bool:
-    return bool(st.session_state.get("_apptest")) or "streamlit.testing" in __import__("sys").modules
+    return "streamlit.testing" in sys.modules
 
 
 
