@@ -60,6 +60,7 @@ def test_login_and_overview(server, page):
     wait_idle(page)
     assert page.get_by_text("Data demo.").is_visible()
     metrics = page.locator('[data-testid="stMetric"]')
+    metrics.nth(5).wait_for()  # the page renders its elements one after another
     assert metrics.count() == 6
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert "Jumlah OPD" in labels[0]
