@@ -100,6 +100,32 @@ def test_rollup_kept_in_step_with_writes(engine):
         pd.testing.assert_frame_equal(incremental[name], full[name], check_dtype=False)
 
 
+def test_rollups_of_a_write_half_on_stored_days(engine):
+    """A write whose rows fall partly on (OPD, day) pairs already stored (recomputed from the
+    check-ins) and partly on new ones (computed from the rows in hand), new pairs lying between
+    stored ones too, gives the rollups a full recompute gives."""
+    from data_access.bench import synthetic_frame
+    from data_access.checkins import write_checkins
+
+    with engine.begin() as conn:
+        load_registry(conn)
+    opds = q.opd_registry(engine=engine)[["id", "asn_headcount"]]
+    first = synthetic_frame(opds, 3_000, start=date(2022, 2, 1), days=30, seed=7)
+    first = first[first["ts"].dt.day % 3 != 0]  # leave gaps inside the stored span
+    second = pd.concat([synthetic_frame(opds, 3_000, start=date(2022, 2, 15), days=30, seed=8), first.iloc[:50]])
+    with engine.begin() as conn:
+        write_checkins(conn, first, source="demo")
+    with engine.begin() as conn:
+        n = write_checkins(conn, second, source="demo")
+    assert n == len(second) - 50 - int(second.duplicated(["opd_id", "ts", "visitor_key"]).sum())
+    incremental = rollup_snapshot(engine)
+    with engine.begin() as conn:
+        refresh_rollups(conn)
+    full = rollup_snapshot(engine)
+    for name in full:
+        pd.testing.assert_frame_equal(incremental[name], full[name], check_dtype=False)
+
+
 def test_failed_write_leaves_nothing(engine):
     load_small(engine)
     before = rollup_snapshot(engine)

@@ -94,6 +94,7 @@ REJECTS = [
     (",BKL019-DISKOMINFO,ASN,hijau,,5", "waktu kosong"),
     ("2019-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,6", "rentang wajar"),
     ("2099-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,7", "rentang wajar"),
+    ("0022-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,7", "rentang wajar"),  # once a crash (beyond pandas' ns range)
     ("2022-01-31 08:15,BKL019-DISKOMINFO,ASN,,,8", "status kosong"),
     ("2022-01-31 08:15,BKL019-DISKOMINFO,ASN,ungu,,9", "status tidak dikenal"),
     ("2022-01-31 08:15,BKL019-DISKOMINFO,alien,hijau,,10", "jenis pengunjung tidak dikenal"),
@@ -155,11 +156,11 @@ def test_failure_midway_leaves_database_as_it_was(engine, monkeypatch):
     real = checkins._bulk_insert_ignore
     calls = {"n": 0}
 
-    def flaky(conn, rows):
+    def flaky(conn, rows, **kw):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk penuh (simulasi)")
-        return real(conn, rows)
+        return real(conn, rows, **kw)
 
     monkeypatch.setattr(checkins, "_bulk_insert_ignore", flaky)
     text = HEADER + "".join(f"2022-02-01 08:{i:02d},BKL019-DISKOMINFO,ASN,hijau,,{i}\n" for i in range(30))
@@ -247,3 +248,56 @@ def test_import_into_demo_database_is_flagged(demo_dir, page):
     at = page("ringkasan", "pimpinan")
     assert not at.exception
     assert any("bercampur data impor" in w.value for w in at.warning)
+
+
+# The fast paths (Arrow's CSV reader and date parser) must read every file exactly as the
+# pandas reference does, or hand it back to pandas.
+csv_cells = st.one_of(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=10),
+                      st.sampled_from(['"a;b"', '"x,y"', '""', '"', " ", "  pad ", "NA", "null", "N/A", "#", "0012"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(header=st.lists(st.sampled_from(["waktu", "venue", "status", "nik", "a", "b", ""]), min_size=1, max_size=5),
+       rows=st.lists(st.lists(csv_cells, min_size=1, max_size=6), max_size=12), sep=st.sampled_from([",", ";"]),
+       bom=st.booleans(), crlf=st.booleans())
+def test_arrow_csv_reader_agrees_with_pandas(header, rows, sep, bom, crlf):
+    nl = "\r\n" if crlf else "\n"
+    text = sep.join(header) + nl + "".join(sep.join(r) + nl for r in rows)
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    first = text[:4096].splitlines()[0] if text[:4096].splitlines() else ""
+    fast = importer._read_csv_arrow(data, "utf-8-sig", first, sep)
+    if fast is None:
+        return
+    ref = importer._read_csv_pandas(text, sep)
+    pd.testing.assert_frame_equal(fast.astype(object), ref.astype(object), check_dtype=False)
+
+
+def test_arrow_csv_reader_is_used_for_a_plain_export():
+    data = HEADER.encode() + b"2022-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,1\n"
+    assert importer._read_csv_arrow(data, "utf-8-sig", HEADER.strip(), ",") is not None
+
+
+TIME_TEXT = ["2022-01-31 08:15:30", "2022-01-31 08:15", "2022-1-3 8:5", "2022-01-31  08:15", "31/01/2022 08.15",
+             "31/01/2022 8.15.00", "31/1/22 08.15", "31/01/2022 08:15", "31-01-2022 8:15", "31-01-2022 08.15",
+             "2022-01-31T08:15:30", "2022-02-29 08:15", "2024-02-29 08:15", "31/04/2022 08.15", "00/01/2022 08.15",
+             "2022-13-01 08:15", "2022-01-31 24:00", "2022-01-31 08:60", "0022-01-31 08:15", "1/3/2022 07.00",
+             "3/1/2022 07.00", "29/02/2023 10.00", "30/02/2024 10.00", "2022-01-31 08:15:3", "31/01/2022\t08.15"]
+
+
+formatted = st.tuples(st.datetimes(min_value=pd.Timestamp("1890-01-01").to_pydatetime(),
+                                   max_value=pd.Timestamp("2030-12-31").to_pydatetime()),
+                     st.sampled_from(importer.FAST_FORMATS)).map(lambda t: t[0].strftime(t[1]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(TIME_TEXT), formatted), min_size=1, max_size=30),
+       st.sampled_from(importer.FAST_FORMATS))
+def test_arrow_date_parser_agrees_with_pandas(values, fmt):
+    s = pd.Series(values, dtype="str")
+    fast = importer._strptime_arrow(s, fmt).astype("datetime64[ns]")
+    ref = importer._strptime_pandas(s, fmt).astype("datetime64[ns]")
+    pd.testing.assert_series_equal(fast, ref)
+    a, ra = importer.parse_times(s)
+    b, rb = importer.parse_times(s, arrow=False)
+    pd.testing.assert_series_equal(a, b)
+    assert ra.tolist() == rb.tolist()
