@@ -24,7 +24,7 @@ from sqlalchemy import Engine, inspect, select, text
 from . import queries as q
 from .calendar import SURAT_EDARAN_DATE, workdays
 from .checkins import write_checkins
-from .db import init_schema, make_engine
+from .db import checkpoint, init_schema, make_engine
 from .models import Checkin, Opd
 from .registry import load_registry
 
@@ -56,17 +56,18 @@ def fresh_database(url: str) -> Engine:
     engine = make_engine(url)
     insp = inspect(engine)
     names = insp.get_table_names()
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             for t in names:
                 conn.execute(text(f'DROP TABLE IF EXISTS "{t}" CASCADE'))
-        else:
-            if engine.dialect.name != "sqlite":
-                conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        else:  # foreign keys off for the drops (SQLite only allows that outside a transaction)
+            conn.execute(text("PRAGMA foreign_keys=OFF" if engine.dialect.name == "sqlite" else "SET FOREIGN_KEY_CHECKS=0"))
+            conn.commit()
             for t in names:
                 conn.execute(text(f"DROP TABLE IF EXISTS {t}"))
-            if engine.dialect.name != "sqlite":
-                conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+            conn.commit()
+            conn.execute(text("PRAGMA foreign_keys=ON" if engine.dialect.name == "sqlite" else "SET FOREIGN_KEY_CHECKS=1"))
+        conn.commit()
     init_schema(engine)
     with engine.begin() as conn:
         load_registry(conn)
@@ -200,10 +201,16 @@ def concurrent_sessions(url: str, users: int = 20) -> dict:
     """`users` sessions render the overview at the same moment, as one Streamlit server runs
     them: one process, a thread per session, one shared data cache, cleared first (cold)."""
     os.environ["DATABASE_URL"] = url
+    import logging
+
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    root = Path(__file__).resolve().parent.parent
+    for name in ("streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        # sessions run by AppTest threads have no server runtime; the warnings say so for every call
+        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
+
+    root = _server_started()
     times: list[float] = []
     errors: list[str] = []
     barrier = threading.Barrier(users)
@@ -225,6 +232,7 @@ def concurrent_sessions(url: str, users: int = 20) -> dict:
         times.append(time.perf_counter() - t0)
 
     st.cache_data.clear()
+    st.cache_resource.clear()
     threads = [threading.Thread(target=one) for _ in range(users)]
     t0 = time.perf_counter()
     for t in threads:
@@ -242,6 +250,23 @@ def _concurrent_worker(args) -> dict:
     return concurrent_sessions(url, users)
 
 
+def _server_started() -> Path:
+    """Bring this process to the state of a running Streamlit server: Streamlit's own machinery
+    loaded by one page run. AppTest also scans every installed package for components on each
+    run (~0,5 s here, holding the GIL); a server does that once at start, so the measured runs
+    leave it out. Returns the project root."""
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    warm = AppTest.from_file(str(root / "pages" / "akun.py"), default_timeout=120)
+    warm.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
+    warm.run()
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    BidiComponentManager.discover_and_register_components = lambda self, **kw: None
+    return root
+
+
 def cold_apptest(url: str) -> float:
     """Seconds for one AppTest run of the overview with empty Streamlit caches, in a process
     whose modules are already imported (as in a running server)."""
@@ -253,15 +278,7 @@ def cold_apptest(url: str) -> float:
     import ui.charts  # noqa: F401
     import ui.common  # noqa: F401
 
-    root = Path(__file__).resolve().parent.parent
-    warm = AppTest.from_file(str(root / "pages" / "akun.py"), default_timeout=120)
-    warm.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
-    warm.run()  # loads Streamlit's own machinery
-    # AppTest scans every installed package for components on each run (~0,5 s here); a
-    # server does that once at start, so the measured run leaves it out.
-    from streamlit.components.v2.component_manager import BidiComponentManager
-
-    BidiComponentManager.discover_and_register_components = lambda self, **kw: None
+    root = _server_started()
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
@@ -342,6 +359,7 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
                                          failed_logins=0, created_at=now_utc()))
     log(f"Menulis {rows:,} check-in sintetis (setahun) ...".replace(",", "."))
     fill_s = fill(engine, rows)
+    checkpoint(engine)  # as the importer leaves the database after a large import
     start, end = SURAT_EDARAN_DATE, SURAT_EDARAN_DATE + timedelta(days=364)
     log("Mengukur halaman: jalur rollup ...")
     fast = _in_child(_fast_worker, (url, start, end))

@@ -1,6 +1,7 @@
 """Time zone, the Surat Edaran date, and Indonesia's working-day calendar."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta, timezone
 
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -61,12 +62,17 @@ def is_workday(d: date) -> bool:
 
 def workdays(start: date, end: date) -> list[date]:
     """Working days from start to end inclusive."""
+    return list(_workdays(start, end))
+
+
+@functools.lru_cache(maxsize=256)
+def _workdays(start: date, end: date) -> tuple[date, ...]:
     out, d = [], start
     while d <= end:
         if is_workday(d):
             out.append(d)
         d += timedelta(days=1)
-    return out
+    return tuple(out)
 
 
 def to_utc_naive(dt: datetime) -> datetime:
@@ -87,6 +93,7 @@ def now_utc() -> datetime:
 ACTIVE_WORKDAYS = 5
 
 
+@functools.lru_cache(maxsize=8192)
 def active_window_start(end: date, n_workdays: int = ACTIVE_WORKDAYS) -> date:
     """First day of the 'active' window ending on `end`: the last 7 calendar days in an
     ordinary week, stretched back over long holidays (Lebaran) until it holds 5 working days."""

@@ -26,11 +26,12 @@ from . import config
 from .auth import Actor, audit, require
 from .calendar import now_utc
 from .checkins import normalise_identifier, write_checkins
-from .db import get_meta, set_meta
+from .db import checkpoint, get_meta, set_meta
 from .models import ImportBatch, Opd
 
 PLAUSIBLE_FROM = datetime(2021, 1, 1, tzinfo=timezone.utc)  # PeduliLindungi check-ins at offices began in 2021
 MAX_FILE_BYTES = 512 * 1024 * 1024
+LARGE_IMPORT = 100_000  # rows; after such an import SQLite's write-ahead log is folded back
 
 # Column names as offices write them (Indonesian or English), normalised: lower case,
 # accents and punctuation removed, spaces as underscores.
@@ -421,6 +422,8 @@ def import_bytes(*, engine: Engine, actor: Actor, data: bytes, file_name: str, p
         ) from exc
     if progress is not None and valid.empty:
         progress(0, 0)
+    if result.rows_loaded >= LARGE_IMPORT:
+        checkpoint(engine)
     return result
 
 

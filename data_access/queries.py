@@ -20,6 +20,7 @@ STAGE_LABELS = {
     "terverifikasi": "Terverifikasi",
 }
 ACTIVE_WINDOW_DAYS = 7
+_MONDAY = np.datetime64("1970-01-05", "D")  # weeks and days of the week are counted from a Monday
 COVERAGE_TARGET = 0.8
 
 
@@ -27,21 +28,29 @@ def _fetch(conn, stmt) -> pd.DataFrame:
     """Run a read-only select straight on the driver's cursor and build the frame from plain
     tuples: the rollups answer in milliseconds, so per-row result processing would dominate.
     Bound values here are dates and integers made by this module, rendered as literals."""
+    names, rows = _run(conn, stmt)
+    df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
+    for c in df.columns:  # MariaDB returns Decimal for SUM()
+        if df[c].dtype == object and len(df) and type(df[c].iloc[0]).__name__ == "Decimal":
+            df[c] = df[c].astype("float64")
+    return df
+
+
+def _run(conn, stmt) -> tuple[list[str], list[tuple]]:
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     if conn.dialect.name != "sqlite":
         sql = sql.replace("%%", "%")
     cur = conn.connection.driver_connection.cursor()
     try:
         cur.execute(sql)
-        names = [d[0] for d in cur.description]
-        rows = cur.fetchall()
+        return [d[0] for d in cur.description], cur.fetchall()
     finally:
         cur.close()
-    df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
-    for c in df.columns:  # MariaDB returns Decimal for SUM()
-        if df[c].dtype == object and len(df) and type(df[c].iloc[0]).__name__ == "Decimal":
-            df[c] = df[c].astype("float64")
-    return df
+
+
+def _rows(conn, stmt) -> list[tuple]:
+    """Like `_fetch`, as plain tuples."""
+    return _run(conn, stmt)[1]
 
 
 def _opd_filter(col, opd_ids):
@@ -123,18 +132,17 @@ def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     min(distinct ASN that day, headcount) / headcount. OPDs without any ASN scan get 0."""
     wd = workdays(start, end)
     v, o = RollupOpdDay, Opd
-    on = and_(v.opd_id == o.id, v.day.in_(wd) if wd else false())
-    stmt = (
-        select(o.id.label("opd_id"), o.asn_headcount,
-               func.coalesce(func.sum(_capped_asn(v, o.asn_headcount)), 0).label("asn_days"))
-        .select_from(o).outerjoin(v, on)
-        .where(_opd_filter(o.id, opd_ids))
-        .group_by(o.id, o.asn_headcount)
-        .order_by(o.id)
+    sums = (  # an inner join over the period's days: the rollup's day index does the work
+        select(v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn_days"))
+        .join(o, o.id == v.opd_id)
+        .where(v.day >= start, v.day <= end, v.day.in_(wd) if wd else false(), v.asn_visitors > 0,
+               _opd_filter(v.opd_id, opd_ids))
+        .group_by(v.opd_id)
     )
+    heads = select(o.id.label("opd_id"), o.asn_headcount).where(_opd_filter(o.id, opd_ids)).order_by(o.id)
     with engine.connect() as conn:
-        df = _fetch(conn, stmt)
-    df["asn_days"] = df["asn_days"].astype("float64")
+        df = _fetch(conn, heads).merge(_fetch(conn, sums), on="opd_id", how="left")
+    df["asn_days"] = df["asn_days"].astype("float64").fillna(0.0)
     n = len(wd)
     df["workdays"] = n
     df["coverage"] = df["asn_days"] / (n * df["asn_headcount"]) if n else np.nan
@@ -159,17 +167,19 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     coverage)."""
     wd = workdays(start, end)
     v, o = RollupOpdDay, Opd
-    keys = [v.day, v.opd_id]
-    stmt = (
-        select(*keys, func.sum(_capped_asn(v, o.asn_headcount)).label("asn"))
+    stmt = (  # (opd_id, day) is the rollup's key: one row each, nothing to group
+        select(v.day, v.opd_id, _capped_asn(v, o.asn_headcount).label("asn"))
         .join(o, o.id == v.opd_id)
-        .where(v.asn_visitors > 0, v.day.in_(wd) if wd else false(), _opd_filter(v.opd_id, opd_ids))
-        .group_by(*keys)
+        .where(v.day >= start, v.day <= end, v.asn_visitors > 0, v.day.in_(wd) if wd else false(),
+               _opd_filter(v.opd_id, opd_ids))
     )
     with engine.connect() as conn:
-        df = _fetch(conn, stmt)
-    df["day"] = pd.to_datetime(df["day"])
-    return df
+        rows = _rows(conn, stmt)
+    return pd.DataFrame({
+        "day": np.array([r[0] for r in rows], dtype="datetime64[D]").astype("datetime64[ns]"),
+        "opd_id": np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+        "asn": np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)),
+    })
 
 
 def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
@@ -179,24 +189,29 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     reg = opd_registry(engine=engine)
     if opd_ids is not None:
         reg = reg[reg["id"].isin(list(opd_ids))]
-    wd = pd.to_datetime(pd.Series(workdays(start, end), dtype="object"))
-    if wd.empty or reg.empty:
+    wd = np.array(workdays(start, end), dtype="datetime64[D]")
+    if not len(wd) or reg.empty:
         return pd.DataFrame(columns=["week", "opd_id", "coverage"])
-    wd_week = (wd - pd.to_timedelta(wd.dt.day_of_week, unit="D")).rename("week")
-    n_wd = wd_week.value_counts().rename("n_wd")
-    daily["week"] = daily["day"] - pd.to_timedelta(daily["day"].dt.day_of_week, unit="D")
-    per = daily.groupby(["week", "opd_id"], as_index=False)["asn"].sum()
-    grid = pd.MultiIndex.from_product([n_wd.index, reg["id"]], names=["week", "opd_id"]).to_frame(index=False)
-    per = grid.merge(per, on=["week", "opd_id"], how="left").fillna({"asn": 0})
-    per = per.merge(n_wd, left_on="week", right_index=True).merge(
-        reg[["id", "asn_headcount"]], left_on="opd_id", right_on="id"
-    )
-    per["coverage"] = per["asn"] / (per["n_wd"] * per["asn_headcount"])
-    tot = per.groupby("week", as_index=False).agg(asn=("asn", "sum"), n_wd=("n_wd", "first"), head=("asn_headcount", "sum"))
-    tot["coverage"] = tot["asn"] / (tot["n_wd"] * tot["head"])
-    tot["opd_id"] = 0
-    out = pd.concat([per[["week", "opd_id", "coverage"]], tot[["week", "opd_id", "coverage"]]], ignore_index=True)
-    return out.sort_values(["opd_id", "week"]).reset_index(drop=True)
+    # weeks × OPDs in numpy: a year of a regency is a few thousand cells
+    monday = _MONDAY
+    wd_week = (wd - monday).astype(np.int64) // 7
+    weeks, n_wd = np.unique(wd_week, return_counts=True)
+    ids = reg["id"].to_numpy(dtype=np.int64)
+    order = np.argsort(ids)
+    ids, head = ids[order], reg["asn_headcount"].to_numpy(dtype=np.float64)[order]
+    asn = np.zeros((len(weeks), len(ids)))
+    if not daily.empty:
+        d_week = (daily["day"].to_numpy(dtype="datetime64[D]") - monday).astype(np.int64) // 7
+        np.add.at(asn, (np.searchsorted(weeks, d_week), np.searchsorted(ids, daily["opd_id"].to_numpy())),
+                  daily["asn"].to_numpy(dtype=np.float64))
+    per = asn / (n_wd[:, None] * head[None, :])
+    tot = asn.sum(axis=1) / (n_wd * head.sum())
+    week_ts = (monday + weeks * 7).astype("datetime64[ns]")
+    return pd.DataFrame({
+        "week": np.concatenate([week_ts, np.tile(week_ts, len(ids))]),
+        "opd_id": np.concatenate([np.zeros(len(weeks), dtype=np.int64), np.repeat(ids, len(weeks))]),
+        "coverage": np.concatenate([tot, per.T.ravel()]),
+    })
 
 
 def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
@@ -204,18 +219,17 @@ def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     check-in (up to `end`), and check-ins in the active window at the end of the range."""
     r = RollupOpdDay
     recent_from = active_window_start(end)
-    flt = _opd_filter(r.opd_id, opd_ids)
     in_range = r.day >= start
-    sums = (
-        select(r.opd_id, func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
+    stmt = (  # one pass: the last day needs every day up to `end`, the sums only the period
+        select(r.opd_id, func.max(r.day).label("last_day"),
+               func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
                func.sum(case((in_range, r.checkins - r.asn_checkins), else_=0)).label("visitor_checkins"),
                func.sum(case((in_range, r.refused), else_=0)).label("refused"),
                func.sum(case((r.day >= recent_from, r.checkins), else_=0)).label("checkins_7d"))
-        .where(r.day >= min(start, recent_from), r.day <= end, flt).group_by(r.opd_id)
+        .where(r.day <= end, _opd_filter(r.opd_id, opd_ids)).group_by(r.opd_id)
     )
-    last = select(r.opd_id, func.max(r.day).label("last_day")).where(r.day <= end, flt).group_by(r.opd_id)
     with engine.connect() as conn:
-        df = _fetch(conn, last).merge(_fetch(conn, sums), on="opd_id", how="left")
+        df = _fetch(conn, stmt)
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
         df[c] = df[c].fillna(0).astype("int64")
     df["last_day"] = pd.to_datetime(df["last_day"]).dt.date
@@ -290,14 +304,14 @@ def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.
     v = RollupOpdDay
     stmt = select(v.opd_id, v.day).where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
     with engine.connect() as conn:
-        act = _fetch(conn, stmt)
+        rows = _rows(conn, stmt)  # thousands of pairs: plain arrays, no frame
     all_days = pd.date_range(first, end, freq="D")
-    ids = sorted(act["opd_id"].unique().tolist())
+    opd = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    day = np.array([r[1] for r in rows], dtype="datetime64[D]")
+    ids = np.unique(opd).tolist()
     m = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
-    if not act.empty:
-        rows = (pd.to_datetime(act["day"]) - all_days[0]).dt.days.to_numpy() + 1
-        cols = pd.Index(ids).get_indexer(act["opd_id"])
-        m[rows, cols] = 1
+    if rows:
+        m[(day - np.datetime64(first, "D")).astype(np.int64) + 1, np.searchsorted(ids, opd)] = 1
     return all_days, ids, m.cumsum(axis=0)
 
 
@@ -323,15 +337,19 @@ def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None)
     return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
 
 
-def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+def _hourly(start: date, end: date, opd_ids):
+    """Per day and hour (WIB): check-ins and refusals."""
     h = RollupHourly
-    stmt = (
+    return (
         select(h.day, h.hour, func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
         .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
         .group_by(h.day, h.hour)
     )
+
+
+def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     with engine.connect() as conn:
-        df = _fetch(conn, stmt)
+        df = _fetch(conn, _hourly(start, end, opd_ids))
     df["day"] = pd.to_datetime(df["day"])
     return df
 
@@ -464,12 +482,18 @@ def refusals_by_visitor_type(*, engine: Engine, start: date, end: date, opd_ids=
 
 def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per day of week (0 = Monday) and hour (WIB): check-ins and refusals."""
-    df = hourly_counts(engine=engine, start=start, end=end, opd_ids=opd_ids)
-    df["dow"] = df["day"].dt.day_of_week
-    out = df.groupby(["dow", "hour"], as_index=False)[["checkins", "refused"]].sum()
-    for c in ("checkins", "refused", "hour", "dow"):
-        out[c] = out[c].astype("int64")
-    return out
+    with engine.connect() as conn:
+        rows = _rows(conn, _hourly(start, end, opd_ids))
+    day = np.array([r[0] for r in rows], dtype="datetime64[D]")
+    dow = (day - _MONDAY).astype(np.int64) % 7
+    hour = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    seen, checkins, refused = (np.zeros((7, 24), dtype=np.int64) for _ in range(3))
+    np.add.at(seen, (dow, hour), 1)
+    np.add.at(checkins, (dow, hour), np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows)))
+    np.add.at(refused, (dow, hour), np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows)))
+    d, hr = np.nonzero(seen)  # the (day of week, hour) cells with any check-in row, in order
+    return pd.DataFrame({"dow": d.astype(np.int64), "hour": hr.astype(np.int64), "checkins": checkins[d, hr],
+                         "refused": refused[d, hr]})
 
 
 def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
@@ -483,9 +507,13 @@ def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) 
         .group_by(o.kecamatan, r.day)
     )
     with engine.connect() as conn:
-        df = _fetch(conn, stmt)
-    df["day"] = pd.to_datetime(df["day"])
-    df["week"] = df["day"] - pd.to_timedelta(df["day"].dt.day_of_week, unit="D")
-    out = df.groupby(["kecamatan", "week"], as_index=False)["merah"].sum()
+        rows = _rows(conn, stmt)
+    day = np.array([r[1] for r in rows], dtype="datetime64[D]")
+    df = pd.DataFrame({
+        "kecamatan": [r[0] for r in rows],
+        "week": (day - (day - _MONDAY).astype(np.int64) % 7).astype("datetime64[ns]"),
+        "merah": np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows)),
+    })
+    out = df.groupby(["kecamatan", "week"], as_index=False, sort=True)["merah"].sum()
     out["merah"] = out["merah"].astype("int64")
-    return out.sort_values(["kecamatan", "week"]).reset_index(drop=True)
+    return out.reset_index(drop=True)

@@ -91,6 +91,12 @@ def test_bench_command_runs(tmp_path):
     assert out["import"]["rows"] == 3000 and out["import"]["loaded"] + out["import"]["duplicate"] == 3000
     assert out["concurrent"]["users"] == 2 and out["concurrent"]["errors"] == 0
     assert out["fast_route_peak_mb"] > 0 and out["apptest_cold_s"] > 0
+    # a second run empties its own benchmark database first (foreign keys and all)
+    again = subprocess.run([sys.executable, "-m", "data_access", "--database-url", url, "bench", "--rows", "5000",
+                            "--import-rows", "0", "--users", "0", "--json"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["rows"] == 5000
 
 
 def test_bench_refuses_real_data(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -88,11 +89,27 @@ def _cached_query(name: str, db_url: str, items: tuple):
     return getattr(source, fn)(engine=get_engine(), **dict(items))
 
 
+_flights: dict[tuple, threading.Lock] = {}
+_flights_guard = threading.Lock()
+
+
+def _flight(key: tuple) -> threading.Lock:
+    """One lock per distinct query: when many sessions ask for the same figures while the cache
+    is empty, one computes them and the others wait for its cached result instead of all
+    computing the same thing at once."""
+    with _flights_guard:
+        if len(_flights) > 5000:  # forget old keys; at worst a figure is computed twice
+            _flights.clear()
+        return _flights.setdefault(key, threading.Lock())
+
+
 def q(name: str, **kwargs):
     """A cached call of data_access.queries.<name>(engine=..., **kwargs); a dotted name
     ("visits.compliance") calls that function of another data_access module."""
     items = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
-    result = _cached_query(name, get_settings().database_url, items)
+    url = get_settings().database_url
+    with _flight((name, url, items)):
+        result = _cached_query(name, url, items)
     return result.copy() if isinstance(result, pd.DataFrame) else result
 
 
