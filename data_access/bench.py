@@ -24,7 +24,7 @@ from sqlalchemy import Engine, inspect, select, text
 from . import queries as q
 from .calendar import SURAT_EDARAN_DATE, workdays
 from .checkins import write_checkins
-from .db import checkpoint, init_schema, make_engine
+from .db import after_bulk_write, init_schema, make_engine
 from .models import Checkin, Opd
 from .registry import load_registry
 
@@ -201,14 +201,9 @@ def concurrent_sessions(url: str, users: int = 20) -> dict:
     """`users` sessions render the overview at the same moment, as one Streamlit server runs
     them: one process, a thread per session, one shared data cache, cleared first (cold)."""
     os.environ["DATABASE_URL"] = url
-    import logging
-
+    _quiet_streamlit()
     import streamlit as st
     from streamlit.testing.v1 import AppTest
-
-    for name in ("streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
-        # sessions run by AppTest threads have no server runtime; the warnings say so for every call
-        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
 
     root = _server_started()
     times: list[float] = []
@@ -250,6 +245,16 @@ def _concurrent_worker(args) -> dict:
     return concurrent_sessions(url, users)
 
 
+def _quiet_streamlit() -> None:
+    """Sessions run by AppTest outside a server have no runtime; Streamlit warns so on every
+    cached call. Expected here: keep the benchmark's output to its figures."""
+    import logging
+
+    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api",
+                 "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
+
+
 def _server_started() -> Path:
     """Bring this process to the state of a running Streamlit server: Streamlit's own machinery
     loaded by one page run. AppTest also scans every installed package for components on each
@@ -268,9 +273,10 @@ def _server_started() -> Path:
 
 
 def cold_apptest(url: str) -> float:
-    """Seconds for one AppTest run of the overview with empty Streamlit caches, in a process
-    whose modules are already imported (as in a running server)."""
+    """Seconds for an AppTest run of the overview with empty Streamlit caches (data and engine),
+    in a process whose modules are already imported (as in a running server)."""
     os.environ["DATABASE_URL"] = url
+    _quiet_streamlit()
     import plotly.graph_objects  # noqa: F401 - imported by the page; a server has it loaded
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -279,16 +285,18 @@ def cold_apptest(url: str) -> float:
     import ui.common  # noqa: F401
 
     root = _server_started()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
-    at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
-    t0 = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - t0
-    if at.exception or len(at.metric) != 6:
-        raise RuntimeError("Ringkasan gagal dirender dalam AppTest")
-    return elapsed
+    runs = []
+    for _ in range(3):  # the median of three cold runs: one run on this shared machine varies by ±40 %
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
+        at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
+        t0 = time.perf_counter()
+        at.run()
+        runs.append(time.perf_counter() - t0)
+        if at.exception or len(at.metric) != 6:
+            raise RuntimeError("Ringkasan gagal dirender dalam AppTest")
+    return statistics.median(runs)
 
 
 def peak_rss_mb() -> float:
@@ -359,7 +367,7 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
                                          failed_logins=0, created_at=now_utc()))
     log(f"Menulis {rows:,} check-in sintetis (setahun) ...".replace(",", "."))
     fill_s = fill(engine, rows)
-    checkpoint(engine)  # as the importer leaves the database after a large import
+    after_bulk_write(engine)  # as the importer leaves the database after a large import
     start, end = SURAT_EDARAN_DATE, SURAT_EDARAN_DATE + timedelta(days=364)
     log("Mengukur halaman: jalur rollup ...")
     fast = _in_child(_fast_worker, (url, start, end))

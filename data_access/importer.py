@@ -26,7 +26,7 @@ from . import config
 from .auth import Actor, audit, require
 from .calendar import now_utc
 from .checkins import normalise_identifier, write_checkins
-from .db import checkpoint, get_meta, set_meta
+from .db import after_bulk_write, get_meta, set_meta
 from .models import ImportBatch, Opd
 
 PLAUSIBLE_FROM = datetime(2021, 1, 1, tzinfo=timezone.utc)  # PeduliLindungi check-ins at offices began in 2021
@@ -423,7 +423,7 @@ def import_bytes(*, engine: Engine, actor: Actor, data: bytes, file_name: str, p
     if progress is not None and valid.empty:
         progress(0, 0)
     if result.rows_loaded >= LARGE_IMPORT:
-        checkpoint(engine)
+        after_bulk_write(engine)
     return result
 
 

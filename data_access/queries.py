@@ -6,7 +6,9 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, case, false, func, select
+from sqlalchemy import Engine, Integer, and_, case, false, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from .calendar import active_window_start, workdays
 from .models import Opd, RollupHourly, RollupOpdDay, Visit
@@ -34,6 +36,34 @@ def _fetch(conn, stmt) -> pd.DataFrame:
         if df[c].dtype == object and len(df) and type(df[c].iloc[0]).__name__ == "Decimal":
             df[c] = df[c].astype("float64")
     return df
+
+
+class epoch_day(FunctionElement):
+    """A DATE column as days since 1970-01-01 (an integer) in every dialect: thousands of rows
+    come back as plain integers, never as date objects or text to parse."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(epoch_day)
+def _epoch_day_mysql(element, compiler, **kw):  # MariaDB / MySQL
+    return f"DATEDIFF({compiler.process(element.clauses, **kw)}, '1970-01-01')"
+
+
+@compiles(epoch_day, "sqlite")
+def _epoch_day_sqlite(element, compiler, **kw):
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+@compiles(epoch_day, "postgresql")
+def _epoch_day_postgresql(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
+
+
+def _days(rows, i: int) -> np.ndarray:
+    """Column i of fetched rows, made by epoch_day(), as datetime64[D]."""
+    return np.fromiter((r[i] for r in rows), dtype=np.int64, count=len(rows)).astype("datetime64[D]")
 
 
 def _run(conn, stmt) -> tuple[list[str], list[tuple]]:
@@ -168,7 +198,7 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     wd = workdays(start, end)
     v, o = RollupOpdDay, Opd
     stmt = (  # (opd_id, day) is the rollup's key: one row each, nothing to group
-        select(v.day, v.opd_id, _capped_asn(v, o.asn_headcount).label("asn"))
+        select(epoch_day(v.day), v.opd_id, _capped_asn(v, o.asn_headcount).label("asn"))
         .join(o, o.id == v.opd_id)
         .where(v.day >= start, v.day <= end, v.asn_visitors > 0, v.day.in_(wd) if wd else false(),
                _opd_filter(v.opd_id, opd_ids))
@@ -176,7 +206,7 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     with engine.connect() as conn:
         rows = _rows(conn, stmt)
     return pd.DataFrame({
-        "day": np.array([r[0] for r in rows], dtype="datetime64[D]").astype("datetime64[ns]"),
+        "day": _days(rows, 0).astype("datetime64[ns]"),
         "opd_id": np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
         "asn": np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)),
     })
@@ -302,12 +332,12 @@ def stage_of(*, venue_code, printed, end: date, active: bool, verified: bool) ->
 def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.DatetimeIndex, list, np.ndarray]:
     """Days × OPDs: running count of days with a check-in (for 'active' windows)."""
     v = RollupOpdDay
-    stmt = select(v.opd_id, v.day).where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
+    stmt = select(v.opd_id, epoch_day(v.day)).where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
     with engine.connect() as conn:
         rows = _rows(conn, stmt)  # thousands of pairs: plain arrays, no frame
     all_days = pd.date_range(first, end, freq="D")
     opd = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    day = np.array([r[1] for r in rows], dtype="datetime64[D]")
+    day = _days(rows, 1)
     ids = np.unique(opd).tolist()
     m = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
     if rows:
@@ -337,11 +367,11 @@ def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None)
     return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
 
 
-def _hourly(start: date, end: date, opd_ids):
+def _hourly(start: date, end: date, opd_ids, *, day_numbers: bool = False):
     """Per day and hour (WIB): check-ins and refusals."""
     h = RollupHourly
     return (
-        select(h.day, h.hour, func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
+        select(epoch_day(h.day).label("day") if day_numbers else h.day, h.hour, func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
         .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
         .group_by(h.day, h.hour)
     )
@@ -483,8 +513,8 @@ def refusals_by_visitor_type(*, engine: Engine, start: date, end: date, opd_ids=
 def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per day of week (0 = Monday) and hour (WIB): check-ins and refusals."""
     with engine.connect() as conn:
-        rows = _rows(conn, _hourly(start, end, opd_ids))
-    day = np.array([r[0] for r in rows], dtype="datetime64[D]")
+        rows = _rows(conn, _hourly(start, end, opd_ids, day_numbers=True))
+    day = _days(rows, 0)
     dow = (day - _MONDAY).astype(np.int64) % 7
     hour = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     seen, checkins, refused = (np.zeros((7, 24), dtype=np.int64) for _ in range(3))
@@ -501,14 +531,14 @@ def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) 
     keep coming."""
     r, o = RollupOpdDay, Opd
     stmt = (
-        select(o.kecamatan, r.day, func.sum(r.merah).label("merah"))
+        select(o.kecamatan, epoch_day(r.day), func.sum(r.merah).label("merah"))
         .join(o, o.id == r.opd_id)
         .where(r.day >= start, r.day <= end, r.merah > 0, _opd_filter(r.opd_id, opd_ids))
         .group_by(o.kecamatan, r.day)
     )
     with engine.connect() as conn:
         rows = _rows(conn, stmt)
-    day = np.array([r[1] for r in rows], dtype="datetime64[D]")
+    day = _days(rows, 1)
     df = pd.DataFrame({
         "kecamatan": [r[0] for r in rows],
         "week": (day - (day - _MONDAY).astype(np.int64) % 7).astype("datetime64[ns]"),

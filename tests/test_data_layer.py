@@ -228,3 +228,16 @@ def test_schema_head_constant_matches_migrations():
     from data_access.db import ALEMBIC_INI, SCHEMA_HEAD
 
     assert ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head() == SCHEMA_HEAD
+
+
+def test_housekeeping_after_a_bulk_write(engine):
+    """The post-import housekeeping (SQLite checkpoint, PostgreSQL vacuum, MariaDB analyse)
+    runs on each database and leaves the figures as they were."""
+    from data_access.db import after_bulk_write
+
+    load_small(engine)
+    before = rollup_snapshot(engine)
+    after_bulk_write(engine)
+    after = rollup_snapshot(engine)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name])
