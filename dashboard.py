@@ -4,7 +4,7 @@ import streamlit as st
 
 from data_access import auth
 from data_access.demo import is_demo
-from ui.common import current_actor, engine_or_stop, logout, sign_in, _sso_configured
+from ui.common import current_actor, engine_or_stop, logout, open_engine, sign_in, _sso_configured
 from ui.nav import PAGES, pages_for
 
 st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=":material/qr_code_2:", layout="wide")
@@ -56,7 +56,10 @@ def _logout_clicked() -> None:
     logout("Anda telah keluar.")
 
 
-engine = engine_or_stop()
+engine, problem = open_engine()
+if problem:  # the message alone: no menu of pages that cannot open either
+    st.navigation([st.Page(lambda: st.error(problem), title="Galat", url_path="galat")], position="hidden").run()
+    st.stop()
 if st.session_state.pop("sso_logout", False):
     st.logout()  # also drop the identity cookie of the single sign-on
 actor = current_actor(engine)

@@ -36,6 +36,21 @@ def test_nothing_before_login(demo_dir):
     assert "demo-kominfo" in " ".join(i.value for i in at.info)  # demo notice with demo accounts
 
 
+def test_misconfiguration_shows_only_the_message(tmp_path, monkeypatch):
+    """A configuration error is said in Bahasa Indonesia, with no traceback and no menu of pages."""
+    import streamlit as st
+
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("PANTAU_PSEUDONYM_KEY", "pendek")
+    st.cache_resource.clear()
+    at = app().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Konfigurasi salah: PANTAU_PSEUDONYM_KEY terlalu pendek: minimal 16 karakter."]
+    assert len(at.text_input) == 0 and len(at.metric) == 0
+    st.cache_resource.clear()
+
+
 @pytest.mark.parametrize("name", [p.key for p in PAGES])
 def test_page_refused_without_login(demo_dir, name):
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60).run()
@@ -210,3 +225,34 @@ def test_sso_allow_list_maps_roles(demo_dir):
     assert not stranger.exception
     assert [t.label for t in stranger.text_input] == ["Nama pengguna", "Kata sandi"]  # local login still there
     assert any(b.label.startswith("Masuk dengan akun instansi") for b in stranger.button)
+
+
+def test_first_run_cut_short_completes_on_next_start(tmp_path, monkeypatch):
+    """The server stopped while the first run wrote the demo: the next start finishes the demo
+    and the demo accounts instead of leaving an empty database nobody can log in to."""
+    from sqlalchemy import func, select
+
+    from data_access import demo
+    from data_access.db import get_meta, make_engine
+    from data_access.models import Checkin, User
+    from ui import common
+
+    real = demo.fill_demo
+    eng = make_engine(f"sqlite:///{tmp_path / 'pantau.db'}")
+
+    def stopped(engine, **kw):
+        raise KeyboardInterrupt  # the server is stopped mid-way
+
+    monkeypatch.setattr(demo, "fill_demo", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        common.bootstrap(eng, default_sqlite=True, new_file=True)
+    monkeypatch.setattr(demo, "fill_demo", lambda engine, **kw: real(engine, days=10, scale=0.2))
+    common.bootstrap(eng, default_sqlite=True, new_file=False)  # the next start: the file exists now
+    with eng.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(User)).scalar_one() >= 3
+        n = conn.execute(select(func.count()).select_from(Checkin)).scalar_one()
+        assert n > 0 and get_meta(conn, "first_run") == "done"
+    monkeypatch.setattr(demo, "fill_demo", stopped)  # later starts do not write the demo again
+    common.bootstrap(eng, default_sqlite=True, new_file=False)
+    with eng.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Checkin)).scalar_one() == n

@@ -28,9 +28,13 @@ SESSION_TIMEOUT_S = 30 * 60
 CACHE_TTL = 300
 
 
-def bootstrap(engine, *, fresh_default: bool) -> None:
-    """Bring the schema up to date; load the registry into an empty one; on the very first
-    run of the embedded default, fill demo data and the demo accounts."""
+def bootstrap(engine, *, default_sqlite: bool, new_file: bool) -> None:
+    """Bring the schema up to date; load the registry into an empty one; on the first run of
+    the embedded default, fill demo data and the demo accounts. The first run is marked as
+    started together with the registry load and as done only at the end, so a first run cut
+    short (the server stopped while the demo was being written) completes on the next start
+    instead of leaving an empty database without accounts."""
+    from data_access.db import get_meta, set_meta
     from data_access.demo import fill_demo
 
     init_schema(engine)
@@ -38,19 +42,24 @@ def bootstrap(engine, *, fresh_default: bool) -> None:
         empty = conn.execute(select(Opd.id).limit(1)).first() is None
         if empty:
             load_registry(conn)
-    if fresh_default:
+        if default_sqlite and (new_file or empty):
+            set_meta(conn, "first_run", "started")
+        first_run = default_sqlite and get_meta(conn, "first_run") == "started"
+    if first_run:
         fill_demo(engine)
         auth.create_demo_accounts(engine=engine)
+        with engine.begin() as conn:
+            set_meta(conn, "first_run", "done")
 
 
 @st.cache_resource(show_spinner="Menyiapkan basis data (sekali saja)…")
 def get_engine():
     settings = get_settings()
-    fresh = settings.is_default_sqlite and not default_sqlite_path().exists()
+    new_file = settings.is_default_sqlite and not default_sqlite_path().exists()
     engine = make_engine(settings.database_url)
     if not settings.is_default_sqlite and not inspect(engine).has_table("opd"):
         raise SchemaMissing  # not cached: the next run looks again, e.g. after `init`
-    bootstrap(engine, fresh_default=fresh)
+    bootstrap(engine, default_sqlite=settings.is_default_sqlite, new_file=new_file)
     return engine
 
 
@@ -58,20 +67,23 @@ class SchemaMissing(Exception):
     pass
 
 
-def engine_or_stop():
+def open_engine():
+    """-> (engine, None), or (None, what is wrong, in words an operator can act on)."""
     try:
-        engine = get_engine()
+        return get_engine(), None
     except SchemaMissing:
-        st.error("Skema basis data belum dibuat. Jalankan: `python -m data_access init`")
-        st.stop()
+        return None, "Skema basis data belum dibuat. Jalankan: `python -m data_access init`"
     except ConfigError as exc:
-        st.error(f"Konfigurasi salah: {exc}")
-        st.stop()
+        return None, f"Konfigurasi salah: {exc}"
     except Exception as exc:  # database unreachable, permissions, ...
-        st.error(
-            "Basis data tidak dapat dibuka. Periksa DATABASE_URL dan apakah server basis data berjalan. "
-            f"(Rincian: {exc.__class__.__name__})"
-        )
+        return None, ("Basis data tidak dapat dibuka. Periksa DATABASE_URL dan apakah server basis data berjalan. "
+                      f"(Rincian: {exc.__class__.__name__})")
+
+
+def engine_or_stop():
+    engine, problem = open_engine()
+    if problem:
+        st.error(problem)
         st.stop()
     return engine
 
