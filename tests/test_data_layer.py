@@ -83,6 +83,15 @@ def test_wib_day_and_hour(engine):
     assert (hourly["day"].dt.date == JAN10).all()
 
 
+def assert_rollups_match_full_recompute(engine) -> None:
+    incremental = rollup_snapshot(engine)
+    with engine.begin() as conn:
+        refresh_rollups(conn)
+    full = rollup_snapshot(engine)
+    for name in full:
+        pd.testing.assert_frame_equal(incremental[name], full[name], check_dtype=False)
+
+
 def test_rollup_kept_in_step_with_writes(engine):
     load_small(engine)
     b = opd_id(engine, "DINKES")
@@ -92,12 +101,7 @@ def test_rollup_kept_in_step_with_writes(engine):
     assert n == 1
     cov = q.coverage_by_opd(engine=engine, start=JAN10, end=JAN11, opd_ids=[b]).set_index("opd_id")
     assert cov.loc[b, "coverage"] == pytest.approx(0.75)
-    incremental = rollup_snapshot(engine)
-    with engine.begin() as conn:
-        refresh_rollups(conn)
-    full = rollup_snapshot(engine)
-    for name in full:
-        pd.testing.assert_frame_equal(incremental[name], full[name], check_dtype=False)
+    assert_rollups_match_full_recompute(engine)
 
 
 def test_rollups_of_a_write_half_on_stored_days(engine):
@@ -118,12 +122,7 @@ def test_rollups_of_a_write_half_on_stored_days(engine):
     with engine.begin() as conn:
         n = write_checkins(conn, second, source="demo")
     assert n == len(second) - 50 - int(second.duplicated(["opd_id", "ts", "visitor_key"]).sum())
-    incremental = rollup_snapshot(engine)
-    with engine.begin() as conn:
-        refresh_rollups(conn)
-    full = rollup_snapshot(engine)
-    for name in full:
-        pd.testing.assert_frame_equal(incremental[name], full[name], check_dtype=False)
+    assert_rollups_match_full_recompute(engine)
 
 
 def test_failed_write_leaves_nothing(engine):
