@@ -27,6 +27,8 @@ def normalise_identifier(raw: str) -> str:
     """One form per person: digits only for NIK/phone (phone 08.. and +628.. alike),
     else lower-cased words."""
     s = str(raw).strip()
+    if len(s) >= 8 and s.isdigit():  # a plain NIK or phone number, the usual case: no scan needed
+        return "0" + s[2:] if s.startswith("62") else s
     digits = "".join(ch for ch in s if ch.isdigit())
     if digits and len(digits) >= 8 and len(digits) >= len(s.replace(" ", "").replace("-", "").replace("+", "")) - 1:
         if digits.startswith("62"):

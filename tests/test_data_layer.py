@@ -5,6 +5,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
 from data_access import queries as q
@@ -200,6 +202,16 @@ def test_pseudonymise_is_keyed_and_normalised():
     assert pseudonymise("3526011234560001", k1) != pseudonymise("3526011234560001", k2)
     assert "3526011234560001" not in pseudonymise("3526011234560001", k1)
     assert len(pseudonymise("x", k1)) == 32
+
+
+@settings(max_examples=200, deadline=None)
+@given(digits=st.text(alphabet=st.characters(categories=["Nd"]), min_size=8, max_size=20), cut=st.integers(1, 7))
+def test_plain_numbers_take_the_fast_path_to_the_same_form(digits, cut):
+    """A bare NIK or phone number skips the character scan; written with a dash it goes through
+    the scan: both must give the same form (and so the same visitor key)."""
+    from data_access.checkins import normalise_identifier
+
+    assert normalise_identifier(digits) == normalise_identifier(f" {digits[:cut]}-{digits[cut:]} ")
 
 
 def test_stage_and_overview(engine):
