@@ -32,6 +32,13 @@ def _opd(conn, code: str):
     return row
 
 
+def _apply(conn, actor: Actor, opd, action: str, values: dict, *, log_after: bool = True) -> None:
+    """Write `values` to the OPD and audit the change: those fields before (and after)."""
+    conn.execute(update(Opd).where(Opd.id == opd.id).values(**values))
+    audit(conn, username=actor.username, action=action, target=opd.code,
+          before={k: getattr(opd, k) for k in values}, after=values if log_after else None)
+
+
 def record_venue_code(*, engine: Engine, actor: Actor, code: str, venue_code: str,
                       registered_on: date | None = None) -> None:
     require(actor, "registry_edit")
@@ -50,11 +57,7 @@ def record_venue_code(*, engine: Engine, actor: Actor, code: str, venue_code: st
             raise OnboardingError(f"Kode venue {venue_code} sudah dipakai oleh OPD {other.code}.")
         if opd.qr_printed_on is not None and opd.venue_code != venue_code:
             raise OnboardingError("QR OPD ini sudah dicetak dengan kode lain; batalkan dulu tanda cetaknya.")
-        conn.execute(update(Opd).where(Opd.id == opd.id).values(venue_code=venue_code,
-                                                              venue_registered_on=registered_on))
-        audit(conn, username=actor.username, action="venue_catat", target=code,
-              before={"venue_code": opd.venue_code, "venue_registered_on": opd.venue_registered_on},
-              after={"venue_code": venue_code, "venue_registered_on": registered_on})
+        _apply(conn, actor, opd, "venue_catat", {"venue_code": venue_code, "venue_registered_on": registered_on})
 
 
 def clear_venue_code(*, engine: Engine, actor: Actor, code: str) -> None:
@@ -65,9 +68,7 @@ def clear_venue_code(*, engine: Engine, actor: Actor, code: str) -> None:
             raise OnboardingError("OPD ini belum memiliki kode venue.")
         if opd.qr_printed_on is not None:
             raise OnboardingError("QR OPD ini sudah ditandai dicetak; batalkan dulu tanda cetaknya.")
-        conn.execute(update(Opd).where(Opd.id == opd.id).values(venue_code=None, venue_registered_on=None))
-        audit(conn, username=actor.username, action="venue_hapus", target=code,
-              before={"venue_code": opd.venue_code, "venue_registered_on": opd.venue_registered_on}, after=None)
+        _apply(conn, actor, opd, "venue_hapus", {"venue_code": None, "venue_registered_on": None}, log_after=False)
 
 
 def mark_printed(*, engine: Engine, actor: Actor, code: str, printed_on: date) -> None:
@@ -83,9 +84,7 @@ def mark_printed(*, engine: Engine, actor: Actor, code: str, printed_on: date) -
         if opd.venue_registered_on is not None and printed_on < opd.venue_registered_on:
             raise OnboardingError(
                 f"Tanggal cetak sebelum kode venue didaftarkan ({opd.venue_registered_on:%d/%m/%Y}).")
-        conn.execute(update(Opd).where(Opd.id == opd.id).values(qr_printed_on=printed_on))
-        audit(conn, username=actor.username, action="qr_dicetak", target=code,
-              before={"qr_printed_on": opd.qr_printed_on}, after={"qr_printed_on": printed_on})
+        _apply(conn, actor, opd, "qr_dicetak", {"qr_printed_on": printed_on})
 
 
 def undo_printed(*, engine: Engine, actor: Actor, code: str) -> None:
@@ -94,9 +93,7 @@ def undo_printed(*, engine: Engine, actor: Actor, code: str) -> None:
         opd = _opd(conn, code)
         if opd.qr_printed_on is None:
             raise OnboardingError("QR OPD ini belum ditandai dicetak.")
-        conn.execute(update(Opd).where(Opd.id == opd.id).values(qr_printed_on=None))
-        audit(conn, username=actor.username, action="qr_dicetak_batal", target=code,
-              before={"qr_printed_on": opd.qr_printed_on}, after={"qr_printed_on": None})
+        _apply(conn, actor, opd, "qr_dicetak_batal", {"qr_printed_on": None})
 
 
 def overdue_days(as_of: date) -> int:
