@@ -61,9 +61,14 @@ def _epoch_day_postgresql(element, compiler, **kw):
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
+def _col(rows, i: int, dtype=np.int64) -> np.ndarray:
+    """Column i of fetched rows as a numpy array."""
+    return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
+
+
 def _days(rows, i: int) -> np.ndarray:
     """Column i of fetched rows, made by epoch_day(), as datetime64[D]."""
-    return np.fromiter((r[i] for r in rows), dtype=np.int64, count=len(rows)).astype("datetime64[D]")
+    return _col(rows, i).astype("datetime64[D]")
 
 
 def _run(conn, stmt) -> tuple[list[str], list[tuple]]:
@@ -115,6 +120,12 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
     return df
 
 
+def _registry(engine: Engine, opd_ids) -> pd.DataFrame:
+    """The registry, limited to the OPDs in the filter."""
+    reg = opd_registry(engine=engine)
+    return reg if opd_ids is None else reg[reg["id"].isin(list(opd_ids))]
+
+
 def totals(*, engine: Engine, start: date, end: date, opd_ids=None) -> dict:
     r = RollupOpdDay
     stmt = select(
@@ -160,6 +171,11 @@ def _capped_asn(v, h):
 def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Cakupan ASN per OPD: mean over the period's working days of
     min(distinct ASN that day, headcount) / headcount. OPDs without any ASN scan get 0."""
+    return _coverage(engine, _registry(engine, opd_ids), start, end, opd_ids)
+
+
+def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids) -> pd.DataFrame:
+    """coverage_by_opd for the OPDs of a registry frame already in hand."""
     wd = workdays(start, end)
     v, o = RollupOpdDay, Opd
     sums = (  # an inner join over the period's days: the rollup's day index does the work
@@ -169,9 +185,9 @@ def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
                _opd_filter(v.opd_id, opd_ids))
         .group_by(v.opd_id)
     )
-    heads = select(o.id.label("opd_id"), o.asn_headcount).where(_opd_filter(o.id, opd_ids)).order_by(o.id)
     with engine.connect() as conn:
-        df = _fetch(conn, heads).merge(_fetch(conn, sums), on="opd_id", how="left")
+        got = _fetch(conn, sums)
+    df = reg[["id", "asn_headcount"]].rename(columns={"id": "opd_id"}).merge(got, on="opd_id", how="left")
     df["asn_days"] = df["asn_days"].astype("float64").fillna(0.0)
     n = len(wd)
     df["workdays"] = n
@@ -207,8 +223,8 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
         rows = _rows(conn, stmt)
     return pd.DataFrame({
         "day": _days(rows, 0).astype("datetime64[ns]"),
-        "opd_id": np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
-        "asn": np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows)),
+        "opd_id": _col(rows, 1),
+        "asn": _col(rows, 2, np.float64),
     })
 
 
@@ -216,27 +232,24 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     """Weekly coverage (weeks starting Monday) per OPD and for the selection as a whole
     (opd_id = 0), each the mean over the week's working days."""
     daily = coverage_daily(engine=engine, start=start, end=end, opd_ids=opd_ids)
-    reg = opd_registry(engine=engine)
-    if opd_ids is not None:
-        reg = reg[reg["id"].isin(list(opd_ids))]
+    reg = _registry(engine, opd_ids)
     wd = np.array(workdays(start, end), dtype="datetime64[D]")
     if not len(wd) or reg.empty:
         return pd.DataFrame(columns=["week", "opd_id", "coverage"])
     # weeks × OPDs in numpy: a year of a regency is a few thousand cells
-    monday = _MONDAY
-    wd_week = (wd - monday).astype(np.int64) // 7
+    wd_week = (wd - _MONDAY).astype(np.int64) // 7
     weeks, n_wd = np.unique(wd_week, return_counts=True)
     ids = reg["id"].to_numpy(dtype=np.int64)
     order = np.argsort(ids)
     ids, head = ids[order], reg["asn_headcount"].to_numpy(dtype=np.float64)[order]
     asn = np.zeros((len(weeks), len(ids)))
     if not daily.empty:
-        d_week = (daily["day"].to_numpy(dtype="datetime64[D]") - monday).astype(np.int64) // 7
+        d_week = (daily["day"].to_numpy(dtype="datetime64[D]") - _MONDAY).astype(np.int64) // 7
         np.add.at(asn, (np.searchsorted(weeks, d_week), np.searchsorted(ids, daily["opd_id"].to_numpy())),
                   daily["asn"].to_numpy(dtype=np.float64))
     per = asn / (n_wd[:, None] * head[None, :])
     tot = asn.sum(axis=1) / (n_wd * head.sum())
-    week_ts = (monday + weeks * 7).astype("datetime64[ns]")
+    week_ts = (_MONDAY + weeks * 7).astype("datetime64[ns]")
     return pd.DataFrame({
         "week": np.concatenate([week_ts, np.tile(week_ts, len(ids))]),
         "opd_id": np.concatenate([np.zeros(len(weeks), dtype=np.int64), np.repeat(ids, len(weeks))]),
@@ -291,11 +304,9 @@ def last_visits(*, engine: Engine, end: date, opd_ids=None) -> pd.DataFrame:
 
 def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """One row per OPD in the filter with registry facts, activity, coverage and stage."""
-    reg = opd_registry(engine=engine)
-    if opd_ids is not None:
-        reg = reg[reg["id"].isin(list(opd_ids))]
+    reg = _registry(engine, opd_ids)
     act = opd_activity(engine=engine, start=start, end=end, opd_ids=opd_ids)
-    cov = coverage_by_opd(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    cov = _coverage(engine, reg, start, end, opd_ids)
     vis = last_visits(engine=engine, end=end, opd_ids=opd_ids)
     df = reg.merge(act, left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
     df = df.merge(cov[["opd_id", "coverage"]], left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
@@ -336,7 +347,7 @@ def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.
     with engine.connect() as conn:
         rows = _rows(conn, stmt)  # thousands of pairs: plain arrays, no frame
     all_days = pd.date_range(first, end, freq="D")
-    opd = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    opd = _col(rows, 0)
     day = _days(rows, 1)
     ids = np.unique(opd).tolist()
     m = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
@@ -356,9 +367,7 @@ def _active_at(all_days: pd.DatetimeIndex, cum: np.ndarray, days) -> np.ndarray:
 def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per day: OPDs with a printed QR by then, and OPDs active then (a check-in within the
     active window ending that day)."""
-    reg = opd_registry(engine=engine)
-    if opd_ids is not None:
-        reg = reg[reg["id"].isin(list(opd_ids))]
+    reg = _registry(engine, opd_ids)
     days = pd.date_range(start, end, freq="D")
     printed = pd.to_datetime(reg["qr_printed_on"]).dropna().sort_values().to_numpy()
     printed_count = np.searchsorted(printed, days.to_numpy(), side="right")
@@ -371,7 +380,8 @@ def _hourly(start: date, end: date, opd_ids, *, day_numbers: bool = False):
     """Per day and hour (WIB): check-ins and refusals."""
     h = RollupHourly
     return (
-        select(epoch_day(h.day).label("day") if day_numbers else h.day, h.hour, func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
+        select(epoch_day(h.day).label("day") if day_numbers else h.day, h.hour,
+               func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
         .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
         .group_by(h.day, h.hour)
     )
@@ -413,9 +423,7 @@ def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -
 def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """How many OPDs stood at each onboarding stage at the end of each week (Sunday, or the
     range's last day): one row per (week_end, stage)."""
-    reg = opd_registry(engine=engine)
-    if opd_ids is not None:
-        reg = reg[reg["id"].isin(list(opd_ids))]
+    reg = _registry(engine, opd_ids)
     ends = list(pd.date_range(start, end, freq="W-SUN").date)
     if not ends or ends[-1] != end:
         ends.append(end)
@@ -516,11 +524,11 @@ def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
         rows = _rows(conn, _hourly(start, end, opd_ids, day_numbers=True))
     day = _days(rows, 0)
     dow = (day - _MONDAY).astype(np.int64) % 7
-    hour = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    hour = _col(rows, 1)
     seen, checkins, refused = (np.zeros((7, 24), dtype=np.int64) for _ in range(3))
     np.add.at(seen, (dow, hour), 1)
-    np.add.at(checkins, (dow, hour), np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows)))
-    np.add.at(refused, (dow, hour), np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows)))
+    np.add.at(checkins, (dow, hour), _col(rows, 2))
+    np.add.at(refused, (dow, hour), _col(rows, 3))
     d, hr = np.nonzero(seen)  # the (day of week, hour) cells with any check-in row, in order
     return pd.DataFrame({"dow": d.astype(np.int64), "hour": hr.astype(np.int64), "checkins": checkins[d, hr],
                          "refused": refused[d, hr]})
@@ -542,8 +550,6 @@ def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) 
     df = pd.DataFrame({
         "kecamatan": [r[0] for r in rows],
         "week": (day - (day - _MONDAY).astype(np.int64) % 7).astype("datetime64[ns]"),
-        "merah": np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows)),
+        "merah": _col(rows, 2),
     })
-    out = df.groupby(["kecamatan", "week"], as_index=False, sort=True)["merah"].sum()
-    out["merah"] = out["merah"].astype("int64")
-    return out.reset_index(drop=True)
+    return df.groupby(["kecamatan", "week"], as_index=False, sort=True)["merah"].sum()
