@@ -1,7 +1,7 @@
 """Writing check-ins: pseudonymisation, duplicate-safe inserts, and the rollups kept in step.
 
-Every write goes through `write_checkins`, which inserts the rows and recomputes the rollups
-of the (OPD, day) span it touched, in the caller's transaction: a reader never sees raw
+Every write goes through `write_checkins`, which inserts the rows and brings the rollups of
+the (OPD, day) pairs it touched up to date, in the caller's transaction: a reader never sees raw
 rows without their rollup or the other way round.
 """
 from __future__ import annotations
@@ -27,9 +27,8 @@ def normalise_identifier(raw: str) -> str:
     """One form per person: digits only for NIK/phone (phone 08.. and +628.. alike),
     else lower-cased words."""
     s = str(raw).strip()
-    if len(s) >= 8 and s.isdigit():  # a plain NIK or phone number, the usual case: no scan needed
-        return "0" + s[2:] if s.startswith("62") else s
-    digits = "".join(ch for ch in s if ch.isdigit())
+    # a plain NIK or phone number (the usual case) is its own digits: no character scan
+    digits = s if s.isdigit() else "".join(ch for ch in s if ch.isdigit())
     if digits and len(digits) >= 8 and len(digits) >= len(s.replace(" ", "").replace("-", "").replace("+", "")) - 1:
         if digits.startswith("62"):
             digits = "0" + digits[2:]
@@ -37,10 +36,12 @@ def normalise_identifier(raw: str) -> str:
     return " ".join(s.lower().split())
 
 
-def pseudonymise(identifier: str, key: bytes | None = None) -> str:
-    """Keyed hash (HMAC-SHA256, 128 bits kept) of a NIK, phone number or name."""
+def pseudonymise(identifier: str, key: bytes | None = None, *, kind: str = "") -> str:
+    """Keyed hash (HMAC-SHA256, 128 bits kept) of a NIK, phone number or name. With `kind`
+    ("nik", "telepon", ...) the kind is hashed too, so a name never meets a number."""
     key = key if key is not None else config.pseudonym_key()
-    return hmac.new(key, normalise_identifier(identifier).encode(), hashlib.sha256).hexdigest()[:32]
+    text = normalise_identifier(identifier)
+    return hmac.new(key, (f"{kind}:{text}" if kind else text).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_type", "status", "outcome", "visitor_key", "source", "batch_id")
@@ -227,7 +228,7 @@ def write_checkins(
     order = np.lexsort((cols["ts"], cols["opd_id"]))  # index-friendly insert order
     cols = {k: v[order] for k, v in cols.items()}
     n = len(cols["opd_id"])
-    opd_ids = sorted(set(np.unique(cols["opd_id"]).tolist()))
+    opd_ids = np.unique(cols["opd_id"]).tolist()
     day_from = pd.Timestamp(cols["day"].min()).date()
     day_to = pd.Timestamp(cols["day"].max()).date()
     r = RollupOpdDay.__table__
@@ -263,7 +264,7 @@ def write_checkins(
         _insert_rollups(conn, rollups["frames"])
     if old.any():
         old_days = cols["day"][old]
-        refresh_rollups(conn, opd_ids=sorted(set(np.unique(cols["opd_id"][old]).tolist())),
+        refresh_rollups(conn, opd_ids=np.unique(cols["opd_id"][old]).tolist(),
                         day_from=pd.Timestamp(old_days.min()).date(), day_to=pd.Timestamp(old_days.max()).date())
     return inserted
 

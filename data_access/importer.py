@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import hmac
 import io
 import re
 import unicodedata
@@ -25,7 +24,7 @@ from sqlalchemy import Engine, insert, select, update
 from . import config
 from .auth import Actor, audit, require
 from .calendar import now_utc
-from .checkins import normalise_identifier, write_checkins
+from .checkins import pseudonymise, write_checkins
 from .db import after_bulk_write, get_meta, set_meta
 from .models import ImportBatch, Opd
 
@@ -122,7 +121,7 @@ def read_table(data: bytes, file_name: str) -> pd.DataFrame:
             continue
     if not text or text.isspace():
         raise ImportFailed("Berkas kosong.")
-    first = text[:4096].splitlines()[0] if text[:4096].splitlines() else ""
+    first = next(iter(text[:4096].splitlines()), "")
     sep = ";" if first.count(";") > first.count(",") else ("\t" if first.count("\t") > first.count(",") else ",")
     fast = _read_csv_arrow(data, enc, first, sep)
     return fast if fast is not None else _read_csv_pandas(text, sep)
@@ -193,7 +192,7 @@ def parse_times(raw: pd.Series, *, arrow: bool = True) -> tuple[pd.Series, pd.Se
     The common forms are parsed straight away (by Arrow's C++ parser when `arrow`, with the
     rows it reads differently from pandas checked again); only the rest (time zones, odd
     spacing, fractions of a second) goes through the slower normalisation."""
-    s = raw.fillna("").astype(str).str.strip()
+    s = _stripped(raw)
     fast = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     sample = s[s != ""].head(500)
     hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in FAST_FORMATS}
@@ -224,8 +223,7 @@ def _strptime_arrow(s: pd.Series, fmt: str) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(s.to_numpy(dtype=object), type=pa.string()) if not hasattr(s.array, "_pa_array") \
-        else pa.chunked_array(s.array._pa_array).cast(pa.string())
+    arr = pa.array(s.array, type=pa.string())  # zero-copy for Arrow-backed text
     parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
     out = pd.Series(parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]"), index=s.index)
     doubt = (out.dt.day <= 3) | (out.dt.year < 1900)
@@ -271,8 +269,13 @@ def _parse_slow(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _lookup(raw: pd.Series, mapping: dict[str, str]) -> pd.Series:
     """Case- and space-insensitive lookup, done once per distinct value."""
     codes, uniq = pd.factorize(raw.fillna(""), use_na_sentinel=False)
-    hit = np.array([mapping.get(" ".join(str(u).lower().split())) for u in uniq] + [None], dtype=object)
+    hit = np.array([mapping.get(_norm_value(u)) for u in uniq] + [None], dtype=object)
     return pd.Series(hit[codes], index=raw.index, dtype=object, copy=False)
+
+
+def _norm_value(v) -> str:
+    """Lower case, single spaces: how file values and registry names are compared."""
+    return " ".join(str(v).lower().split())
 
 
 def _stripped(raw: pd.Series) -> pd.Series:
@@ -287,7 +290,7 @@ def _venue_index(engine: Engine) -> dict[str, int]:
     for r in rows:
         for v in (r.code, r.name, r.short_name, r.venue_code):
             if v:
-                idx[" ".join(str(v).lower().split())] = r.id
+                idx[_norm_value(v)] = r.id
     return idx
 
 
@@ -303,8 +306,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> tuple[pd.Ser
         if not take.any():
             continue
         codes, uniq = pd.factorize(vals[take])
-        hashed = np.array([hmac.new(key, f"{fld}:{normalise_identifier(u)}".encode(), hashlib.sha256).hexdigest()[:32]
-                           for u in uniq], dtype=object)
+        hashed = np.array([pseudonymise(u, key, kind=fld) for u in uniq], dtype=object)
         keys[take] = hashed[codes]
     keys = pd.Series(keys, index=frame.index, dtype=object, copy=False)
     reason = pd.Series(np.where(keys.isna(), "identitas pengunjung kosong (NIK, nomor HP, nama, atau ID)", ""),
