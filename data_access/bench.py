@@ -19,13 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 
 from . import queries as q
-from .calendar import SURAT_EDARAN_DATE, workdays
+from .calendar import SURAT_EDARAN_DATE, now_utc, workdays
 from .checkins import write_checkins
-from .db import after_bulk_write, init_schema, make_engine
-from .models import Checkin, Opd
+from .db import after_bulk_write, get_meta, init_schema, make_engine, set_meta
+from .demo import holds_real_data
+from .models import Checkin, Opd, User
 from .registry import load_registry
 
 STATUSES = np.array(["hijau", "kuning", "merah", "hitam"])
@@ -60,13 +61,14 @@ def fresh_database(url: str) -> Engine:
         if engine.dialect.name == "postgresql":
             for t in names:
                 conn.execute(text(f'DROP TABLE IF EXISTS "{t}" CASCADE'))
-        else:  # foreign keys off for the drops (SQLite only allows that outside a transaction)
-            conn.execute(text("PRAGMA foreign_keys=OFF" if engine.dialect.name == "sqlite" else "SET FOREIGN_KEY_CHECKS=0"))
+        else:  # foreign keys off for the drops (SQLite allows that only outside a transaction)
+            sqlite = engine.dialect.name == "sqlite"
+            conn.execute(text("PRAGMA foreign_keys=OFF" if sqlite else "SET FOREIGN_KEY_CHECKS=0"))
             conn.commit()
             for t in names:
                 conn.execute(text(f"DROP TABLE IF EXISTS {t}"))
             conn.commit()
-            conn.execute(text("PRAGMA foreign_keys=ON" if engine.dialect.name == "sqlite" else "SET FOREIGN_KEY_CHECKS=1"))
+            conn.execute(text("PRAGMA foreign_keys=ON" if sqlite else "SET FOREIGN_KEY_CHECKS=1"))
         conn.commit()
     init_schema(engine)
     with engine.begin() as conn:
@@ -344,23 +346,14 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
     """The whole benchmark; returns the figures (and logs progress lines)."""
     import platform
 
-    from .demo import holds_real_data
-
-    from .db import get_meta, set_meta
-
     engine = make_engine(url)
     if inspect(engine).has_table("import_batch"):
         with engine.connect() as conn:
             if holds_real_data(conn) and get_meta(conn, "bench") != "true":
                 raise ValueError("Basis data ini berisi data impor; bench hanya berjalan pada basis data uji.")
     engine.dispose()
-    log(f"Menyiapkan basis data baru ({make_engine(url).dialect.name}) ...")
+    log(f"Menyiapkan basis data baru ({engine.dialect.name}) ...")
     engine = fresh_database(url)
-    from sqlalchemy import insert
-
-    from .calendar import now_utc
-    from .models import User
-
     with engine.begin() as conn:
         set_meta(conn, "bench", "true")  # this database may be emptied by the next bench run
         conn.execute(insert(User).values(username=BENCH_USER, password_hash=None, role="pimpinan", active=True,
