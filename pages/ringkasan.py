@@ -43,31 +43,27 @@ with right:
 st.subheader("Perlu perhatian")
 no_qr = overview[overview["stage"].isin(["belum_terdaftar", "terdaftar"])]
 quiet = overview[overview["stage"].isin(["qr_dicetak"])]
+
+
+def attention_panel(title: str, rows: pd.DataFrame, none_msg: str, table: dict, key: str) -> None:
+    """One list of OPDs needing attention: a count in the title, the table, or a note when empty."""
+    st.markdown(f"**{title}** ({fmt_int(len(rows))} OPD)")
+    if rows.empty:
+        st.success(none_msg)
+    else:
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", placeholder="–", key=key)
+
+
 a, b = st.columns(2)
 with a:
-    st.markdown(f"**Belum mencetak QR Code** ({fmt_int(len(no_qr))} OPD)")
-    if no_qr.empty:
-        st.success("Semua OPD dalam filter sudah mencetak QR Code.")
-    else:
-        st.dataframe(
-            pd.DataFrame({
-                "OPD": no_qr["short_name"],
-                "Tahap": no_qr["stage"].map(STAGE_LABELS),
-                "Kecamatan": no_qr["kecamatan"],
-            }),
-            hide_index=True, width="stretch", placeholder="–", key="ringkasan_no_qr",
-        )
+    attention_panel("Belum mencetak QR Code", no_qr, "Semua OPD dalam filter sudah mencetak QR Code.", {
+        "OPD": no_qr["short_name"], "Tahap": no_qr["stage"].map(STAGE_LABELS), "Kecamatan": no_qr["kecamatan"],
+    }, "ringkasan_no_qr")
 with b:
-    st.markdown(f"**QR sudah dicetak, tetapi sepi {ACTIVE_WINDOW_DAYS} hari terakhir** ({fmt_int(len(quiet))} OPD)")
-    if quiet.empty:
-        st.success("Semua OPD yang sudah mencetak QR masih aktif.")
-    else:
-        st.dataframe(
-            pd.DataFrame({
-                "OPD": quiet["short_name"],
-                "Check-in terakhir": [fmt_date(d) if not pd.isna(d) else "belum pernah"
-                                      for d in quiet["last_day"]],
-                "Dicetak": [fmt_date(d) for d in quiet["qr_printed_on"]],
-            }),
-            hide_index=True, width="stretch", placeholder="–", key="ringkasan_quiet",
-        )
+    attention_panel(f"QR sudah dicetak, tetapi sepi {ACTIVE_WINDOW_DAYS} hari terakhir", quiet,
+                    "Semua OPD yang sudah mencetak QR masih aktif.", {
+                        "OPD": quiet["short_name"],
+                        "Check-in terakhir": [fmt_date(d) if not pd.isna(d) else "belum pernah"
+                                              for d in quiet["last_day"]],
+                        "Dicetak": [fmt_date(d) for d in quiet["qr_printed_on"]],
+                    }, "ringkasan_quiet")
