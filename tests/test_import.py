@@ -301,3 +301,12 @@ def test_arrow_date_parser_agrees_with_pandas(values, fmt):
     b, rb = importer.parse_times(s, arrow=False)
     pd.testing.assert_series_equal(a, b)
     assert ra.tolist() == rb.tolist()
+
+
+def test_upload_limit_is_the_importers():
+    """The page's uploader (Streamlit's maxUploadSize) takes exactly what the importer accepts."""
+    import tomllib
+    from pathlib import Path
+
+    cfg = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["maxUploadSize"] * 1024 * 1024 == importer.MAX_FILE_BYTES
