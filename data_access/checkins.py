@@ -6,15 +6,22 @@ rows without their rollup or the other way round.
 """
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import hmac
+import os
 import queue
+import shutil
+import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, delete, func, insert, select
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
+from sqlalchemy import Connection, and_, case, delete, event, func, insert, select
 
 from . import config
 from .calendar import WIB
@@ -41,7 +48,7 @@ def pseudonymise(identifier: str, key: bytes | None = None, *, kind: str = "") -
     ("nik", "telepon", ...) the kind is hashed too, so a name never meets a number."""
     key = key if key is not None else config.pseudonym_key()
     text = normalise_identifier(identifier)
-    return hmac.new(key, (f"{kind}:{text}" if kind else text).encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, (f"{kind}:{text}" if kind else text).encode(), "sha256").hex()[:32]
 
 
 COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_type", "status", "outcome", "visitor_key", "source", "batch_id")
@@ -77,40 +84,98 @@ def frame_to_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _ts_text(ts: np.ndarray, suffix: str = "") -> list[str]:
-    """datetime64[s] -> 'YYYY-MM-DD HH:MM:SS' + suffix, formatting each distinct day and time
-    of day once (ten times faster than formatting every value)."""
-    secs = ts.astype("int64")
-    days, tod = np.divmod(secs, 86400)
-    ud, di = np.unique(days, return_inverse=True)
-    ut, ti = np.unique(tod, return_inverse=True)
-    dtext = [d + " " for d in np.datetime_as_string(ud.astype("datetime64[D]")).tolist()]
-    ttext = [f"{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}{suffix}" for t in ut.tolist()]
-    return [dtext[i] + ttext[j] for i, j in zip(di.tolist(), ti.tolist())]
-
-
-def _day_text(day: np.ndarray) -> list[str]:
-    ud, di = np.unique(day, return_inverse=True)
-    text = np.array(np.datetime_as_string(ud).tolist(), dtype=object)
-    return text[di].tolist()
-
-
-def _chunks(cols: dict[str, np.ndarray], dialect: str):
-    """The rows in CHUNK-sized pieces, in the form each driver loads fastest: tuples for
-    SQLite (dates as exactly SQLAlchemy's own text form, so ORM reads and range filters agree)
-    and MariaDB, COPY text for PostgreSQL."""
+def _chunks(cols: dict[str, np.ndarray], dialect: str, stages: list[str]):
+    """The rows in CHUNK-sized pieces, in the form each driver loads fastest. SQLite: the rows
+    are written part by part into the staging files `stages` (see `_stage_sqlite`; the next
+    part is staged while the last one is being stored), and each piece is a range of row ids
+    in one of them. PostgreSQL: COPY text. MariaDB: tuples."""
     n = len(cols["opd_id"])
+    table = _arrow_rows(cols, fraction=dialect == "sqlite")
+    if dialect == "sqlite":
+        size = -(-n // len(stages))
+        for part, stage in enumerate(stages):
+            rows = _stage_sqlite(table.slice(part * size, size), stage)
+            for start in range(0, rows, CHUNK):
+                yield stage, start + 1, min(start + CHUNK, rows)
+        return
     for start in range(0, n, CHUNK):
-        part = {k: v[start : start + CHUNK] for k, v in cols.items()}
-        values = [
-            part["opd_id"].tolist(), _ts_text(part["ts"], ".000000" if dialect == "sqlite" else ""),
-            _day_text(part["day"]), part["hour"].tolist(), part["visitor_type"].tolist(), part["status"].tolist(),
-            part["outcome"].tolist(), part["visitor_key"].tolist(),
-        ]
-        if dialect == "postgresql":
-            yield "".join("\t".join(map(str, row)) + "\n" for row in zip(*values))
+        part = table.slice(start, CHUNK)
+        if dialect == "postgresql":  # the values hold no tab, newline or backslash
+            buf = pa.BufferOutputStream()
+            pa_csv.write_csv(part, buf, pa_csv.WriteOptions(include_header=False, delimiter="\t",
+                                                            quoting_style="none"))
+            yield buf.getvalue().to_pybytes()
         else:
-            yield list(zip(*values))
+            yield list(zip(*(c.to_pylist() for c in part.columns)))
+
+
+def _text_by_offset(values: np.ndarray, labels) -> pa.Array:
+    """Arrow text for integer `values` from the labels of min..max, each label made once."""
+    lo = int(values.min()) if len(values) else 0
+    table = pa.array(labels(np.arange(lo, int(values.max()) + 1 if len(values) else lo)), type=pa.string())
+    return table.take(pa.array(values - lo))
+
+
+def _arrow_rows(cols: dict[str, np.ndarray], *, fraction: bool) -> pa.Table:
+    """The rows as an Arrow table, built column-wise in Arrow's C++: each distinct day and time
+    of day is formatted once. With `fraction`, times carry SQLAlchemy's SQLite text form
+    ('.000000'), so that ORM reads and range filters agree."""
+    secs = cols["ts"].astype("int64")
+    days, tod = np.divmod(secs, 86400)
+    day_text = _text_by_offset(days, lambda d: [t + " " for t in np.datetime_as_string(d.astype("datetime64[D]")).tolist()])
+    suffix = ".000000" if fraction else ""
+    tod_text = _text_by_offset(tod, lambda t: [f"{x // 3600:02d}:{x // 60 % 60:02d}:{x % 60:02d}{suffix}"
+                                               for x in t.tolist()])
+    wib_day = _text_by_offset(cols["day"].astype("int64"),
+                              lambda d: np.datetime_as_string(d.astype("datetime64[D]")).tolist())
+    return pa.table({
+        "opd_id": cols["opd_id"], "ts": pc.binary_join_element_wise(day_text, tod_text, ""), "day": wib_day,
+        "hour": cols["hour"], **{k: pa.array(cols[k], type=pa.string()) for k in ROW_COLUMNS[4:]},
+    })
+
+
+def _stage_sqlite(table: pa.Table, path: str) -> int:
+    """Write the rows into a new SQLite file through ADBC, whose C driver binds and inserts
+    them without Python objects per row and without holding the GIL. Returns the row count."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(path, autocommit=True) as load, contextlib.closing(load.cursor()) as cur:
+        cur.execute("PRAGMA journal_mode=OFF")  # a scratch file: nothing to recover
+        cur.execute("PRAGMA synchronous=OFF")
+        cur.adbc_ingest("checkin_load", table, mode="create")
+    return table.num_rows
+
+
+STAGE_ROWS = 250_000  # rows per staging file
+MAX_ATTACHED = 9  # SQLite attaches at most 10 databases to a connection
+
+
+def _new_stages(conn: Connection, rows: int) -> list[str]:
+    """Scratch files for one SQLite write, removed (and detached) when `conn` goes back to the
+    pool: SQLite cannot detach a database inside the transaction that read it."""
+    engine = conn.engine
+    if not event.contains(engine, "checkin", _drop_stages):
+        event.listen(engine, "checkin", _drop_stages)
+    stages = conn.info.setdefault(STAGES, {})
+    paths = []
+    for _ in range(max(1, min(-(-rows // STAGE_ROWS), 4, MAX_ATTACHED - len(stages)))):
+        path = os.path.join(tempfile.mkdtemp(prefix="pantau-muat-"), "checkin_load.db")
+        stages[path] = None
+        paths.append(path)
+    return paths
+
+
+def _drop_stages(dbapi_conn, record) -> None:
+    for path, schema in record.info.pop(STAGES, {}).items():
+        if schema is not None and dbapi_conn is not None:
+            try:
+                dbapi_conn.execute(f"DETACH DATABASE {schema}")
+            except Exception:  # a connection being discarded: the attachment goes with it
+                pass
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
+STAGES = "pantau_checkin_stages"
 
 
 def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | None) -> int:
@@ -119,15 +184,21 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
     dialect = conn.dialect.name
     cols = ", ".join(COLUMNS)
     raw = conn.connection.driver_connection
+    row_cols = ", ".join(ROW_COLUMNS)
     if dialect == "sqlite":
-        # source and batch_id as literals: two fewer values to bind per row
+        # One INSERT..SELECT per piece from the staged file: an INSERT per row into a table
+        # with foreign keys and a unique index would cost SQLite a statement transaction each.
+        # source and batch_id as literals: the same for every row.
+        path, first, last = rows
+        stages = conn.info[STAGES]
+        if stages[path] is None:
+            stages[path] = f"checkin_load_{sum(1 for s in stages.values() if s)}"
+            raw.execute(f"ATTACH DATABASE ? AS {stages[path]}", (path,))
         consts = f"{_literal(source)}, {'NULL' if batch_id is None else int(batch_id)}"
         before = raw.total_changes
-        cur = raw.cursor()
-        cur.executemany(f"INSERT OR IGNORE INTO checkin ({cols}) VALUES ({', '.join('?' * 8)}, {consts})", rows)
-        cur.close()
+        raw.execute(f"INSERT OR IGNORE INTO checkin ({cols}) SELECT {row_cols}, {consts} "
+                    f"FROM {stages[path]}.checkin_load WHERE rowid BETWEEN ? AND ?", (first, last))
         return raw.total_changes - before
-    row_cols = ", ".join(ROW_COLUMNS)
     if dialect == "postgresql":
         cur = raw.cursor()
         cur.execute(
@@ -221,11 +292,16 @@ def write_checkins(
     if df.empty:
         return 0
     cols = frame_to_columns(df)
-    keep = ~pd.DataFrame({k: cols[k] for k in ("opd_id", "ts")}, copy=False).assign(
-        k=pd.factorize(cols["visitor_key"])[0]).duplicated().to_numpy()
-    if not keep.all():  # the same scan twice within one write counts once
-        cols = {k: v[keep] for k, v in cols.items()}
-    order = np.lexsort((cols["ts"], cols["opd_id"]))  # index-friendly insert order
+    # index-friendly insert order, in which the same scan twice within one write (counted once)
+    # sits side by side
+    vkey = pd.factorize(cols["visitor_key"])[0]
+    order = np.lexsort((vkey, cols["ts"], cols["opd_id"]))
+    same = np.ones(len(order), dtype=bool)
+    for col in (cols["opd_id"], cols["ts"], vkey):
+        v = col[order]
+        same[1:] &= v[1:] == v[:-1]
+    same[0] = False
+    order = order[~same]
     cols = {k: v[order] for k, v in cols.items()}
     n = len(cols["opd_id"])
     opd_ids = np.unique(cols["opd_id"]).tolist()
@@ -239,13 +315,8 @@ def write_checkins(
     old_pairs = np.array([o * 1_000_000 + (d - date(1970, 1, 1)).days for o, d in stored], dtype="int64")
     old = np.isin(pair, old_pairs)
     new_rows = int((~old).sum())
-    rollups: dict = {}
-
-    def produce():
-        yield from _chunks(cols, conn.dialect.name)
-        if new_rows:  # computed here too, while the last chunks are being stored
-            rollups["frames"] = _rollup_frames({k: v[~old] for k, v in cols.items()})
-
+    dialect = conn.dialect.name
+    stages = _new_stages(conn, n) if dialect == "sqlite" else []
     inserted = 0
     done = 0
 
@@ -256,12 +327,15 @@ def write_checkins(
         if progress is not None:
             progress(done, n)
 
-    _in_background(produce, consume)
-    if inserted < new_rows:  # cannot happen unless another writer raced us: recompute all
-        refresh_rollups(conn, opd_ids=opd_ids, day_from=day_from, day_to=day_to)
-        return inserted
-    if new_rows:
-        _insert_rollups(conn, rollups["frames"])
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollups") as pool:
+        # the rollups of new pairs are computed from the rows in hand while the rows are stored
+        frames = pool.submit(_rollup_frames, {k: v[~old] for k, v in cols.items()}) if new_rows else None
+        _in_background(lambda: _chunks(cols, dialect, stages), consume)
+        if inserted < new_rows:  # cannot happen unless another writer raced us: recompute all
+            refresh_rollups(conn, opd_ids=opd_ids, day_from=day_from, day_to=day_to)
+            return inserted
+        if frames is not None:
+            _insert_rollups(conn, frames.result())
     if old.any():
         old_days = cols["day"][old]
         refresh_rollups(conn, opd_ids=np.unique(cols["opd_id"][old]).tolist(),
@@ -310,11 +384,17 @@ def _rollup_frames(cols: dict[str, np.ndarray]) -> list[tuple]:
 
 
 def _insert_rollups(conn: Connection, frames: list[tuple]) -> None:
+    """Straight through the driver: the rollup rows are many and their values plain (days as
+    SQLAlchemy's own SQLite text form there, dates elsewhere)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for model, frame in frames:
-        frame = frame.assign(day=pd.to_datetime(frame["day"]).dt.date)
-        records = frame.to_dict("records")
-        for i in range(0, len(records), CHUNK):
-            conn.execute(insert(model.__table__), records[i : i + CHUNK])
+        day = pd.to_datetime(frame["day"])
+        frame = frame.assign(day=day.dt.strftime("%Y-%m-%d") if conn.dialect.name == "sqlite" else day.dt.date)
+        names = list(frame.columns)
+        rows = list(zip(*(frame[c].tolist() for c in names)))
+        sql = f"INSERT INTO {model.__tablename__} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+        for i in range(0, len(rows), CHUNK):
+            conn.exec_driver_sql(sql, rows[i : i + CHUNK])
 
 
 def refresh_rollups(

@@ -294,9 +294,9 @@ def _venue_index(engine: Engine) -> dict[str, int]:
     return idx
 
 
-def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> tuple[pd.Series, pd.Series]:
-    """Visitor key: keyed hash of the first identity column with a value (NIK, phone, name, ID).
-    Each distinct identifier is hashed once."""
+def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> pd.Series:
+    """Visitor key: keyed hash of the first identity column with a value (NIK, phone, name, ID),
+    None where there is none. Each distinct identifier is hashed once."""
     keys = np.full(len(frame), None, dtype=object)
     for fld in IDENTITY_FIELDS:
         if fld not in cols:
@@ -308,10 +308,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> tuple[pd.Ser
         codes, uniq = pd.factorize(vals[take])
         hashed = np.array([pseudonymise(u, key, kind=fld) for u in uniq], dtype=object)
         keys[take] = hashed[codes]
-    keys = pd.Series(keys, index=frame.index, dtype=object, copy=False)
-    reason = pd.Series(np.where(keys.isna(), "identitas pengunjung kosong (NIK, nomor HP, nama, atau ID)", ""),
-                       index=frame.index, dtype=object, copy=False)
-    return keys, reason
+    return pd.Series(keys, index=frame.index, dtype=object, copy=False)
 
 
 def parse_frame(frame: pd.DataFrame, *, engine: Engine, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -332,41 +329,44 @@ def parse_frame(frame: pd.DataFrame, *, engine: Engine, key: bytes) -> tuple[pd.
     frame = frame.reset_index(drop=True)
     n = len(frame)
     reasons = np.full(n, "", dtype=object)
+    ok = np.ones(n, dtype=bool)  # no reason found yet
 
-    def add(reason) -> None:
+    def add(mask, reason: str) -> None:
         """The first reason found for a row is the one reported."""
-        reason = np.asarray(reason, dtype=object)
-        take = (reasons == "") & (reason != "")
-        reasons[take] = reason[take]
+        take = ok & np.asarray(mask, dtype=bool)
+        reasons[take] = reason
+        ok[take] = False
 
     if "waktu" in cols:
         when = frame[cols["waktu"]]
     else:
         when = _stripped(frame[cols["tanggal"]]) + " " + _stripped(frame[cols["jam"]])
     ts, r = parse_times(when)
-    add(r.to_numpy())
+    for reason in r[r != ""].unique():
+        add(r == reason, reason)
     vraw = _stripped(frame[cols["venue"]])
     opd_id = _lookup(vraw, _venue_index(engine))
-    add(np.where(vraw == "", "venue kosong", np.where(opd_id.isna(), "venue tidak dikenal", "")))
+    add(vraw == "", "venue kosong")
+    add(opd_id.isna(), "venue tidak dikenal")
     sraw = _stripped(frame[cols["status"]])
     status = _lookup(sraw, STATUS_MAP)
-    add(np.where(sraw == "", "status kosong", np.where(status.isna(), "status tidak dikenal", "")))
+    add(sraw == "", "status kosong")
+    add(status.isna(), "status tidak dikenal")
     if "jenis" in cols:
         traw = _stripped(frame[cols["jenis"]])
         vtype = _lookup(traw, TYPE_MAP).where(traw != "", "pengunjung")
-        add(np.where(vtype.isna(), "jenis pengunjung tidak dikenal", ""))
+        add(vtype.isna(), "jenis pengunjung tidak dikenal")
     else:
         vtype = pd.Series("pengunjung", index=frame.index, dtype=object)
     derived = _lookup(status, {"hijau": "diterima", "kuning": "diterima", "merah": "ditolak", "hitam": "ditolak"})
     if "hasil" in cols:
         oraw = _stripped(frame[cols["hasil"]])
         outcome = _lookup(oraw, OUTCOME_MAP).where(oraw != "", derived)
-        add(np.where(outcome.isna() & (oraw != ""), "hasil (diterima/ditolak) tidak dikenal", ""))
+        add(outcome.isna() & (oraw != ""), "hasil (diterima/ditolak) tidak dikenal")
     else:
         outcome = derived
-    keys, r = _keys(frame, cols, key)
-    add(r.to_numpy())
-    ok = reasons == ""
+    keys = _keys(frame, cols, key)
+    add(keys.isna(), "identitas pengunjung kosong (NIK, nomor HP, nama, atau ID)")
     valid = pd.DataFrame({
         "opd_id": opd_id[ok].astype("int64"),
         "ts": ts[ok].dt.tz_localize("UTC"),

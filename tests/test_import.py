@@ -294,8 +294,8 @@ formatted = st.tuples(st.datetimes(min_value=pd.Timestamp("1890-01-01").to_pydat
        st.sampled_from(importer.FAST_FORMATS))
 def test_arrow_date_parser_agrees_with_pandas(values, fmt):
     s = pd.Series(values, dtype="str")
-    fast = importer._strptime_arrow(s, fmt).astype("datetime64[ns]")
-    ref = importer._strptime_pandas(s, fmt).astype("datetime64[ns]")
+    fast = importer._strptime_arrow(s, fmt).astype("datetime64[us]")
+    ref = importer._strptime_pandas(s, fmt).astype("datetime64[us]")
     pd.testing.assert_series_equal(fast, ref)
     a, ra = importer.parse_times(s)
     b, rb = importer.parse_times(s, arrow=False)
