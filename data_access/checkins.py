@@ -51,46 +51,64 @@ def pseudonymise(identifier: str, key: bytes | None = None, *, kind: str = "") -
     return hmac.digest(key, (f"{kind}:{text}" if kind else text).encode(), "sha256").hex()[:32]
 
 
+def pseudonymise_many(values, key: bytes | None = None, *, kind: str = "") -> np.ndarray:
+    """`pseudonymise` of each value; plain NIK and phone numbers (only digits, the usual case)
+    are normalised column-wise instead of one by one."""
+    key = key if key is not None else config.pseudonym_key()
+    s = pd.Series(np.asarray(values, dtype=object), dtype="str").str.strip()
+    plain = s.str.fullmatch(r"[0-9]{8,}").to_numpy(dtype=bool)
+    texts = np.empty(len(s), dtype=object)
+    num = s[plain]
+    texts[plain] = num.where(~num.str.startswith("62"), "0" + num.str.slice(2)).to_numpy(dtype=object)
+    texts[~plain] = [normalise_identifier(v) for v in s[~plain].tolist()]
+    prefix = f"{kind}:" if kind else ""
+    return np.array([hmac.digest(key, (prefix + t).encode(), "sha256").hex()[:32] for t in texts.tolist()],
+                    dtype=object)
+
+
 COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_type", "status", "outcome", "visitor_key", "source", "batch_id")
 ROW_COLUMNS = COLUMNS[:8]  # per row; source and batch_id are the same for a whole write
 
 
-def _objects(col: pd.Series) -> np.ndarray:
-    """A text column as an array of Python str, converting only when it is not one already."""
-    if col.dtype == object:
-        return col.to_numpy(dtype=object)
-    return col.astype(str).to_numpy(dtype=object)
+TEXT_COLUMNS = ROW_COLUMNS[4:]  # visitor_type, status, outcome, visitor_key
 
 
-def frame_to_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+def _encoded(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """A text column as integer codes into its distinct values (Arrow's C++ hashing)."""
+    arr = pa.array(col, type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column put together from several
+        arr = arr.combine_chunks()
+    enc = arr.dictionary_encode()
+    if enc.null_count:
+        raise ValueError(f"{col.name}: nilai kosong")
+    return enc.indices.to_numpy(), enc.dictionary
+
+
+def frame_to_columns(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
     """DataFrame with opd_id, ts (tz-aware, or naive meaning WIB), visitor_type, status,
-    outcome, visitor_key -> column arrays for the checkin table: ts in UTC to the second,
-    day and hour in WIB."""
+    outcome, visitor_key -> column arrays for the checkin table (ts in UTC to the second,
+    day and hour in WIB), the text columns as codes, and the distinct texts behind the codes."""
     ts = pd.to_datetime(df["ts"])
     if ts.dt.tz is None:
         ts = ts.dt.tz_localize(WIB)
     utc = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
     wib = utc + np.timedelta64(7, "h")  # WIB has no daylight saving: always UTC+7
     day = wib.astype("datetime64[D]")
-    return {
-        "opd_id": df["opd_id"].to_numpy(dtype="int64"),
-        "ts": utc,
-        "day": day,
-        "hour": ((wib - day).astype("int64") // 3600),
-        "visitor_type": _objects(df["visitor_type"]),
-        "status": _objects(df["status"]),
-        "outcome": _objects(df["outcome"]),
-        "visitor_key": _objects(df["visitor_key"]),
-    }
+    cols = {"opd_id": df["opd_id"].to_numpy(dtype="int64"), "ts": utc, "day": day,
+            "hour": ((wib - day).astype("int64") // 3600)}
+    texts = {}
+    for k in TEXT_COLUMNS:
+        cols[k], texts[k] = _encoded(df[k])
+    return cols, texts
 
 
-def _chunks(cols: dict[str, np.ndarray], dialect: str, stages: list[str]):
+def _chunks(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], dialect: str, stages: list[str]):
     """The rows in CHUNK-sized pieces, in the form each driver loads fastest. SQLite: the rows
     are written part by part into the staging files `stages` (see `_stage_sqlite`; the next
     part is staged while the last one is being stored), and each piece is a range of row ids
     in one of them. PostgreSQL: COPY text. MariaDB: tuples."""
     n = len(cols["opd_id"])
-    table = _arrow_rows(cols, fraction=dialect == "sqlite")
+    table = _arrow_rows(cols, texts, fraction=dialect == "sqlite")
     if dialect == "sqlite":
         size = -(-n // len(stages))
         for part, stage in enumerate(stages):
@@ -116,7 +134,7 @@ def _text_by_offset(values: np.ndarray, labels) -> pa.Array:
     return table.take(pa.array(values - lo))
 
 
-def _arrow_rows(cols: dict[str, np.ndarray], *, fraction: bool) -> pa.Table:
+def _arrow_rows(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], *, fraction: bool) -> pa.Table:
     """The rows as an Arrow table, built column-wise in Arrow's C++: each distinct day and time
     of day is formatted once. With `fraction`, times carry SQLAlchemy's SQLite text form
     ('.000000'), so that ORM reads and range filters agree."""
@@ -130,7 +148,7 @@ def _arrow_rows(cols: dict[str, np.ndarray], *, fraction: bool) -> pa.Table:
                               lambda d: np.datetime_as_string(d.astype("datetime64[D]")).tolist())
     return pa.table({
         "opd_id": cols["opd_id"], "ts": pc.binary_join_element_wise(day_text, tod_text, ""), "day": wib_day,
-        "hour": cols["hour"], **{k: pa.array(cols[k], type=pa.string()) for k in ROW_COLUMNS[4:]},
+        "hour": cols["hour"], **{k: texts[k].take(pa.array(cols[k])) for k in TEXT_COLUMNS},
     })
 
 
@@ -291,13 +309,12 @@ def write_checkins(
     stored check-ins, so that duplicates and overlaps count once."""
     if df.empty:
         return 0
-    cols = frame_to_columns(df)
+    cols, texts = frame_to_columns(df)
     # index-friendly insert order, in which the same scan twice within one write (counted once)
     # sits side by side
-    vkey = pd.factorize(cols["visitor_key"])[0]
-    order = np.lexsort((vkey, cols["ts"], cols["opd_id"]))
+    order = np.lexsort((cols["visitor_key"], cols["ts"], cols["opd_id"]))
     same = np.ones(len(order), dtype=bool)
-    for col in (cols["opd_id"], cols["ts"], vkey):
+    for col in (cols["opd_id"], cols["ts"], cols["visitor_key"]):
         v = col[order]
         same[1:] &= v[1:] == v[:-1]
     same[0] = False
@@ -329,8 +346,8 @@ def write_checkins(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollups") as pool:
         # the rollups of new pairs are computed from the rows in hand while the rows are stored
-        frames = pool.submit(_rollup_frames, {k: v[~old] for k, v in cols.items()}) if new_rows else None
-        _in_background(lambda: _chunks(cols, dialect, stages), consume)
+        frames = pool.submit(_rollup_frames, {k: v[~old] for k, v in cols.items()}, texts) if new_rows else None
+        _in_background(lambda: _chunks(cols, texts, dialect, stages), consume)
         if inserted < new_rows:  # cannot happen unless another writer raced us: recompute all
             refresh_rollups(conn, opd_ids=opd_ids, day_from=day_from, day_to=day_to)
             return inserted
@@ -343,17 +360,21 @@ def write_checkins(
     return inserted
 
 
-def _rollup_frames(cols: dict[str, np.ndarray]) -> list[tuple]:
+def _code_is(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], column: str, value: str) -> np.ndarray:
+    values = texts[column].to_pylist()
+    return cols[column] == values.index(value) if value in values else np.zeros(len(cols[column]), dtype=bool)
+
+
+def _rollup_frames(cols: dict[str, np.ndarray], texts: dict[str, pa.Array]) -> list[tuple]:
     """Rollups of (OPD, day) pairs whose every check-in is in `cols`, grouped on integer codes."""
-    vt = cols["visitor_type"] == "asn"
-    st = cols["status"]
-    ref = cols["outcome"] == "ditolak"
-    vkey = pd.factorize(cols["visitor_key"])[0]
+    vt = _code_is(cols, texts, "visitor_type", "asn")
+    ref = _code_is(cols, texts, "outcome", "ditolak")
+    vkey = cols["visitor_key"]
     f = pd.DataFrame({
         "opd_id": cols["opd_id"], "day": cols["day"], "hour": cols["hour"], "asn": vt, "ref": ref,
-        "status": pd.Categorical(st), "vk": vkey,
+        "status": pd.Categorical.from_codes(cols["status"], texts["status"].to_pylist()), "vk": vkey,
     }, copy=False)
-    merah, hitam, kuning = (ref & (st == c) for c in ("merah", "hitam", "kuning"))
+    merah, hitam, kuning = (ref & _code_is(cols, texts, "status", c) for c in ("merah", "hitam", "kuning"))
     f = f.assign(
         refused=ref.astype("int64"), asn_checkins=vt.astype("int64"), asn_refused=(vt & ref).astype("int64"),
         merah=merah.astype("int64"), hitam=hitam.astype("int64"), kuning=kuning.astype("int64"),

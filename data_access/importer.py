@@ -24,7 +24,7 @@ from sqlalchemy import Engine, insert, select, update
 from . import config
 from .auth import Actor, audit, require
 from .calendar import now_utc
-from .checkins import pseudonymise, write_checkins
+from .checkins import pseudonymise_many, write_checkins
 from .db import after_bulk_write, get_meta, set_meta
 from .models import ImportBatch, Opd
 
@@ -306,7 +306,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> pd.Series:
         if not take.any():
             continue
         codes, uniq = pd.factorize(vals[take])
-        hashed = np.array([pseudonymise(u, key, kind=fld) for u in uniq], dtype=object)
+        hashed = pseudonymise_many(uniq, key, kind=fld)
         keys[take] = hashed[codes]
     return pd.Series(keys, index=frame.index, dtype=object, copy=False)
 
