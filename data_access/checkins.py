@@ -108,14 +108,15 @@ def _chunks(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], dialect: st
     part is staged while the last one is being stored), and each piece is a range of row ids
     in one of them. PostgreSQL: COPY text. MariaDB: tuples."""
     n = len(cols["opd_id"])
-    table = _arrow_rows(cols, texts, fraction=dialect == "sqlite")
     if dialect == "sqlite":
         size = -(-n // len(stages))
         for part, stage in enumerate(stages):
-            rows = _stage_sqlite(table.slice(part * size, size), stage)
+            rows = _stage_sqlite(_arrow_rows({k: v[part * size : (part + 1) * size] for k, v in cols.items()},
+                                             texts, fraction=True), stage)
             for start in range(0, rows, CHUNK):
                 yield stage, start + 1, min(start + CHUNK, rows)
         return
+    table = _arrow_rows(cols, texts, fraction=False)
     for start in range(0, n, CHUNK):
         part = table.slice(start, CHUNK)
         if dialect == "postgresql":  # the values hold no tab, newline or backslash
@@ -164,7 +165,7 @@ def _stage_sqlite(table: pa.Table, path: str) -> int:
     return table.num_rows
 
 
-STAGE_ROWS = 250_000  # rows per staging file
+STAGE_ROWS = 125_000  # rows per staging file
 MAX_ATTACHED = 9  # SQLite attaches at most 10 databases to a connection
 
 
@@ -176,7 +177,7 @@ def _new_stages(conn: Connection, rows: int) -> list[str]:
         event.listen(engine, "checkin", _drop_stages)
     stages = conn.info.setdefault(STAGES, {})
     paths = []
-    for _ in range(max(1, min(-(-rows // STAGE_ROWS), 4, MAX_ATTACHED - len(stages)))):
+    for _ in range(max(1, min(-(-rows // STAGE_ROWS), 8, MAX_ATTACHED - len(stages)))):
         path = os.path.join(tempfile.mkdtemp(prefix="pantau-muat-"), "checkin_load.db")
         stages[path] = None
         paths.append(path)
@@ -312,7 +313,7 @@ def write_checkins(
     cols, texts = frame_to_columns(df)
     # index-friendly insert order, in which the same scan twice within one write (counted once)
     # sits side by side
-    order = np.lexsort((cols["visitor_key"], cols["ts"], cols["opd_id"]))
+    order = _scan_order(cols["opd_id"], cols["ts"].astype("int64"), cols["visitor_key"])
     same = np.ones(len(order), dtype=bool)
     for col in (cols["opd_id"], cols["ts"], cols["visitor_key"]):
         v = col[order]
@@ -358,6 +359,16 @@ def write_checkins(
         refresh_rollups(conn, opd_ids=np.unique(cols["opd_id"][old]).tolist(),
                         day_from=pd.Timestamp(old_days.min()).date(), day_to=pd.Timestamp(old_days.max()).date())
     return inserted
+
+
+def _scan_order(opd: np.ndarray, ts: np.ndarray, vkey: np.ndarray) -> np.ndarray:
+    """Row order by (OPD, time, visitor): one int64 sort key when the three fit in it (they
+    do for any real file), else a three-key sort."""
+    lo = [int(a.min()) for a in (opd, ts, vkey)]
+    span = [int(a.max()) - m + 1 for a, m in zip((opd, ts, vkey), lo)]
+    if span[0] * span[1] * span[2] < 2**62:
+        return np.argsort(((opd - lo[0]) * span[1] + (ts - lo[1])) * span[2] + (vkey - lo[2]), kind="stable")
+    return np.lexsort((vkey, ts, opd))
 
 
 def _code_is(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], column: str, value: str) -> np.ndarray:
