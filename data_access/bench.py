@@ -24,7 +24,7 @@ from sqlalchemy import Engine, insert, inspect, select, text
 from . import queries as q
 from .calendar import SURAT_EDARAN_DATE, now_utc, workdays
 from .checkins import write_checkins
-from .db import after_bulk_write, get_meta, init_schema, make_engine, set_meta
+from .db import SQLITE_PAGE_SIZE, after_bulk_write, get_meta, init_schema, make_engine, set_meta
 from .demo import holds_real_data
 from .models import Checkin, Opd, User
 from .registry import load_registry
@@ -70,6 +70,12 @@ def fresh_database(url: str) -> Engine:
             conn.commit()
             conn.execute(text("PRAGMA foreign_keys=ON" if sqlite else "SET FOREIGN_KEY_CHECKS=1"))
         conn.commit()
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            # the emptied file rebuilt with the page size a new database gets
+            # (a page size can change only outside write-ahead-log mode)
+            for sql in ("PRAGMA journal_mode=DELETE", f"PRAGMA page_size={SQLITE_PAGE_SIZE}", "VACUUM",
+                        "PRAGMA journal_mode=WAL"):
+                conn.exec_driver_sql(sql)
     init_schema(engine)
     with engine.begin() as conn:
         load_registry(conn)

@@ -7,6 +7,7 @@ rows without their rollup or the other way round.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import os
 import queue
@@ -14,7 +15,7 @@ import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -135,6 +136,12 @@ def _text_by_offset(values: np.ndarray, labels) -> pa.Array:
     return table.take(pa.array(values - lo))
 
 
+@functools.cache
+def _times_of_day(suffix: str) -> pa.Array:
+    """'HH:MM:SS' + suffix for every second of a day, made once."""
+    return pa.array([f"{x // 3600:02d}:{x // 60 % 60:02d}:{x % 60:02d}{suffix}" for x in range(86400)])
+
+
 def _arrow_rows(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], *, fraction: bool) -> pa.Table:
     """The rows as an Arrow table, built column-wise in Arrow's C++: each distinct day and time
     of day is formatted once. With `fraction`, times carry SQLAlchemy's SQLite text form
@@ -142,9 +149,7 @@ def _arrow_rows(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], *, frac
     secs = cols["ts"].astype("int64")
     days, tod = np.divmod(secs, 86400)
     day_text = _text_by_offset(days, lambda d: [t + " " for t in np.datetime_as_string(d.astype("datetime64[D]")).tolist()])
-    suffix = ".000000" if fraction else ""
-    tod_text = _text_by_offset(tod, lambda t: [f"{x // 3600:02d}:{x // 60 % 60:02d}:{x % 60:02d}{suffix}"
-                                               for x in t.tolist()])
+    tod_text = _times_of_day(".000000" if fraction else "").take(pa.array(tod))
     wib_day = _text_by_offset(cols["day"].astype("int64"),
                               lambda d: np.datetime_as_string(d.astype("datetime64[D]")).tolist())
     return pa.table({
@@ -429,6 +434,11 @@ def _insert_rollups(conn: Connection, frames: list[tuple]) -> None:
             conn.exec_driver_sql(sql, rows[i : i + CHUNK])
 
 
+def _wib_midnight_utc(day: date) -> datetime:
+    """The start of a WIB day as the naive UTC time stored in checkin.ts."""
+    return datetime.combine(day, time()) - timedelta(hours=7)  # WIB is UTC+7 all year
+
+
 def refresh_rollups(
     conn: Connection, *, opd_ids: list[int] | None = None, day_from: date | None = None, day_to: date | None = None
 ) -> None:
@@ -442,6 +452,11 @@ def refresh_rollups(
             conds.append(table.c.day >= day_from)
         if day_to is not None:
             conds.append(table.c.day <= day_to)
+        if table is Checkin.__table__:  # the same span as UTC times, for the (opd_id, ts, ...) index
+            if day_from is not None:
+                conds.append(table.c.ts >= _wib_midnight_utc(day_from))
+            if day_to is not None:
+                conds.append(table.c.ts < _wib_midnight_utc(day_to + timedelta(days=1)))
         return and_(*conds) if conds else None
 
     c = Checkin.__table__

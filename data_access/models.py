@@ -96,8 +96,8 @@ class Checkin(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
     __table_args__ = (
+        # also the index for an OPD's check-ins in a span of time (see refresh_rollups)
         UniqueConstraint("opd_id", "ts", "visitor_key", name="uq_checkin_scan"),
-        Index("ix_checkin_opd_day", "opd_id", "day"),
     )
 
 

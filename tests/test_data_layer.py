@@ -268,3 +268,24 @@ def test_housekeeping_after_a_bulk_write(engine):
     after = rollup_snapshot(engine)
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
+
+
+def test_new_sqlite_file_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from data_access.db import SQLITE_PAGE_SIZE, make_engine
+
+    def page_size(engine):
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA page_size").scalar()
+
+    new = make_engine(f"sqlite:///{tmp_path / 'baru.db'}")
+    init_schema(new)
+    assert page_size(new) == SQLITE_PAGE_SIZE
+    new.dispose()
+    old_file = tmp_path / "lama.db"
+    sqlite3.connect(old_file).execute("CREATE TABLE lama (x)").connection.close()
+    old = make_engine(f"sqlite:///{old_file}")
+    init_schema(old)
+    assert page_size(old) == 4096
+    old.dispose()
