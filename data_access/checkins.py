@@ -75,7 +75,13 @@ TEXT_COLUMNS = ROW_COLUMNS[4:]  # visitor_type, status, outcome, visitor_key
 
 
 def _encoded(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
-    """A text column as integer codes into its distinct values (Arrow's C++ hashing)."""
+    """A text column as integer codes into its distinct values (Arrow's C++ hashing, or the
+    codes a categorical column already has)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        if (codes < 0).any():
+            raise ValueError(f"{col.name}: nilai kosong")
+        return codes, pa.array(col.cat.categories.astype(str), type=pa.string())
     arr = pa.array(col, type=pa.string())
     if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column put together from several
         arr = arr.combine_chunks()

@@ -266,11 +266,15 @@ def _parse_slow(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return local, hours
 
 
-def _lookup(raw: pd.Series, mapping: dict[str, str]) -> pd.Series:
-    """Case- and space-insensitive lookup, done once per distinct value."""
-    codes, uniq = pd.factorize(raw.fillna(""), use_na_sentinel=False)
-    hit = np.array([mapping.get(_norm_value(u)) for u in uniq] + [None], dtype=object)
-    return pd.Series(hit[codes], index=raw.index, dtype=object, copy=False)
+def _lookup(raw: pd.Series, mapping: dict) -> pd.Series:
+    """Case- and space-insensitive lookup, done once per distinct value. The result is
+    categorical, its categories the mapping's values in order (so lookups into the same values
+    combine by code), NaN where a value is missing or unknown."""
+    cats = sorted(set(mapping.values()))
+    pos = {c: i for i, c in enumerate(cats)}
+    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
+    hit = np.array([-1 if pd.isna(u) else pos.get(mapping.get(_norm_value(u)), -1) for u in uniq], dtype="int64")
+    return pd.Series(pd.Categorical.from_codes(hit[codes], categories=cats), index=raw.index)
 
 
 def _norm_value(v) -> str:
@@ -296,19 +300,23 @@ def _venue_index(engine: Engine) -> dict[str, int]:
 
 def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> pd.Series:
     """Visitor key: keyed hash of the first identity column with a value (NIK, phone, name, ID),
-    None where there is none. Each distinct identifier is hashed once."""
-    keys = np.full(len(frame), None, dtype=object)
+    NaN where there is none; categorical. Each distinct identifier is hashed once."""
+    codes = np.full(len(frame), -1, dtype="int64")  # into the hashes of all fields, in order
+    hashes = []
     for fld in IDENTITY_FIELDS:
         if fld not in cols:
             continue
         vals = _stripped(frame[cols[fld]])
-        take = pd.isna(keys) & (vals != "").to_numpy()
+        take = (codes < 0) & (vals != "").to_numpy()
         if not take.any():
             continue
-        codes, uniq = pd.factorize(vals[take])
-        hashed = pseudonymise_many(uniq, key, kind=fld)
-        keys[take] = hashed[codes]
-    return pd.Series(keys, index=frame.index, dtype=object, copy=False)
+        field_codes, uniq = pd.factorize(vals[take])
+        codes[take] = field_codes + sum(len(h) for h in hashes)
+        hashes.append(pseudonymise_many(uniq, key, kind=fld))
+    # identifiers written differently ('0812...', '+62 812...') share one key: one category each
+    key_codes, keys = pd.factorize(np.concatenate(hashes)) if hashes else (np.empty(0, "int64"), [])
+    codes = np.where(codes >= 0, key_codes[np.maximum(codes, 0)] if hashes else -1, -1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=keys), index=frame.index)
 
 
 def parse_frame(frame: pd.DataFrame, *, engine: Engine, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -354,15 +362,19 @@ def parse_frame(frame: pd.DataFrame, *, engine: Engine, key: bytes) -> tuple[pd.
     add(status.isna(), "status tidak dikenal")
     if "jenis" in cols:
         traw = _stripped(frame[cols["jenis"]])
-        vtype = _lookup(traw, TYPE_MAP).where(traw != "", "pengunjung")
+        vtype = _lookup(traw, {**TYPE_MAP, "": "pengunjung"})  # no type given: a visitor
         add(vtype.isna(), "jenis pengunjung tidak dikenal")
     else:
-        vtype = pd.Series("pengunjung", index=frame.index, dtype=object)
+        vtype = pd.Series("pengunjung", index=frame.index, dtype="category")
     derived = _lookup(status, {"hijau": "diterima", "kuning": "diterima", "merah": "ditolak", "hitam": "ditolak"})
     if "hasil" in cols:
         oraw = _stripped(frame[cols["hasil"]])
-        outcome = _lookup(oraw, OUTCOME_MAP).where(oraw != "", derived)
-        add(outcome.isna() & (oraw != ""), "hasil (diterima/ditolak) tidak dikenal")
+        given = _lookup(oraw, OUTCOME_MAP)  # same categories as `derived`: combined by code
+        assert list(given.cat.categories) == list(derived.cat.categories)
+        empty = (oraw == "").to_numpy()
+        outcome = pd.Series(pd.Categorical.from_codes(np.where(empty, derived.cat.codes, given.cat.codes),
+                                                      categories=derived.cat.categories), index=frame.index)
+        add(given.isna() & ~empty, "hasil (diterima/ditolak) tidak dikenal")
     else:
         outcome = derived
     keys = _keys(frame, cols, key)
