@@ -310,3 +310,27 @@ def test_upload_limit_is_the_importers():
 
     cfg = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
     assert cfg["server"]["maxUploadSize"] * 1024 * 1024 == importer.MAX_FILE_BYTES
+
+
+def test_sqlite_staging_files_are_removed(sqlite_engine, monkeypatch, tmp_path):
+    """On SQLite rows are staged in scratch files; after an import, a failed one included, none is left."""
+    import tempfile
+
+    from data_access import checkins
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(checkins, "STAGE_ROWS", 10)  # several staging files
+    text = HEADER + "".join(f"2022-02-01 08:{i:02d},BKL019-DISKOMINFO,ASN,hijau,,{i}\n" for i in range(35))
+    assert run(sqlite_engine, text).rows_loaded == 35
+    assert list(scratch.iterdir()) == []
+
+    def broken(conn, rows, **kw):
+        raise RuntimeError("disk penuh (simulasi)")
+
+    monkeypatch.setattr(checkins, "_bulk_insert_ignore", broken)
+    with pytest.raises(importer.ImportFailed):
+        run(sqlite_engine, text.replace("2022-02-01", "2022-02-02"))
+    assert list(scratch.iterdir()) == []
+    assert count(sqlite_engine) == 35
