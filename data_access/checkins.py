@@ -178,6 +178,7 @@ def _stage_sqlite(table: pa.Table, path: str) -> int:
 
 STAGE_ROWS = 125_000  # rows per staging file
 MAX_ATTACHED = 9  # SQLite attaches at most 10 databases to a connection
+STAGES = "pantau_checkin_stages"  # key in the pooled connection's info: staging file -> attached name
 
 
 def _new_stages(conn: Connection, rows: int) -> list[str]:
@@ -196,6 +197,7 @@ def _new_stages(conn: Connection, rows: int) -> list[str]:
 
 
 def _drop_stages(dbapi_conn, record) -> None:
+    """Pool check-in: detach and delete the staging files of the connection's last transaction."""
     for path, schema in record.info.pop(STAGES, {}).items():
         if schema is not None and dbapi_conn is not None:
             try:
@@ -203,9 +205,6 @@ def _drop_stages(dbapi_conn, record) -> None:
             except Exception:  # a connection being discarded: the attachment goes with it
                 pass
         shutil.rmtree(os.path.dirname(path), ignore_errors=True)
-
-
-STAGES = "pantau_checkin_stages"
 
 
 def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | None) -> int:
