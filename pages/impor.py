@@ -71,4 +71,6 @@ else:
         "Berkas": hist["file_name"], "Oleh": hist["imported_by"],
         "Baris": hist["rows_total"], "Dimuat": hist["rows_loaded"], "Ditolak": hist["rows_rejected"],
         "Duplikat": hist["rows_duplicate"], "SHA-256": hist["checksum"].str[:16] + "…",
-    }), hide_index=True, width="stretch", placeholder="–", key="impor_history")
+    }), hide_index=True, width="stretch", placeholder="–", key="impor_history",
+        column_config={c: st.column_config.NumberColumn(format="localized")
+                       for c in ("Baris", "Dimuat", "Ditolak", "Duplikat")})
