@@ -410,6 +410,7 @@ def import_bytes(*, engine: Engine, actor: Actor, data: bytes, file_name: str, p
     key = config.pseudonym_key()
     valid, rejects = parse_frame(frame, engine=engine, key=key)
     result.rows_total = len(frame)
+    del frame  # the file's own table is not needed while writing: its memory goes back
     result.rows_rejected = len(rejects)
     result.rejects = rejects
     try:
