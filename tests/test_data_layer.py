@@ -257,6 +257,19 @@ def test_schema_head_constant_matches_migrations():
     assert ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head() == SCHEMA_HEAD
 
 
+def test_migrations_build_the_models_schema(engine):
+    """The schema the migrations build (on each database) is the one models.py describes:
+    no table, column, index or constraint missing or extra."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from data_access.models import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    assert diff == []
+
+
 def test_housekeeping_after_a_bulk_write(engine):
     """The post-import housekeeping (SQLite checkpoint, PostgreSQL vacuum, MariaDB analyse)
     runs on each database and leaves the figures as they were."""
