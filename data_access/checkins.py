@@ -52,21 +52,6 @@ def pseudonymise(identifier: str, key: bytes | None = None, *, kind: str = "") -
     return hmac.digest(key, (f"{kind}:{text}" if kind else text).encode(), "sha256").hex()[:32]
 
 
-def pseudonymise_many(values, key: bytes | None = None, *, kind: str = "") -> np.ndarray:
-    """`pseudonymise` of each value; plain NIK and phone numbers (only digits, the usual case)
-    are normalised column-wise instead of one by one."""
-    key = key if key is not None else config.pseudonym_key()
-    s = pd.Series(np.asarray(values, dtype=object), dtype="str").str.strip()
-    plain = s.str.fullmatch(r"[0-9]{8,}").to_numpy(dtype=bool)
-    texts = np.empty(len(s), dtype=object)
-    num = s[plain]
-    texts[plain] = num.where(~num.str.startswith("62"), "0" + num.str.slice(2)).to_numpy(dtype=object)
-    texts[~plain] = [normalise_identifier(v) for v in s[~plain].tolist()]
-    prefix = f"{kind}:" if kind else ""
-    return np.array([hmac.digest(key, (prefix + t).encode(), "sha256").hex()[:32] for t in texts.tolist()],
-                    dtype=object)
-
-
 COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_type", "status", "outcome", "visitor_key", "source", "batch_id")
 ROW_COLUMNS = COLUMNS[:8]  # per row; source and batch_id are the same for a whole write
 

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, insert, select, update
 from . import config
 from .auth import Actor, audit, require
 from .calendar import now_utc
-from .checkins import pseudonymise_many, write_checkins
+from .checkins import pseudonymise, write_checkins
 from .db import after_bulk_write, get_meta, set_meta
 from .models import ImportBatch, Opd
 
@@ -312,7 +312,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> pd.Series:
             continue
         field_codes, uniq = pd.factorize(vals[take])
         codes[take] = field_codes + sum(len(h) for h in hashes)
-        hashes.append(pseudonymise_many(uniq, key, kind=fld))
+        hashes.append(np.array([pseudonymise(u, key, kind=fld) for u in uniq], dtype=object))
     # identifiers written differently ('0812...', '+62 812...') share one key: one category each
     key_codes, keys = pd.factorize(np.concatenate(hashes)) if hashes else (np.empty(0, "int64"), [])
     codes = np.where(codes >= 0, key_codes[np.maximum(codes, 0)] if hashes else -1, -1)

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 from data_access import queries as q
 from data_access.calendar import now_utc
-from data_access.checkins import pseudonymise, pseudonymise_many, refresh_rollups
+from data_access.checkins import pseudonymise, refresh_rollups
 from data_access.db import init_schema
 from data_access.demo import DemoRefused, fill_demo
 from data_access.models import Checkin, ImportBatch, Opd, RollupDaily, RollupHourly, RollupOpdDay
@@ -202,22 +202,6 @@ def test_pseudonymise_is_keyed_and_normalised():
     assert pseudonymise("3526011234560001", k1) != pseudonymise("3526011234560001", k2)
     assert "3526011234560001" not in pseudonymise("3526011234560001", k1)
     assert len(pseudonymise("x", k1)) == 32
-
-
-IDENTIFIERS = st.one_of(
-    st.text(alphabet="0123456789", max_size=18),
-    st.builds(lambda d: "62" + d, st.text(alphabet="0123456789", min_size=6, max_size=14)),
-    st.text(alphabet="0123456789 -+٣²", max_size=16),
-    st.text(max_size=20),
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(IDENTIFIERS, max_size=20), st.sampled_from(["", "nik", "telepon", "nama"]))
-def test_pseudonymise_many_is_pseudonymise_of_each(values, kind):
-    """The column-wise form used by the importer gives exactly the one-by-one keys."""
-    key = b"k" * 32
-    assert pseudonymise_many(values, key, kind=kind).tolist() == [pseudonymise(v, key, kind=kind) for v in values]
 
 
 @settings(max_examples=200, deadline=None)
