@@ -25,7 +25,7 @@ from pyarrow import csv as pa_csv
 from sqlalchemy import Connection, and_, case, delete, event, func, insert, select
 
 from . import config
-from .calendar import WIB
+from .calendar import WIB, to_utc_naive
 from .models import Checkin, RollupDaily, RollupHourly, RollupOpdDay
 
 CHUNK = 50_000
@@ -424,11 +424,6 @@ def _insert_rollups(conn: Connection, frames: list[tuple]) -> None:
             conn.exec_driver_sql(sql, rows[i : i + CHUNK])
 
 
-def _wib_midnight_utc(day: date) -> datetime:
-    """The start of a WIB day as the naive UTC time stored in checkin.ts."""
-    return datetime.combine(day, time()) - timedelta(hours=7)  # WIB is UTC+7 all year
-
-
 def refresh_rollups(
     conn: Connection, *, opd_ids: list[int] | None = None, day_from: date | None = None, day_to: date | None = None
 ) -> None:
@@ -444,9 +439,9 @@ def refresh_rollups(
             conds.append(table.c.day <= day_to)
         if table is Checkin.__table__:  # the same span as UTC times, for the (opd_id, ts, ...) index
             if day_from is not None:
-                conds.append(table.c.ts >= _wib_midnight_utc(day_from))
+                conds.append(table.c.ts >= to_utc_naive(datetime.combine(day_from, time())))
             if day_to is not None:
-                conds.append(table.c.ts < _wib_midnight_utc(day_to + timedelta(days=1)))
+                conds.append(table.c.ts < to_utc_naive(datetime.combine(day_to + timedelta(days=1), time())))
         return and_(*conds) if conds else None
 
     c = Checkin.__table__
