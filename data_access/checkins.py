@@ -309,13 +309,11 @@ def write_checkins(
     # index-friendly insert order, in which the same scan twice within one write (counted once)
     # sits side by side
     order = _scan_order(cols["opd_id"], cols["ts"].astype("int64"), cols["visitor_key"])
-    same = np.ones(len(order), dtype=bool)
-    for col in (cols["opd_id"], cols["ts"], cols["visitor_key"]):
-        v = col[order]
-        same[1:] &= v[1:] == v[:-1]
-    same[0] = False
-    order = order[~same]
     cols = {k: v[order] for k, v in cols.items()}
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = np.logical_and.reduce([c[1:] == c[:-1] for c in (cols["opd_id"], cols["ts"], cols["visitor_key"])])
+    if same.any():
+        cols = {k: v[~same] for k, v in cols.items()}
     n = len(cols["opd_id"])
     opd_ids = np.unique(cols["opd_id"]).tolist()
     day_from = pd.Timestamp(cols["day"].min()).date()
