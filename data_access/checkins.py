@@ -120,11 +120,11 @@ def _chunks(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], dialect: st
             yield list(zip(*(c.to_pylist() for c in part.columns)))
 
 
-def _text_by_offset(values: np.ndarray, labels) -> pa.Array:
-    """Arrow text for integer `values` from the labels of min..max, each label made once."""
-    lo = int(values.min()) if len(values) else 0
-    table = pa.array(labels(np.arange(lo, int(values.max()) + 1 if len(values) else lo)), type=pa.string())
-    return table.take(pa.array(values - lo))
+def _iso_days(days: np.ndarray) -> pa.Array:
+    """Day numbers (since 1970-01-01) as 'YYYY-MM-DD' Arrow text, each distinct day formatted once."""
+    lo = int(days.min()) if len(days) else 0
+    span = np.arange(lo, int(days.max()) + 1 if len(days) else lo).astype("datetime64[D]")
+    return pa.array(np.datetime_as_string(span).tolist(), type=pa.string()).take(pa.array(days - lo))
 
 
 @functools.cache
@@ -139,12 +139,10 @@ def _arrow_rows(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], *, frac
     ('.000000'), so that ORM reads and range filters agree."""
     secs = cols["ts"].astype("int64")
     days, tod = np.divmod(secs, 86400)
-    day_text = _text_by_offset(days, lambda d: [t + " " for t in np.datetime_as_string(d.astype("datetime64[D]")).tolist()])
     tod_text = _times_of_day(".000000" if fraction else "").take(pa.array(tod))
-    wib_day = _text_by_offset(cols["day"].astype("int64"),
-                              lambda d: np.datetime_as_string(d.astype("datetime64[D]")).tolist())
     return pa.table({
-        "opd_id": cols["opd_id"], "ts": pc.binary_join_element_wise(day_text, tod_text, ""), "day": wib_day,
+        "opd_id": cols["opd_id"], "ts": pc.binary_join_element_wise(_iso_days(days), tod_text, " "),
+        "day": _iso_days(cols["day"].astype("int64")),
         "hour": cols["hour"], **{k: texts[k].take(pa.array(cols[k])) for k in TEXT_COLUMNS},
     })
 
