@@ -17,7 +17,8 @@ SERVER_URLS = {
     "postgresql": os.environ.get("PANTAU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
     "mariadb": os.environ.get("PANTAU_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
 }
-TEST_DB = "pantau_test"
+# a separate name lets several test runs share the servers at once
+TEST_DB = os.environ.get("PANTAU_TEST_DB_NAME", "pantau_test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
