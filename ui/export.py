@@ -1,25 +1,19 @@
-"""Download buttons for tables: CSV (UTF-8 with BOM, so Excel reads it) and Excel."""
+"""Download buttons for tables: CSV (UTF-8 with BOM, so Excel reads it) and Excel, both written by
+data_access.safe_export, so no cell of them runs as a formula."""
 from __future__ import annotations
-
-import io
 
 import pandas as pd
 import streamlit as st
 
+from data_access.safe_export import csv_bytes, xlsx_bytes
+
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(df)
 
 
 def to_excel_bytes(df: pd.DataFrame, sheet: str = "Data") -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        df.to_excel(xw, index=False, sheet_name=sheet[:31])
-        ws = xw.sheets[sheet[:31]]
-        for col in ws.columns:  # readable column widths
-            width = max(len(str(c.value or "")) for c in col[:200])
-            ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
-    return buf.getvalue()
+    return xlsx_bytes(df, sheet)
 
 
 def download_buttons(df: pd.DataFrame, basename: str, *, key: str, sheet: str = "Data") -> None:
