@@ -147,7 +147,9 @@ def cmd_opds(args) -> int:
     if args.format == "json":
         print(json.dumps(out.to_dict("records"), ensure_ascii=False, indent=2))
     elif args.format == "csv":
-        sys.stdout.write(out.to_csv(index=False))
+        from .safe_export import csv_text
+
+        sys.stdout.write(csv_text(out))
     else:
         print(f"{'KODE':<16} {'NAMA':<34} {'KECAMATAN':<13} {'TAHAP':<30} {'DICETAK'}")
         for r in out.itertuples():

@@ -88,7 +88,10 @@ class ImportResult:
         return d
 
     def rejects_csv(self) -> bytes:
-        return self.rejects.to_csv(index=False).encode("utf-8-sig")
+        """The rejected rows as CSV, formula-leading text neutralised (data_access.safe_export)."""
+        from .safe_export import csv_bytes
+
+        return csv_bytes(self.rejects)
 
 
 # ---------------------------------------------------------------- reading
