@@ -12,7 +12,6 @@ import hmac
 import os
 import queue
 import shutil
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
@@ -24,7 +23,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 from sqlalchemy import Connection, and_, case, delete, event, func, insert, select
 
-from . import config
+from . import config, scratch
 from .calendar import WIB, to_utc_naive
 from .models import Checkin, RollupDaily, RollupHourly, RollupOpdDay
 
@@ -171,9 +170,11 @@ def _new_stages(conn: Connection, rows: int) -> list[str]:
     if not event.contains(engine, "checkin", _drop_stages):
         event.listen(engine, "checkin", _drop_stages)
     stages = conn.info.setdefault(STAGES, {})
+    if not stages:
+        scratch.clean_stale()  # what a killed import left behind
     paths = []
     for _ in range(max(1, min(-(-rows // STAGE_ROWS), 8, MAX_ATTACHED - len(stages)))):
-        path = os.path.join(tempfile.mkdtemp(prefix="pantau-muat-"), "checkin_load.db")
+        path = str(scratch.new_scratch_dir() / "checkin_load.db")
         stages[path] = None
         paths.append(path)
     return paths

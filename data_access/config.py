@@ -6,6 +6,7 @@ read the same settings. Unset DATABASE_URL means the embedded SQLite file.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,46 @@ class Settings:
 
 def data_dir() -> Path:
     return Path(os.environ.get("PANTAU_DATA_DIR", DEFAULT_DATA_DIR))
+
+
+# user:password@ in a URL, and password=... in a query string or a connection string
+_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s'\"]*):[^\s/'\"]*@")
+_PASSWORD_PARAM = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)[^&\s;'\"]+", re.IGNORECASE)
+
+
+def mask_credentials(text: object) -> str:
+    """`text` with any password in a database URL (scheme://user:password@host) or a
+    password=... parameter replaced by ***: for every message and log line that may quote a
+    DATABASE_URL, even one too mistyped to parse."""
+    s = str(text)
+    s = _URL_CREDENTIALS.sub(lambda m: m.group("head") + ":***@", s)
+    return _PASSWORD_PARAM.sub(lambda m: m.group("head") + "***", s)
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) readable by the owner only (0700); an existing
+    folder of ours that others can read is tightened."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Make sure `path` exists with mode 0600 before a library (SQLite) creates it with the
+    process' umask; an existing file of ours that others can read is tightened."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(path, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        st = path.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            path.chmod(mode)
+    except OSError:  # not ours, or gone: leave it
+        pass
 
 
 def default_sqlite_path() -> Path:
@@ -60,7 +101,7 @@ def pseudonym_key() -> bytes:
     path = data_dir() / "pseudonym.key"
     if path.exists():
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_hex(32).encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -313,14 +313,11 @@ def test_upload_limit_is_the_importers():
 
 
 def test_sqlite_staging_files_are_removed(sqlite_engine, monkeypatch, tmp_path):
-    """On SQLite rows are staged in scratch files; after an import, a failed one included, none is left."""
-    import tempfile
-
+    """On SQLite rows are staged in scratch files in the data folder (PANTAU_DATA_DIR is tmp_path);
+    after an import, a failed one included, none is left."""
     from data_access import checkins
 
     scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setattr(checkins, "STAGE_ROWS", 10)  # several staging files
     text = HEADER + "".join(f"2022-02-01 08:{i:02d},BKL019-DISKOMINFO,ASN,hijau,,{i}\n" for i in range(35))
     assert run(sqlite_engine, text).rows_loaded == 35
