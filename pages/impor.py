@@ -7,6 +7,7 @@ from data_access import importer
 from data_access.auth import AuthError
 from data_access.fmt import fmt_datetime_wib, fmt_int
 from ui.common import data_changed, setup_page
+from ui.safe import md
 
 actor, engine, _ = setup_page("impor", "Impor data check-in", filters=False,
                               caption="Ekspor akun venue PeduliLindungi atau log pemindai di pintu masuk, CSV atau XLSX.")
@@ -32,9 +33,9 @@ uploads = st.file_uploader("Berkas ekspor check-in", type=["csv", "xlsx"], accep
 if st.button("Impor", type="primary", key="impor_go", disabled=not uploads):
     results = []
     for up in uploads:
-        bar = st.progress(0.0, text=f"Memuat {up.name}…")
+        bar = st.progress(0.0, text=f"Memuat {md(up.name)}…")
 
-        def progress(done, total, bar=bar, name=up.name):
+        def progress(done, total, bar=bar, name=md(up.name)):
             bar.progress(done / total if total else 1.0, text=f"Memuat {name}: {fmt_int(done)} dari {fmt_int(total)} baris")
 
         try:
@@ -42,9 +43,9 @@ if st.button("Impor", type="primary", key="impor_go", disabled=not uploads):
                                         progress=progress)
         except (importer.ImportFailed, AuthError) as exc:
             bar.empty()
-            st.error(f"**{up.name}**: {exc}")
+            st.error(f"**{md(up.name)}**: {md(exc)}")
             continue
-        bar.progress(1.0, text=f"{up.name} selesai")
+        bar.progress(1.0, text=f"{md(up.name)} selesai")
         results.append(res)
     if results:
         data_changed()
@@ -53,11 +54,11 @@ if st.button("Impor", type="primary", key="impor_go", disabled=not uploads):
     ]
 
 for i, r in enumerate(st.session_state.get("impor_results", [])):
-    msg = (f"**{r['file_name']}**: {fmt_int(r['rows_total'])} baris · {fmt_int(r['rows_loaded'])} dimuat · "
+    msg = (f"**{md(r['file_name'])}**: {fmt_int(r['rows_total'])} baris · {fmt_int(r['rows_loaded'])} dimuat · "
            f"{fmt_int(r['rows_rejected'])} ditolak · {fmt_int(r['rows_duplicate'])} duplikat")
     (st.warning if r["rows_rejected"] else st.success)(msg)
     if r["rejects_csv"]:
-        st.download_button(f"Unduh baris ditolak ({fmt_int(r['rows_rejected'])}) dari {r['file_name']}",
+        st.download_button(f"Unduh baris ditolak ({fmt_int(r['rows_rejected'])}) dari {md(r['file_name'])}",
                            r["rejects_csv"], file_name=f"ditolak-{r['file_name'].rsplit('.', 1)[0]}.csv",
                            mime="text/csv", key=f"impor_rejects_{i}", icon=":material/download:", on_click="ignore")
 

@@ -11,6 +11,7 @@ from data_access.queries import STAGE_LABELS, STAGES
 from data_access.registry import CATEGORY_LABELS
 from ui import charts
 from ui.common import q, run_action, setup_page
+from ui.safe import md
 from ui.export import download_buttons
 
 actor, engine, flt = setup_page("onboarding", "Onboarding OPD",
@@ -54,7 +55,7 @@ reg = q("opd_registry")
 labels = dict(zip(reg["code"], reg["short_name"]))
 code = st.selectbox("OPD", list(reg["code"]), format_func=lambda c: f"{labels[c]} ({c})", key="onboarding_opd")
 row = reg.set_index("code").loc[code]
-st.write(f"Kode venue: **{row['venue_code'] or 'belum ada'}** · QR dicetak: "
+st.write(f"Kode venue: **{md(row['venue_code'] or 'belum ada')}** · QR dicetak: "
          f"**{fmt_date(row['qr_printed_on']) if row['qr_printed_on'] is not None and not pd.isna(row['qr_printed_on']) else 'belum'}**")
 
 

@@ -5,6 +5,7 @@ from data_access import onboarding as ob
 from data_access import qr
 from data_access.calendar import SURAT_EDARAN_NO
 from ui.common import q, run_action, setup_page
+from ui.safe import md
 
 actor, engine, flt = setup_page("qr", "Unduh QR Code",
                                 caption="QR koreksi galat Q dengan zona tenang; poster A4 dengan kode selebar ≥ 12 cm.")
@@ -40,7 +41,7 @@ st.download_button(
 st.subheader(f"OPD dengan kode venue ({len(venues)})")
 for v in venues:
     c1, c2, c3, c4 = st.columns([5, 1, 1, 1.3], vertical_alignment="center")
-    c1.markdown(f"**{v.name}**  \n`{v.venue_code}`")
+    c1.markdown(f"**{md(v.name)}**  \n`{v.venue_code}`")
     for col, fmt, label in ((c2, "png", "PNG"), (c3, "svg", "SVG"), (c4, "pdf", "Poster PDF")):
         col.download_button(label, downloader(v, fmt), file_name=qr.file_name(v, fmt), mime=qr.MIME[fmt],
                             key=f"qr_{fmt}_{v.code}", icon=":material/download:", on_click="ignore")
@@ -60,7 +61,7 @@ else:
         f"tersedia di halaman ini (Surat Edaran {SURAT_EDARAN_NO})."
     )
     for r in without.itertuples():
-        with st.expander(f"{r.name} · Kec. {r.kecamatan}"):
+        with st.expander(f"{md(r.name)} · Kec. {md(r.kecamatan)}"):
             st.caption(f"Koordinat untuk formulir pendaftaran: {r.lat:.4f}, {r.lon:.4f} · perkiraan ASN: "
                        f"{r.asn_headcount}")
             if actor.can("registry_edit"):

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from sqlalchemy import inspect, select
 
-from data_access import auth, queries
+from data_access import auth, queries, scratch
 from data_access.calendar import SURAT_EDARAN_DATE
 from data_access.config import ConfigError, default_sqlite_path, get_settings
 from data_access.db import init_schema, make_engine
@@ -23,6 +23,7 @@ from data_access.fmt import fmt_date
 from data_access.models import Opd
 from data_access.registry import CATEGORY_LABELS, load_registry
 from ui.nav import PAGE_ROLES
+from ui.safe import md
 
 SESSION_TIMEOUT_S = 30 * 60
 CACHE_TTL = 300
@@ -38,6 +39,7 @@ def bootstrap(engine, *, default_sqlite: bool, new_file: bool) -> None:
     from data_access.demo import fill_demo
 
     init_schema(engine)
+    scratch.clean_stale()  # staging files of an import that was killed
     with engine.begin() as conn:
         empty = conn.execute(select(Opd.id).limit(1)).first() is None
         if empty:
@@ -239,13 +241,13 @@ def _url_notices(reg: pd.DataFrame, lo: date, hi: date) -> list[str]:
     for key, allowed in checks.items():
         bad = [v for v in qp.get_all(key) if v not in allowed]
         if bad:
-            notes.append(f"{key} tidak dikenal: {', '.join(bad)}")
+            notes.append(f"{key} tidak dikenal: {', '.join(md(v) for v in bad)}")
     period = qp.get_all("periode")
     if period:
         try:
             days = [date.fromisoformat(v) for v in period]
         except ValueError:
-            notes.append("periode bukan tanggal yang sah: " + ", ".join(period))
+            notes.append("periode bukan tanggal yang sah: " + ", ".join(md(v) for v in period))
         else:
             if len(days) == 2 and days[0] > days[1]:
                 notes.append("periode terbalik (tanggal awal sesudah tanggal akhir)")
@@ -382,7 +384,7 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
         )
     flash = st.session_state.pop("flash", None)
     if flash:
-        st.success(flash)
+        st.success(md(flash))
     flt = sidebar_filters(engine, page_key) if filters else None
     return actor, engine, flt
 
@@ -396,7 +398,7 @@ def run_action(action, success: str) -> None:
     try:
         action()
     except (auth.AuthError, OnboardingError, VisitError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         flash_and_rerun(success)
 
