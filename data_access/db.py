@@ -20,21 +20,22 @@ def make_engine(url: str | None = None) -> Engine:
     """An engine for `url` (default: the configured one). SQLite gets WAL, foreign keys
     and a busy timeout so the app, the CLI and several browser sessions can share it."""
     url = url or config.get_settings().database_url
+    shown = config.mask_credentials(url)  # a message never quotes the password
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise config.ConfigError(f"DATABASE_URL tidak valid: {url!r}") from exc
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise config.ConfigError(f"DATABASE_URL tidak valid: {shown!r}") from None
     kwargs: dict = {}
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _private_sqlite_file(Path(parsed.database))
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     try:
         engine = create_engine(url, **kwargs)
-    except NoSuchModuleError as exc:
-        raise config.ConfigError(f"Jenis basis data tidak dikenal di DATABASE_URL: {url!r}") from exc
+    except NoSuchModuleError:
+        raise config.ConfigError(f"Jenis basis data tidak dikenal di DATABASE_URL: {shown!r}") from None
     except ModuleNotFoundError as exc:
         raise config.ConfigError(f"Driver basis data belum terpasang: {exc.name}") from exc
     if engine.dialect.name == "sqlite":
@@ -51,6 +52,18 @@ def make_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA cache_size=-65536")
             cur.close()
     return engine
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The database file readable by its owner only (0600; SQLite gives its -wal and -shm files
+    the same mode). The data folder is made 0700; a folder the operator named elsewhere is
+    created 0700 when missing and otherwise left as it is."""
+    folder = path.parent
+    if folder.resolve() == config.data_dir().resolve():
+        config.private_dir(folder)
+    else:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config.private_file(path)
 
 
 def after_bulk_write(engine: Engine) -> None:
