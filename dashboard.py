@@ -6,6 +6,7 @@ from data_access import auth
 from data_access.demo import is_demo
 from ui.common import current_actor, engine_or_stop, logout, open_engine, sign_in, _sso_configured
 from ui.nav import PAGES, pages_for
+from ui.safe import md, show_unexpected
 
 st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=":material/qr_code_2:", layout="wide")
 
@@ -83,7 +84,10 @@ else:
             st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key, default=p.key == "ringkasan")
         )
     with st.sidebar:
-        st.caption(f"Masuk sebagai **{actor.username}** · {auth.ROLE_LABELS[actor.role]}")
+        st.caption(f"Masuk sebagai **{md(actor.username)}** · {auth.ROLE_LABELS[actor.role]}")
         st.button("Keluar", key="logout_button", icon=":material/logout:", on_click=_logout_clicked)
     nav = st.navigation(sections)
-nav.run()
+try:
+    nav.run()
+except Exception as exc:  # st.stop and st.rerun are not Exceptions: they pass through
+    show_unexpected(exc)

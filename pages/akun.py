@@ -3,9 +3,10 @@ import streamlit as st
 
 from data_access import auth
 from ui.common import setup_page
+from ui.safe import md
 
 actor, engine, _ = setup_page("akun", "Akun saya", filters=False)
-st.write(f"Nama pengguna: **{actor.username}** · Peran: **{auth.ROLE_LABELS[actor.role]}**")
+st.write(f"Nama pengguna: **{md(actor.username)}** · Peran: **{auth.ROLE_LABELS[actor.role]}**")
 if st.session_state.get("auth", {}).get("sso"):
     st.info("Anda masuk melalui SSO instansi; kata sandi dikelola oleh penyedia SSO.")
 else:
