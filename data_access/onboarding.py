@@ -26,6 +26,8 @@ def today_wib() -> date:
 
 
 def _opd(conn, code: str):
+    if not isinstance(code, str) or len(code) > 64:  # bounded before it reaches the database
+        raise OnboardingError("OPD dengan kode itu tidak dikenal.")
     row = conn.execute(select(Opd.__table__).where(Opd.code == code)).first()
     if row is None:
         raise OnboardingError(f"OPD dengan kode {code!r} tidak dikenal.")

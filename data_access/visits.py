@@ -19,6 +19,11 @@ class VisitError(ValueError):
     pass
 
 
+MAX_OFFICER = 120
+MAX_NOTES = 2000
+MAX_UNSCANNED = 100_000  # people seen entering in one visit: far above any office's day
+
+
 @dataclass
 class VisitInput:
     opd_code: str | None
@@ -33,6 +38,8 @@ class VisitInput:
 def _validate(conn, v: VisitInput) -> int:
     if not v.opd_code:
         raise VisitError("Pilih OPD yang dikunjungi.")
+    if len(str(v.opd_code)) > 64:  # bounded before it reaches the database
+        raise VisitError("Kode OPD tidak dikenal.")
     opd_id = conn.execute(select(Opd.id).where(Opd.code == v.opd_code)).scalar_one_or_none()
     if opd_id is None:
         raise VisitError(f"OPD {v.opd_code!r} tidak dikenal.")
@@ -44,15 +51,17 @@ def _validate(conn, v: VisitInput) -> int:
         raise VisitError("Tanggal kunjungan tidak boleh sebelum Surat Edaran (5 Januari 2022).")
     if not (v.officer or "").strip():
         raise VisitError("Nama petugas wajib diisi.")
-    if len(v.officer.strip()) > 120:
-        raise VisitError("Nama petugas terlalu panjang (maksimal 120 karakter).")
+    if len(v.officer.strip()) > MAX_OFFICER:
+        raise VisitError(f"Nama petugas terlalu panjang (maksimal {MAX_OFFICER} karakter).")
     try:
         n = int(v.unscanned_entries)
     except (TypeError, ValueError):
         raise VisitError("Jumlah orang masuk tanpa memindai harus bilangan bulat.") from None
     if n < 0 or n != v.unscanned_entries:
         raise VisitError("Jumlah orang masuk tanpa memindai tidak boleh negatif atau pecahan.")
-    if len(v.notes or "") > 2000:
+    if n > MAX_UNSCANNED:
+        raise VisitError(f"Jumlah orang masuk tanpa memindai terlalu besar (maksimal {MAX_UNSCANNED:,}).".replace(",", "."))
+    if len(v.notes or "") > MAX_NOTES:
         raise VisitError("Catatan terlalu panjang (maksimal 2.000 karakter).")
     return opd_id
 

@@ -94,15 +94,18 @@ def visit_form(key: str, *, current: pd.Series | None = None) -> vs.VisitInput |
                            format_func=lambda c: names[c], placeholder="Pilih OPD", key=f"{key}_opd")
         day = c2.date_input("Tanggal kunjungan", value=current["visited_on"] if current is not None else today_wib(),
                             format="DD/MM/YYYY", key=f"{key}_date")
-        officer = st.text_input("Petugas", value=current["officer"] if current is not None else "", key=f"{key}_officer")
+        officer = st.text_input("Petugas", value=current["officer"] if current is not None else "", key=f"{key}_officer",
+                                max_chars=vs.MAX_OFFICER)
         c3, c4, c5 = st.columns(3)
         posted = c3.radio("QR terpasang di pintu masuk utama?", ["ya", "tidak"], horizontal=True, key=f"{key}_posted",
                           index=0 if current is None or current["qr_posted"] else 1)
         enforced = c4.radio("Pemindaian ditegakkan?", ["ya", "tidak"], horizontal=True, key=f"{key}_enforced",
                             index=0 if current is None or current["scanning_enforced"] else 1)
         unscanned = c5.number_input("Orang masuk tanpa memindai", value=int(current["unscanned_entries"])
-                                    if current is not None else 0, step=1, key=f"{key}_unscanned")
-        notes = st.text_area("Catatan", value=current["notes"] or "" if current is not None else "", key=f"{key}_notes")
+                                    if current is not None else 0, step=1, key=f"{key}_unscanned",
+                                    min_value=0, max_value=vs.MAX_UNSCANNED)
+        notes = st.text_area("Catatan", value=current["notes"] or "" if current is not None else "", key=f"{key}_notes",
+                             max_chars=vs.MAX_NOTES)
         label = "Simpan koreksi" if current is not None else "Simpan kunjungan"
         if not st.form_submit_button(label, type="primary"):
             return None

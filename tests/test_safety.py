@@ -266,3 +266,27 @@ def test_unused_logger_names_do_not_leak_to_root():
 
     safe._logger()
     assert logging.getLogger("pantau").propagate is False
+
+
+# ---------------------------------------------------------------- 3: inputs bounded before the database
+def test_long_inputs_are_refused_before_the_database(engine):
+    """Over-long or out-of-range values give a message in Bahasa Indonesia on every database,
+    never a DataError from a column's size."""
+    from datetime import date
+
+    from data_access import auth, onboarding, visits
+
+    long = "x" * 10_000
+    base = dict(opd_code="DISKOMINFO", visited_on=date(2022, 3, 1), officer="Budi", qr_posted=True,
+                scanning_enforced=True, unscanned_entries=0, notes="")
+    cases = [dict(officer=long), dict(notes=long), dict(opd_code=long), dict(unscanned_entries=10**12)]
+    for change in cases:
+        with pytest.raises(visits.VisitError):
+            visits.add_visit(engine=engine, actor=auth.SYSTEM, visit=visits.VisitInput(**{**base, **change}))
+    with pytest.raises(onboarding.OnboardingError):
+        onboarding.record_venue_code(engine=engine, actor=auth.SYSTEM, code=long, venue_code="BKL-1")
+    with pytest.raises(onboarding.OnboardingError):
+        onboarding.record_venue_code(engine=engine, actor=auth.SYSTEM, code="DISKOMINFO", venue_code="V" * 65)
+    with pytest.raises(onboarding.OnboardingError):
+        onboarding.mark_printed(engine=engine, actor=auth.SYSTEM, code=long, printed_on=date(2022, 1, 20))
+    visits.add_visit(engine=engine, actor=auth.SYSTEM, visit=visits.VisitInput(**base))  # the database still works
