@@ -62,7 +62,7 @@ st.write(f"Kode venue: **{md(row['venue_code'] or 'belum ada')}** · QR dicetak:
 left, right = st.columns(2)
 with left:
     with st.form("onboarding_venue_form"):
-        venue = st.text_input("Kode venue PeduliLindungi", value=row["venue_code"] or "", key="onboarding_venue")
+        venue = st.text_input("Kode venue PeduliLindungi", value=row["venue_code"] or "", key="onboarding_venue", max_chars=64)
         reg_on = st.date_input("Tanggal terdaftar", value=ob.today_wib(), key="onboarding_reg_on", format="DD/MM/YYYY")
         if st.form_submit_button("Simpan kode venue", type="primary"):
             run_action(lambda: ob.record_venue_code(engine=engine, actor=actor, code=code, venue_code=venue,

@@ -66,7 +66,7 @@ else:
                        f"{r.asn_headcount}")
             if actor.can("registry_edit"):
                 with st.form(f"qr_record_{r.code}"):
-                    code = st.text_input("Kode venue yang diterima", key=f"qr_venue_{r.code}")
+                    code = st.text_input("Kode venue yang diterima", key=f"qr_venue_{r.code}", max_chars=64)
                     if st.form_submit_button("Catat kode venue"):
                         run_action(lambda r=r, code=code: ob.record_venue_code(
                             engine=engine, actor=actor, code=r.code, venue_code=code),
