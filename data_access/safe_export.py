@@ -9,6 +9,7 @@ No Streamlit here: the data layer (rejected import rows, the command line) and t
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -61,8 +62,10 @@ def neutralise_frame(df: pd.DataFrame, *, xlsx: bool = False) -> pd.DataFrame:
 
 def csv_text(df: pd.DataFrame, sep: str = ",") -> str:
     """Lines end in CRLF (RFC 4180): then every field holding a carriage return is quoted, and a
-    bare CR inside a text cannot start a new row whose first cell is a formula."""
-    return neutralise_frame(df).to_csv(index=False, sep=sep, lineterminator="\r\n")
+    bare CR inside a text cannot start a new row whose first cell is a formula. Every text field
+    is quoted, so a spreadsheet that splits on another separator (Excel with Indonesian regional
+    settings splits on ';') cannot cut a text into a cell that starts with '='."""
+    return neutralise_frame(df).to_csv(index=False, sep=sep, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
 
 
 def csv_bytes(df: pd.DataFrame, sep: str = ",") -> bytes:

@@ -341,3 +341,18 @@ def test_cli_csv_is_neutralised(demo_dir, capsys):
     assert not [c for c in cells if c.startswith(LEADS) and not _is_number(c)]
     assert "'" + H_NAME in cells and "'" + H_SHORT in cells and "'" + H_KEC in cells
     assert pd.read_csv(io.StringIO(out))["code"].notna().all()
+
+
+def test_csv_split_on_another_separator_yields_no_formula():
+    """Excel with Indonesian regional settings splits a CSV on ';': a text holding ';=' must not
+    become a cell of its own that starts with '='."""
+    import csv as _csv
+    import io as _io
+
+    from data_access.safe_export import csv_text
+
+    df = pd.DataFrame({"petugas": ["Budi;=HYPERLINK(\"http://x\")", "Ani,@SUM(A1)"], "n": [1, -2]})
+    for sep in (";", ","):
+        for row in _csv.reader(_io.StringIO(csv_text(df)), delimiter=sep):
+            for cell in row:
+                assert not cell.startswith(("=", "@", "+")), (sep, cell)
