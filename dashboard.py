@@ -35,12 +35,13 @@ def login_page() -> None:
             "`python -m data_access users add NAMA --role kominfo`"
         )
     with st.form("login_form", clear_on_submit=True):
-        username = st.text_input("Nama pengguna", key="login_username")
-        password = st.text_input("Kata sandi", type="password", key="login_password")
+        username = st.text_input("Nama pengguna", key="login_username", max_chars=auth.MAX_USERNAME)
+        password = st.text_input("Kata sandi", type="password", key="login_password", max_chars=auth.MAX_PASSWORD)
         submitted = st.form_submit_button("Masuk", type="primary")
     if submitted:
         try:
-            actor = auth.authenticate(engine=engine, username=username, password=password)
+            actor = auth.authenticate(engine=engine, username=username, password=password,
+                                      address=st.context.ip_address)  # None for a local connection
         except auth.AuthError as exc:
             st.error(str(exc))
         else:
