@@ -12,10 +12,11 @@ if st.session_state.get("auth", {}).get("sso"):
 else:
     st.subheader("Ganti kata sandi")
     with st.form("akun_password", clear_on_submit=True):
-        old = st.text_input("Kata sandi lama", type="password", key="akun_old")
-        new = st.text_input("Kata sandi baru", type="password", key="akun_new",
+        old = st.text_input("Kata sandi lama", type="password", key="akun_old", max_chars=auth.MAX_PASSWORD)
+        new = st.text_input("Kata sandi baru", type="password", key="akun_new", max_chars=auth.MAX_PASSWORD,
                             help=f"Minimal {auth.MIN_PASSWORD} karakter.")
-        again = st.text_input("Ulangi kata sandi baru", type="password", key="akun_again")
+        again = st.text_input("Ulangi kata sandi baru", type="password", key="akun_again",
+                              max_chars=auth.MAX_PASSWORD)
         if st.form_submit_button("Simpan kata sandi", type="primary"):
             if new != again:
                 st.error("Kata sandi baru dan ulangannya tidak sama.")

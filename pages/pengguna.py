@@ -27,9 +27,9 @@ add, manage = st.columns(2)
 with add:
     st.subheader("Tambah pengguna")
     with st.form("pengguna_add", clear_on_submit=True):
-        name = st.text_input("Nama pengguna", key="pengguna_add_name")
+        name = st.text_input("Nama pengguna", key="pengguna_add_name", max_chars=auth.MAX_USERNAME)
         role = st.selectbox("Peran", auth.ROLES, format_func=auth.ROLE_LABELS.get, key="pengguna_add_role")
-        pw = st.text_input("Kata sandi awal", type="password", key="pengguna_add_pw",
+        pw = st.text_input("Kata sandi awal", type="password", key="pengguna_add_pw", max_chars=auth.MAX_PASSWORD,
                            help=f"Minimal {auth.MIN_PASSWORD} karakter. Sampaikan kepada pengguna lewat jalur aman.")
         if st.form_submit_button("Tambah", type="primary"):
             run_action(lambda: auth.add_user(engine=engine, actor=actor, username=name, password=pw, role=role),
@@ -39,7 +39,8 @@ with manage:
     target = st.selectbox("Pengguna", list(users["username"]), key="pengguna_target")
     if target:
         with st.form("pengguna_reset", clear_on_submit=True):
-            pw2 = st.text_input("Kata sandi baru", type="password", key="pengguna_reset_pw")
+            pw2 = st.text_input("Kata sandi baru", type="password", key="pengguna_reset_pw",
+                                max_chars=auth.MAX_PASSWORD)
             if st.form_submit_button("Atur ulang kata sandi (membuka kunci)"):
                 run_action(lambda: auth.set_password(engine=engine, actor=actor, username=target, password=pw2),
                     f"Kata sandi {target} diganti dan akunnya dibuka.")
