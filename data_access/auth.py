@@ -55,8 +55,8 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 # the one answer to every refused login: unknown user, wrong password, locked, disabled, throttled
 LOGIN_FAILED = (
-    "Gagal masuk: nama pengguna atau kata sandi salah, atau akun sementara dikunci karena terlalu "
-    "banyak percobaan. Coba lagi nanti; bila tetap gagal, hubungi Diskominfo."
+    "Nama pengguna atau kata sandi salah, atau akun sementara dikunci karena terlalu banyak "
+    "percobaan. Coba lagi nanti; bila tetap gagal, hubungi Diskominfo."
 )
 OWN_PASSWORD_LOCKED = (
     f"Akun Anda dikunci sementara karena terlalu banyak percobaan kata sandi salah. Coba lagi dalam "
