@@ -17,12 +17,20 @@ from data_access.config import mask_credentials
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^@%/])")
 
 
+# Escapes do not stop GitHub-flavoured Markdown's bare links (http://…, www.…, a@b.c): an
+# invisible word joiner after ':' and before '@' and in 'www.' breaks each pattern.
+WORD_JOINER = "\u2060"
+_WWW = re.compile(r"(?i)(www)(?=\\\.)")
+
+
 def md(text: object) -> str:
     """`text` as literal characters inside Markdown: no links, images, emphasis, HTML,
     colours or icons from whatever a link, a file name or a form brought in. Line breaks
     become spaces (a value is one line of a message)."""
     s = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = s.replace("\\:", "\\:" + WORD_JOINER).replace("\\@", WORD_JOINER + "\\@")
+    return _WWW.sub(r"\1" + WORD_JOINER, s)
 
 
 class _MaskingFormatter(logging.Formatter):
