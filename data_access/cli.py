@@ -203,16 +203,17 @@ def cmd_import(args) -> int:
     engine = _ready_engine(args)
     actor = auth.Actor(args.user, "kominfo") if args.user else auth.SYSTEM
     results, failed = [], 0
-    for path in args.files:
+    for path in args.files:  # one file's failure never stops the others
         bar, progress = _progress_bar(Path(path).name, disabled=args.quiet or args.json)
         try:
             res = import_file(engine=engine, actor=actor, path=path, progress=progress)
-        except ImportFailed as exc:
+        except Exception as exc:
             bar.close()
             failed += 1
-            results.append({"file_name": Path(path).name, "error": str(exc)})
+            msg = str(exc) if isinstance(exc, ImportFailed) else f"galat tak terduga ({exc.__class__.__name__})"
+            results.append({"file_name": Path(path).name, "error": msg})
             if not args.json:
-                print(f"{path}: GAGAL: {exc}", file=sys.stderr)
+                print(f"{path}: GAGAL: {msg}", file=sys.stderr)
             continue
         bar.close()
         summary = res.summary()
@@ -220,8 +221,15 @@ def cmd_import(args) -> int:
             out = Path(args.rejects)
             if len(args.files) > 1:
                 out = out.with_name(f"{out.stem}-{Path(path).stem}{out.suffix or '.csv'}")
-            out.write_bytes(res.rejects_csv())
-            summary["rejects_file"] = str(out)
+            try:
+                out.write_bytes(res.rejects_csv())
+                summary["rejects_file"] = str(out)
+            except OSError as exc:  # the rows are stored; only the list of rejects is missing
+                failed += 1
+                summary["rejects_error"] = f"{out}: {exc.strerror or exc}"
+                if not args.json:
+                    print(f"{path}: baris ditolak tidak dapat ditulis ke {out}: {exc.strerror or exc}",
+                          file=sys.stderr)
         results.append(summary)
         if not args.json:
             print(f"{path}: {fmt_int(res.rows_total)} baris: {fmt_int(res.rows_loaded)} dimuat, "

@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import logging
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,8 @@ from .calendar import now_utc
 from .checkins import pseudonymise, write_checkins
 from .db import after_bulk_write, get_meta, set_meta
 from .models import ImportBatch, Opd
+
+log = logging.getLogger(__name__)
 
 PLAUSIBLE_FROM = datetime(2021, 1, 1, tzinfo=timezone.utc)  # PeduliLindungi check-ins at offices began in 2021
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -190,15 +193,23 @@ FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H.%M.%S", "%d/
                 "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y %H.%M", "%Y-%m-%dT%H:%M:%S")
 
 
+BAD_TIME = "tanggal/waktu tidak valid"
+BAD_OFFSET = "zona waktu tidak valid (selisih dari UTC harus antara -12:00 dan +14:00)"
+OUT_OF_RANGE = "waktu di luar rentang wajar (sebelum 2021 atau di masa depan)"
+OFFSET_MINUTES = (-12 * 60, 14 * 60)  # the real UTC offsets, Baker Island to Kiribati
+
+
 def parse_times(raw: pd.Series, *, arrow: bool = True) -> tuple[pd.Series, pd.Series]:
     """Text -> (UTC timestamps, error reason or ''). Naive times are WIB.
     The common forms are parsed straight away (by Arrow's C++ parser when `arrow`, with the
     rows it reads differently from pandas checked again); only the rest (time zones, odd
-    spacing, fractions of a second) goes through the slower normalisation."""
+    spacing, fractions of a second) goes through the slower normalisation. Everything is
+    held in microseconds (years 1 to 9999 fit), so no year in a file can overflow; a time
+    that cannot be used is that row's reason, never an error for the file."""
     s = _stripped(raw)
     fast = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     sample = s[s != ""].head(500)
-    hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in FAST_FORMATS}
+    hits = {f: int(_strptime_pandas(sample, f).notna().sum()) for f in FAST_FORMATS}
     for fmt in sorted(FAST_FORMATS, key=lambda f: -hits[f]):  # the file's own form first
         todo = fast.isna() & (s != "")
         if not todo.any():
@@ -216,7 +227,17 @@ def parse_times(raw: pd.Series, *, arrow: bool = True) -> tuple[pd.Series, pd.Se
 
 
 def _strptime_pandas(s: pd.Series, fmt: str) -> pd.Series:
-    return pd.to_datetime(s, format=fmt, errors="coerce")
+    try:
+        return pd.to_datetime(s, format=fmt, errors="coerce").astype("datetime64[us]")
+    except (ValueError, OverflowError):  # out of pandas' range after all: value by value
+        return pd.Series(np.array([_strptime_one(v, fmt) for v in s], dtype="datetime64[us]"), index=s.index)
+
+
+def _strptime_one(v: str, fmt: str) -> np.datetime64:
+    try:
+        return np.datetime64(datetime.strptime(v, fmt), "us")
+    except (ValueError, TypeError, OverflowError):
+        return np.datetime64("NaT", "us")
 
 
 def _strptime_arrow(s: pd.Series, fmt: str) -> pd.Series:
@@ -236,14 +257,24 @@ def _strptime_arrow(s: pd.Series, fmt: str) -> pd.Series:
 
 
 def _checked(s: pd.Series, local: pd.Series, hours: pd.Series) -> tuple[pd.Series, pd.Series]:
-    utc = local - pd.to_timedelta(hours, unit="h")
-    reason = pd.Series("", index=s.index)
-    reason[s == ""] = "waktu kosong"
-    reason[(s != "") & local.isna()] = "tanggal/waktu tidak valid"
-    now = pd.Timestamp(now_utc() + timedelta(days=1))
-    bad_range = local.notna() & ((utc < pd.Timestamp(PLAUSIBLE_FROM.replace(tzinfo=None))) | (utc > now))
-    reason[bad_range] = "waktu di luar rentang wajar (sebelum 2021 atau di masa depan)"
-    return utc, reason
+    """Local times and their UTC offsets in hours (NaN: an offset that does not exist) ->
+    (UTC, reason). In numpy microseconds throughout: pandas would turn a mix of units into
+    nanoseconds, which end in 2262 and begin in 1677."""
+    loc = local.to_numpy(dtype="datetime64[us]")
+    h = hours.to_numpy(dtype="float64")
+    real_offset = ~np.isnan(h)
+    shift = np.where(real_offset, np.rint(h * 3600), 0).astype("int64").astype("timedelta64[s]")
+    utc = loc - shift
+    blank = (s == "").to_numpy()
+    parsed = ~np.isnat(loc)
+    lo = np.datetime64(PLAUSIBLE_FROM.replace(tzinfo=None), "us")
+    hi = np.datetime64(now_utc() + timedelta(days=1), "us")
+    reason = np.full(len(s), "", dtype=object)
+    reason[blank] = "waktu kosong"
+    reason[~blank & ~parsed] = BAD_TIME
+    reason[parsed & ~real_offset] = BAD_OFFSET
+    reason[parsed & real_offset & ((utc < lo) | (utc > hi))] = OUT_OF_RANGE
+    return pd.Series(utc, index=s.index), pd.Series(reason, index=s.index, dtype="str")
 
 
 def _parse_slow(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -259,13 +290,17 @@ def _parse_slow(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         todo = local.isna() & (s != "")
         if not todo.any():
             break
-        local.loc[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        local.loc[todo] = _strptime_pandas(s[todo], fmt)
     hours = pd.Series(7.0, index=s.index)
     named = zone[0].str.lower()
     hours = hours.where(named.isna(), named.map(ZONES))
+    numeric = zone[1].notna()
     sign = zone[1].map({"+": 1, "-": -1})
-    offs = sign * (pd.to_numeric(zone[2], errors="coerce") + pd.to_numeric(zone[3], errors="coerce") / 60)
-    hours = hours.where(offs.isna(), offs)
+    hh = pd.to_numeric(zone[2], errors="coerce")
+    mm = pd.to_numeric(zone[3], errors="coerce")
+    minutes = sign * (hh * 60 + mm)
+    real = (mm < 60) & (minutes >= OFFSET_MINUTES[0]) & (minutes <= OFFSET_MINUTES[1])
+    hours = hours.where(~numeric, (minutes / 60).where(real))  # NaN: no such offset
     return local, hours
 
 
@@ -407,11 +442,18 @@ def import_bytes(*, engine: Engine, actor: Actor, data: bytes, file_name: str, p
     require(actor, "import")
     checksum = hashlib.sha256(data).hexdigest()
     result = ImportResult(file_name=Path(file_name).name, checksum=checksum)
-    frame = read_table(data, file_name)
-    if frame.empty:
-        raise ImportFailed("Berkas tidak berisi baris data (hanya judul kolom atau kosong).")
-    key = config.pseudonym_key()
-    valid, rejects = parse_frame(frame, engine=engine, key=key)
+    try:
+        frame = read_table(data, file_name)
+        if frame.empty:
+            raise ImportFailed("Berkas tidak berisi baris data (hanya judul kolom atau kosong).")
+        key = config.pseudonym_key()
+        valid, rejects = parse_frame(frame, engine=engine, key=key)
+    except (ImportFailed, config.ConfigError):
+        raise
+    except Exception as exc:  # a problem of a row is a reject; anything else is this file's failure
+        log.exception("Impor %r: berkas tidak dapat diolah", result.file_name)
+        raise ImportFailed(f"Berkas tidak dapat diolah ({exc.__class__.__name__}); tidak ada baris yang "
+                           "disimpan. Periksa isinya atau gunakan templat CSV.") from exc
     result.rows_total = len(frame)
     del frame  # the file's own table is not needed while writing: its memory goes back
     result.rows_rejected = len(rejects)
