@@ -117,20 +117,62 @@ def read_table(data: bytes, file_name: str) -> pd.DataFrame:
         return df
     if name.endswith(".xls"):
         raise ImportFailed("Format .xls lama tidak didukung; simpan ulang sebagai .xlsx atau .csv.")
-    if b"\x00" in data[:4096]:
-        raise ImportFailed("Berkas ini bukan CSV teks (berisi data biner). Gunakan CSV atau XLSX.")
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 decodes any byte
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
+    text, enc = _decode(data)
     if not text or text.isspace():
         raise ImportFailed("Berkas kosong.")
     first = next(iter(text[:4096].splitlines()), "")
     sep = ";" if first.count(";") > first.count(",") else ("\t" if first.count("\t") > first.count(",") else ",")
     fast = _read_csv_arrow(data, enc, first, sep)
     return fast if fast is not None else _read_csv_pandas(text, sep)
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read with: UTF-32 or UTF-16 (by their
+    byte-order mark, or UTF-16 without one by its pattern of zero bytes), else UTF-8, else
+    Windows-1252, else Latin-1 (which decodes any byte)."""
+    utf = _utf16_or_32(data)
+    if utf is not None:
+        try:
+            text = data.decode(utf)
+        except UnicodeDecodeError:
+            raise ImportFailed(f"Berkas tampak berkode {utf.upper()} tetapi tidak dapat dibaca sebagai teks; "
+                               "simpan ulang sebagai CSV UTF-8.") from None
+        text = text.removeprefix("\ufeff")
+        if _CONTROL.search(text, 0, 4096):
+            raise ImportFailed("Berkas ini bukan CSV teks (berisi data biner). Gunakan CSV atau XLSX.")
+        return text, utf
+    if b"\x00" in data[:4096]:
+        raise ImportFailed("Berkas ini bukan CSV teks (berisi data biner). Gunakan CSV atau XLSX.")
+    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _utf16_or_32(data: bytes) -> str | None:
+    """The codec of a UTF-32 or UTF-16 file, None for a byte-oriented one."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = data[:4096]
+    head = head[:len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    half = len(head) // 2
+    zeros_even, zeros_odd = head[0::2].count(0), head[1::2].count(0)
+    # Latin text in UTF-16 (ASCII and accented letters alike): the high byte of nearly every
+    # character is zero, the low byte almost never
+    if zeros_odd >= 0.9 * half and zeros_even <= 0.05 * half:
+        return "utf-16-le"
+    if zeros_even >= 0.9 * half and zeros_odd <= 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def _read_csv_pandas(text: str, sep: str) -> pd.DataFrame:
@@ -154,6 +196,8 @@ def _read_csv_arrow(data: bytes, enc: str, first: str, sep: str) -> pd.DataFrame
         return None
     if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
         return None  # pandas renames duplicate and empty headers
+    if len(names) < 2:
+        return None  # one column: pandas skips lines of blanks, Arrow keeps them as values
     if enc != "utf-8-sig" or b'"' in data:
         return None  # quoted fields: pandas' rules for stray quotes are the reference
     body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
@@ -316,8 +360,14 @@ def _lookup(raw: pd.Series, mapping: dict) -> pd.Series:
 
 
 def _norm_value(v) -> str:
-    """Lower case, single spaces: how file values and registry names are compared."""
-    return " ".join(str(v).lower().split())
+    """Lower case, single spaces, composed accents: how file values and registry names are compared."""
+    return " ".join(_nfc(str(v)).lower().split())
+
+
+def _nfc(text: str) -> str:
+    """Unicode NFC: 'e' + combining acute (as macOS and some exports write it) becomes 'é', the
+    form every other encoding gives. ASCII is its own NFC form."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _stripped(raw: pd.Series) -> pd.Series:
@@ -338,7 +388,9 @@ def _venue_index(engine: Engine) -> dict[str, int]:
 
 def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> pd.Series:
     """Visitor key: keyed hash of the first identity column with a value (NIK, phone, name, ID),
-    NaN where there is none; categorical. Each distinct identifier is hashed once."""
+    NaN where there is none; categorical. Each distinct identifier is hashed once, in Unicode
+    NFC, so the same name written with composed or decomposed accents, or read from UTF-8,
+    UTF-16 or Windows-1252, is the same person."""
     codes = np.full(len(frame), -1, dtype="int64")  # into the hashes of all fields, in order
     hashes = []
     for fld in IDENTITY_FIELDS:
@@ -350,7 +402,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes) -> pd.Series:
             continue
         field_codes, uniq = pd.factorize(vals[take])
         codes[take] = field_codes + sum(len(h) for h in hashes)
-        hashes.append(np.array([pseudonymise(u, key, kind=fld) for u in uniq], dtype=object))
+        hashes.append(np.array([pseudonymise(_nfc(u), key, kind=fld) for u in uniq], dtype=object))
     # identifiers written differently ('0812...', '+62 812...') share one key: one category each
     key_codes, keys = pd.factorize(np.concatenate(hashes)) if hashes else (np.empty(0, "int64"), [])
     codes = np.where(codes >= 0, key_codes[np.maximum(codes, 0)] if hashes else -1, -1)
