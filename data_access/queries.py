@@ -10,18 +10,11 @@ from sqlalchemy import Engine, Integer, and_, case, false, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from . import domain
 from .calendar import active_window_start, workdays
+from .domain import ACTIVE_WINDOW_DAYS, STAGE_LABELS, STAGES  # noqa: F401  (re-exported: older imports)
 from .models import Opd, RollupHourly, RollupOpdDay, Visit
 
-STAGES = ("belum_terdaftar", "terdaftar", "qr_dicetak", "aktif", "terverifikasi")
-STAGE_LABELS = {
-    "belum_terdaftar": "Belum terdaftar",
-    "terdaftar": "Terdaftar (QR belum dicetak)",
-    "qr_dicetak": "QR dicetak",
-    "aktif": "Aktif",
-    "terverifikasi": "Terverifikasi",
-}
-ACTIVE_WINDOW_DAYS = 7
 _MONDAY = np.datetime64("1970-01-05", "D")  # weeks and days of the week are counted from a Monday
 COVERAGE_TARGET = 0.8
 
@@ -303,7 +296,8 @@ def last_visits(*, engine: Engine, end: date, opd_ids=None) -> pd.DataFrame:
 
 
 def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    """One row per OPD in the filter with registry facts, activity, coverage and stage."""
+    """One row per OPD in the filter with registry facts, activity, coverage, and the stage
+    columns of domain.classify (stage, qr_printed, active, anomaly, ...) as of `end`."""
     reg = _registry(engine, opd_ids)
     act = opd_activity(engine=engine, start=start, end=end, opd_ids=opd_ids)
     cov = _coverage(engine, reg, start, end, opd_ids)
@@ -317,27 +311,7 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
         df[c] = df[c].fillna(0).astype("int64")
     df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)
-    df["stage"] = [
-        stage_of(
-            venue_code=row.venue_code if (pd.isna(row.venue_registered_on) or row.venue_registered_on <= end) else None,
-            printed=row.qr_printed_on, end=end,
-            active=row.checkins_7d > 0, verified=(row.qr_posted is True) or (row.qr_posted == 1),
-        )
-        for row in df.itertuples()
-    ]
-    return df.reset_index(drop=True)
-
-
-def stage_of(*, venue_code, printed, end: date, active: bool, verified: bool) -> str:
-    if verified:
-        return "terverifikasi"
-    if active:
-        return "aktif"
-    if printed is not None and not pd.isna(printed) and printed <= end:
-        return "qr_dicetak"
-    if isinstance(venue_code, str) and venue_code:
-        return "terdaftar"
-    return "belum_terdaftar"
+    return domain.classify(df, end=end).reset_index(drop=True)
 
 
 def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.DatetimeIndex, list, np.ndarray]:
@@ -365,8 +339,8 @@ def _active_at(all_days: pd.DatetimeIndex, cum: np.ndarray, days) -> np.ndarray:
 
 
 def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    """Per day: OPDs with a printed QR by then, and OPDs active then (a check-in within the
-    active window ending that day)."""
+    """Per day: OPDs with a printed QR by then (domain.qr_printed: a printing date on or before
+    the day), and OPDs active then (a check-in within the active window ending that day)."""
     reg = _registry(engine, opd_ids)
     days = pd.date_range(start, end, freq="D")
     printed = pd.to_datetime(reg["qr_printed_on"]).dropna().sort_values().to_numpy()
@@ -411,7 +385,8 @@ def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -
     g = ov.groupby("kecamatan", as_index=False).agg(
         opds=("id", "count"), checkins=("checkins", "sum"), refused=("refused", "sum"),
         headcount=("asn_headcount", "sum"), asn_days=("asn_days", "sum"),
-        printed=("stage", lambda s: int(s.isin(["qr_dicetak", "aktif", "terverifikasi"]).sum())),
+    ov["printed"] = domain.qr_printed(ov)
+        printed=("printed", "sum"),
     )
     g["coverage"] = g["asn_days"] / g["headcount"]
     g["refusal_rate"] = (g["refused"] / g["checkins"]).where(g["checkins"] > 0)
@@ -450,13 +425,12 @@ def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
         posted = v["qr_posted"].astype(bool).to_numpy()
         verified[:, pos[opd]] = np.where(idx >= 0, posted[np.clip(idx, 0, None)], False)
     ends_col = ends_arr[:, None]
-    code = np.select(
-        [verified, active, printed_on.astype("datetime64[D]")[None, :] <= ends_col,
-         registered_on.astype("datetime64[D]")[None, :] <= ends_col],
-        [4, 3, 2, 1], default=0)
+    code = domain.stage_codes(registered=registered_on.astype("datetime64[D]")[None, :] <= ends_col,
+                              printed=printed_on.astype("datetime64[D]")[None, :] <= ends_col,
+                              active=active, verified=verified)
     rows = []
     for i, d in enumerate(ends):
-        counts = np.bincount(code[i], minlength=5)
+        counts = np.bincount(code[i], minlength=len(STAGES))
         rows += [{"week_end": pd.Timestamp(d), "stage": st, "opds": int(counts[j])} for j, st in enumerate(STAGES)]
     return pd.DataFrame(rows)
 

@@ -1,0 +1,138 @@
+"""The onboarding rules of the Surat Edaran, written once: the stages an OPD passes through and
+the subsets that pages, queries, reports and exports show ("QR dicetak", "belum mencetak QR",
+"sepi", "perlu perhatian", and the anomaly "check-in tanpa QR tercetak").
+
+No Streamlit and no database here: `classify` turns the per-OPD facts of a period (registry,
+activity, latest visit) into stage columns, and the predicates read those columns. The
+README's "Glossary of measures" states the same definitions; tests/test_domain.py checks
+each line against a fixed data set.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+# The onboarding funnel, in order. Each stage includes the ones before it: an OPD counts as
+# "QR dicetak" or further only when its QR has a printing date on or before the period's end.
+STAGES = ("belum_terdaftar", "terdaftar", "qr_dicetak", "aktif", "terverifikasi")
+STAGE_LABELS = {
+    "belum_terdaftar": "Belum terdaftar",
+    "terdaftar": "Terdaftar (QR belum dicetak)",
+    "qr_dicetak": "QR dicetak",
+    "aktif": "Aktif",
+    "terverifikasi": "Terverifikasi",
+}
+NOT_PRINTED_STAGES = STAGES[:2]
+PRINTED_STAGES = STAGES[2:]
+
+# "Aktif 7 hari terakhir": the window itself (stretched over long holidays) is
+# calendar.active_window_start; this is its length in an ordinary week, for labels.
+ACTIVE_WINDOW_DAYS = 7
+
+# Evidence that an OPD's QR code is in use while the registry has no printing date for it by
+# the end of the period. The OPD is not counted as printed; it is listed with this reason.
+CHECKIN_WITHOUT_QR = "check-in tanpa QR tercetak"
+POSTED_WITHOUT_QR = "QR terpasang tanpa tanggal cetak"
+
+
+def _on_or_before(days: pd.Series, end: date) -> np.ndarray:
+    """Dates (date objects, None or NaT) on or before `end`; a missing date is never."""
+    return (pd.to_datetime(pd.Series(days, dtype=object)) <= pd.Timestamp(end)).to_numpy(dtype=bool)
+
+
+def stage_codes(*, registered, printed, active, verified) -> np.ndarray:
+    """Index into STAGES of each OPD (arrays of booleans of one shape, e.g. weeks × OPDs):
+
+    - belum_terdaftar: no venue code registered by the end of the period;
+    - terdaftar: a venue code, but no QR printed by then;
+    - qr_dicetak: the QR has a printing date on or before the end of the period;
+    - aktif: printed, and at least one check-in in the active window at the end of the period;
+    - terverifikasi: printed, and the latest monitoring visit found the QR posted.
+
+    Check-ins or a posted QR without a printing date do not move an OPD past "terdaftar":
+    `classify` marks them as an anomaly instead."""
+    registered, printed, active, verified = (np.asarray(x, dtype=bool) for x in (registered, printed, active, verified))
+    return np.select([printed & verified, printed & active, printed, registered], [4, 3, 2, 1], default=0)
+
+
+def classify(df: pd.DataFrame, *, end: date) -> pd.DataFrame:
+    """Add the stage columns to per-OPD facts as of `end` (opd_overview's frame).
+
+    Reads venue_code, venue_registered_on, qr_printed_on, checkins_7d (check-ins in the active
+    window at `end`), last_day (last check-in on or before `end`, missing when none) and
+    qr_posted (the latest visit on or before `end`, missing when none). Adds:
+
+    - registered: a venue code registered on or before `end` (no registration date counts as
+      registered);
+    - qr_printed: a QR printing date on or before `end` ("QR dicetak");
+    - active: a check-in in the active window ("Aktif 7 hari terakhir");
+    - verified: the latest visit found the QR posted;
+    - stage: one of STAGES (see `stage_codes`);
+    - anomaly: None, or why an OPD without a printing date looks as if it had a QR:
+      CHECKIN_WITHOUT_QR (check-ins on or before `end`), else POSTED_WITHOUT_QR (the latest
+      visit found a QR posted).
+    """
+    out = df.copy()
+    code = out["venue_code"]
+    has_code = np.array([isinstance(c, str) and c != "" for c in code], dtype=bool)
+    reg_on = pd.to_datetime(pd.Series(out["venue_registered_on"], dtype=object))
+    out["registered"] = has_code & (reg_on.isna() | (reg_on <= pd.Timestamp(end))).to_numpy(dtype=bool)
+    out["qr_printed"] = _on_or_before(out["qr_printed_on"], end)
+    out["active"] = out["checkins_7d"].fillna(0).to_numpy() > 0
+    out["verified"] = out["qr_posted"].isin([True, 1]).to_numpy(dtype=bool)
+    codes = stage_codes(registered=out["registered"], printed=out["qr_printed"], active=out["active"],
+                        verified=out["verified"])
+    out["stage"] = np.array(STAGES, dtype=object)[codes]
+    checked_in = out["last_day"].notna().to_numpy(dtype=bool)
+    unprinted = ~out["qr_printed"].to_numpy(dtype=bool)
+    reason = np.where(unprinted & checked_in, CHECKIN_WITHOUT_QR,
+                      np.where(unprinted & out["verified"].to_numpy(dtype=bool), POSTED_WITHOUT_QR, ""))
+    out["anomaly"] = pd.Series(reason, index=out.index, dtype=object).replace("", None)
+    return out
+
+
+# ---------------------------------------------------------------- subsets of a classified frame
+def qr_printed(df: pd.DataFrame) -> pd.Series:
+    """"QR dicetak": the QR code has a printing date on or before the end of the period.
+    Check-ins alone do not make an OPD printed (see `anomaly`)."""
+    return df["qr_printed"].astype(bool)
+
+
+def no_qr(df: pd.DataFrame) -> pd.Series:
+    """"Belum mencetak QR Code": no printing date by the end of the period (stages belum_terdaftar
+    and terdaftar), including the OPDs with the anomaly."""
+    return ~qr_printed(df)
+
+
+def active(df: pd.DataFrame) -> pd.Series:
+    """"Aktif 7 hari terakhir": at least one check-in in the active window at the end of the
+    period (whether or not the QR has a printing date)."""
+    return df["active"].astype(bool)
+
+
+def quiet(df: pd.DataFrame) -> pd.Series:
+    """"Sepi": the QR is printed but there was no check-in in the active window, whatever the
+    stage (a monitoring visit that found the QR posted does not make an OPD busy)."""
+    return qr_printed(df) & ~active(df)
+
+
+def anomaly(df: pd.DataFrame) -> pd.Series:
+    """OPDs that show a QR in use (check-ins, or a visit that found it posted) without a
+    printing date: counted as not printed, listed with the reason in `anomaly`."""
+    return df["anomaly"].notna()
+
+
+def needs_attention(df: pd.DataFrame) -> pd.Series:
+    """"Perlu perhatian": no printed QR (the anomaly included), or printed but quiet."""
+    return no_qr(df) | quiet(df)
+
+
+def stage_label(df: pd.DataFrame) -> pd.Series:
+    """The stage in words for tables, charts and reports; an anomaly is named after it
+    ("Terdaftar (QR belum dicetak) · check-in tanpa QR tercetak")."""
+    label = df["stage"].map(STAGE_LABELS)
+    if "anomaly" not in df:
+        return label
+    return label.where(df["anomaly"].isna(), label + " · " + df["anomaly"].fillna(""))
