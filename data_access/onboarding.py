@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
+from . import domain
 from .auth import Actor, audit, require
 from .calendar import SURAT_EDARAN_DATE, now_utc
 from .models import Opd
@@ -104,9 +105,9 @@ def overdue_days(as_of: date) -> int:
 
 
 def without_qr(overview: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
-    """OPDs with no QR printed by `as_of`, from an opd_overview frame."""
-    df = overview[overview["stage"].isin(["belum_terdaftar", "terdaftar"])].copy()
-    df["registered"] = df["stage"] == "terdaftar"
+    """OPDs with no QR printed by `as_of` (domain.no_qr, the anomaly included), from an
+    opd_overview frame whose period ends on `as_of`."""
+    df = overview[domain.no_qr(overview)].copy()
     df["overdue_days"] = overdue_days(as_of)
     return df
 
@@ -124,7 +125,12 @@ def whatsapp_message(df: pd.DataFrame, *, as_of: date) -> str:
         f"Per {fmt_date(as_of)}, OPD berikut belum mencetak QR Code ({len(df)} OPD):",
     ]
     for i, r in enumerate(df.itertuples(), 1):
-        state = "kode venue sudah ada, tinggal cetak" if r.registered else "belum mendaftar venue"
+        if r.anomaly == domain.CHECKIN_WITHOUT_QR:
+            state = "check-in sudah berjalan, tanggal cetak QR belum dilaporkan ke Diskominfo"
+        elif r.anomaly == domain.POSTED_WITHOUT_QR:
+            state = "QR sudah terpasang, tanggal cetaknya belum dilaporkan ke Diskominfo"
+        else:
+            state = "kode venue sudah ada, tinggal cetak" if r.registered else "belum mendaftar venue"
         lines.append(f"{i}. {r.name} ({state})")
     lines += [
         "",

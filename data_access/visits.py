@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert, select, update
 
-from . import queries
+from . import domain, queries
 from .auth import Actor, audit, require
 from .calendar import SURAT_EDARAN_DATE, now_utc, workdays
 from .models import Opd, Visit
@@ -125,8 +125,7 @@ def compliance(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.Da
     n_wd = len(workdays(start, end))
     ov["checkins_per_workday"] = ov["checkins"] / n_wd if n_wd else np.nan
     ov["days_since"] = [(end - d).days if d is not None and not pd.isna(d) else None for d in ov["last_day"]]
-    printed = ov["stage"].isin(["qr_dicetak", "aktif", "terverifikasi"])
-    ov["qr_printed"] = printed
+    printed = domain.qr_printed(ov)
     # worst first: no QR, then a visit that found problems, then lowest coverage
     visit_bad = (ov["qr_posted"] == False) | (ov["scanning_enforced"] == False)  # noqa: E712
     ov["_score"] = (~printed).astype(int) * 100 + visit_bad.astype(int) * 10 + (1 - ov["coverage"].fillna(0))

@@ -2,10 +2,11 @@
 import pandas as pd
 import streamlit as st
 
+from data_access import domain
+from data_access.domain import ACTIVE_WINDOW_DAYS, STAGE_LABELS
 from data_access.fmt import fmt_date, fmt_int, fmt_pct
-from data_access.queries import ACTIVE_WINDOW_DAYS, STAGE_LABELS
-from ui import charts
 from data_access.queries import weighted_coverage
+from ui import charts
 from ui.common import empty_notice, q, setup_page
 
 actor, engine, flt = setup_page("ringkasan", "Ringkasan", caption="Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan")
@@ -15,12 +16,13 @@ tot = q("totals", **flt.kwargs)
 coverage = weighted_coverage(overview)
 
 n_opd = len(overview)
-printed = int((overview["stage"].isin(["qr_dicetak", "aktif", "terverifikasi"])).sum())
-active = int((overview["checkins_7d"] > 0).sum())
+printed = int(domain.qr_printed(overview).sum())
+active = int(domain.active(overview).sum())
 
 c = st.columns(3) + st.columns(3)
 c[0].metric("Jumlah OPD", fmt_int(n_opd), border=True)
-c[1].metric("QR dicetak", fmt_int(printed), help="OPD yang QR Code-nya sudah dicetak sampai akhir periode.", border=True)
+c[1].metric("QR dicetak", fmt_int(printed), help="OPD dengan tanggal cetak QR Code sampai akhir periode; check-in saja "
+            "tanpa tanggal cetak tidak dihitung.", border=True)
 c[2].metric(f"Aktif {ACTIVE_WINDOW_DAYS} hari terakhir", fmt_int(active),
             help=f"OPD dengan check-in dalam {ACTIVE_WINDOW_DAYS} hari terakhir periode.", border=True)
 c[3].metric("Check-in", fmt_int(tot["checkins"]), border=True)
@@ -41,8 +43,10 @@ with right:
         st.plotly_chart(charts.build_daily_checkins(daily), width="stretch", key="ringkasan_daily")
 
 st.subheader("Perlu perhatian")
-no_qr = overview[overview["stage"].isin(["belum_terdaftar", "terdaftar"])]
-quiet = overview[overview["stage"].isin(["qr_dicetak"])]
+no_qr = overview[domain.no_qr(overview)]
+quiet = overview[domain.quiet(overview)]
+st.caption(f"{fmt_int(int(domain.needs_attention(overview).sum()))} OPD: belum mencetak QR Code, atau QR sudah "
+           f"dicetak tetapi tanpa check-in {ACTIVE_WINDOW_DAYS} hari terakhir.")
 
 
 def attention_panel(title: str, rows: pd.DataFrame, none_msg: str, table: dict, key: str) -> None:
@@ -57,12 +61,14 @@ def attention_panel(title: str, rows: pd.DataFrame, none_msg: str, table: dict, 
 a, b = st.columns(2)
 with a:
     attention_panel("Belum mencetak QR Code", no_qr, "Semua OPD dalam filter sudah mencetak QR Code.", {
-        "OPD": no_qr["short_name"], "Tahap": no_qr["stage"].map(STAGE_LABELS), "Kecamatan": no_qr["kecamatan"],
+        "OPD": no_qr["short_name"], "Tahap": no_qr["stage"].map(STAGE_LABELS),
+        "Keterangan": no_qr["anomaly"], "Kecamatan": no_qr["kecamatan"],
     }, "ringkasan_no_qr")
 with b:
     attention_panel(f"QR sudah dicetak, tetapi sepi {ACTIVE_WINDOW_DAYS} hari terakhir", quiet,
                     "Semua OPD yang sudah mencetak QR masih aktif.", {
                         "OPD": quiet["short_name"],
+                        "Tahap": quiet["stage"].map(STAGE_LABELS),
                         "Check-in terakhir": [fmt_date(d) if not pd.isna(d) else "belum pernah"
                                               for d in quiet["last_day"]],
                         "Dicetak": [fmt_date(d) for d in quiet["qr_printed_on"]],
