@@ -130,7 +130,7 @@ def _parser(**kwargs) -> argparse.ArgumentParser:
 def cmd_opds(args) -> int:
     import json
 
-    from . import queries
+    from . import domain, queries
     from .onboarding import today_wib, without_qr
 
     engine = _ready_engine(args)
@@ -141,7 +141,7 @@ def cmd_opds(args) -> int:
     if args.without_qr:
         ov = without_qr(ov, as_of=end)
     out = ov[["code", "short_name", "name", "category", "kecamatan", "venue_code", "qr_printed_on", "stage"]].copy()
-    out["stage_label"] = out["stage"].map(queries.STAGE_LABELS)
+    out["stage_label"] = domain.stage_label(ov)
     out["qr_printed_on"] = [d.isoformat() if d is not None and d == d else "" for d in out["qr_printed_on"]]
     out["venue_code"] = out["venue_code"].fillna("")
     if args.format == "json":

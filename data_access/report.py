@@ -9,8 +9,8 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from .calendar import SURAT_EDARAN_NO
+from .domain import stage_label
 from .fmt import fmt_date, fmt_datetime_wib, fmt_dec, fmt_int, fmt_pct
-from .queries import STAGE_LABELS
 
 
 def _latin1(text) -> str:
@@ -65,12 +65,13 @@ def monev_report(*, compliance: pd.DataFrame, visits: pd.DataFrame, start: date,
             "Cakupan ASN", "Check-in/hari kerja", "Tingkat penolakan", "Check-in terakhir", "Hari sejak"]
     widths = (46, 30, 20, 24, 18, 20, 18, 22, 20, 24, 15)
     heading = FontFace(emphasis="BOLD", fill_color=(21, 101, 192), color=(255, 255, 255))
+    stages = stage_label(compliance)
     with pdf.table(col_widths=widths, headings_style=heading, line_height=4.6, text_align="LEFT",
                    first_row_as_headings=True) as table:
         table.row([_latin1(h) for h in head])
-        for r in compliance.itertuples():
+        for r, stage in zip(compliance.itertuples(), stages):
             table.row([_latin1(x) for x in (
-                r.short_name, STAGE_LABELS.get(r.stage, r.stage),
+                r.short_name, stage,
                 fmt_date(r.qr_printed_on, short=True) if r.qr_printed_on is not None and not pd.isna(r.qr_printed_on) else "belum",
                 fmt_date(r.visited_on, short=True) if r.visited_on is not None and not pd.isna(r.visited_on) else "-",
                 _yes_no(r.qr_posted), _yes_no(r.scanning_enforced), fmt_pct(r.coverage),

@@ -2,10 +2,10 @@
 import pandas as pd
 import streamlit as st
 
+from data_access.domain import stage_label
 from data_access.fmt import fmt_pct
-from data_access.queries import COVERAGE_TARGET, STAGE_LABELS
+from data_access.queries import COVERAGE_TARGET, weighted_coverage
 from ui import charts
-from data_access.queries import weighted_coverage
 from ui.common import empty_notice, q, setup_page
 from ui.export import download_buttons
 
@@ -39,7 +39,7 @@ out = pd.DataFrame({
     "OPD": table["short_name"],
     "Kategori": table["category"],
     "Kecamatan": table["kecamatan"],
-    "Tahap": table["stage"].map(STAGE_LABELS),
+    "Tahap": stage_label(table),
     "Cakupan ASN (%)": (table["coverage"] * 100).round(1),
     "Check-in": table["checkins"],
     "Pengunjung per hari kerja": table["visitors_per_day"].round(1),

@@ -6,8 +6,8 @@ import streamlit as st
 
 from data_access import visits as vs
 from data_access.calendar import now_utc
+from data_access.domain import stage_label
 from data_access.onboarding import today_wib
-from data_access.queries import STAGE_LABELS
 from data_access.report import monev_report
 from ui.common import q, run_action, setup_page
 from ui.export import download_buttons
@@ -25,7 +25,7 @@ st.subheader("Kepatuhan per OPD")
 st.caption("Terburuk di atas: belum ada QR, lalu temuan kunjungan yang bermasalah, lalu cakupan ASN terendah.")
 table = pd.DataFrame({
     "OPD": comp["short_name"],
-    "Tahap": comp["stage"].map(STAGE_LABELS),
+    "Tahap": stage_label(comp),
     "QR dicetak": pd.to_datetime(comp["qr_printed_on"]),
     "Kunjungan terakhir": pd.to_datetime(comp["visited_on"]),
     "QR terpasang": comp["qr_posted"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),

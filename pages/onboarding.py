@@ -6,13 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from data_access import onboarding as ob
+from data_access.domain import STAGE_LABELS, STAGES
 from data_access.fmt import fmt_date, fmt_int
-from data_access.queries import STAGE_LABELS, STAGES
 from data_access.registry import CATEGORY_LABELS
 from ui import charts
 from ui.common import q, run_action, setup_page
-from ui.safe import md
 from ui.export import download_buttons
+from ui.safe import md
 
 actor, engine, flt = setup_page("onboarding", "Onboarding OPD",
                                 caption="Kode venue terdaftar → QR dicetak → aktif → terverifikasi oleh kunjungan monev.")
@@ -40,6 +40,7 @@ else:
         "Kode venue terdaftar": missing["registered"].map({True: "ya", False: "belum"}),
         "Terlambat (hari)": missing["overdue_days"],
     })
+        "Keterangan": missing["anomaly"],
     st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="onboarding_missing")
     download_buttons(table, f"opd-tanpa-qr-{flt.end:%Y%m%d}", key="onboarding_export", sheet="OPD tanpa QR")
     with st.expander("Pesan untuk grup WhatsApp OPD", icon=":material/chat:"):

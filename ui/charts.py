@@ -4,19 +4,16 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from data_access import domain
 from data_access.calendar import SURAT_EDARAN_DATE
-from data_access.queries import COVERAGE_TARGET, STAGE_LABELS
+from data_access.domain import STAGE_LABELS, STAGES
+from data_access.queries import COVERAGE_TARGET
 
 # One palette for the status colours everywhere.
 STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}
 STATUS_LABELS = {"hijau": "Hijau", "kuning": "Kuning", "merah": "Merah", "hitam": "Hitam"}
-STAGE_COLORS = {
-    "belum_terdaftar": "#9e9e9e",
-    "terdaftar": "#90caf9",
-    "qr_dicetak": "#42a5f5",
-    "aktif": "#1565c0",
-    "terverifikasi": "#2e7d32",
-}
+# one colour per onboarding stage, in the domain's order: grey, light to dark blue, green
+STAGE_COLORS = dict(zip(STAGES, ("#9e9e9e", "#90caf9", "#42a5f5", "#1565c0", "#2e7d32"), strict=True))
 PRIMARY = "#1565c0"
 SECONDARY = "#c62828"
 ID_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
@@ -93,8 +90,10 @@ def build_daily_checkins(df: pd.DataFrame) -> go.Figure:
 
 def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> go.Figure:
     """Ranked horizontal bars of ASN coverage per OPD, coloured by stage. OPDs without data
-    get a grey marker and the label 'tanpa data' instead of being left out."""
+    get a grey marker and the label 'tanpa data' instead of being left out; a printed QR
+    without check-ins in the active window is marked 'sepi', an anomaly is named."""
     d = df.sort_values("coverage", ascending=True, na_position="first")
+    d = d.assign(_note=_bar_notes(d))
     fig = go.Figure()
     for stage, label in STAGE_LABELS.items():
         part = d[d["stage"] == stage]
@@ -103,8 +102,8 @@ def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> 
         fig.add_bar(
             y=part["short_name"], x=part["coverage"].fillna(0), orientation="h", name=label,
             marker_color=STAGE_COLORS[stage],
-            text=[("tanpa data" if c == 0 or pd.isna(c) else f"{c * 100:.0f}%".replace(".", ","))
-                  for c in part["coverage"]],
+            text=[("tanpa data" if c == 0 or pd.isna(c) else f"{c * 100:.0f}%".replace(".", ",")) + note
+                  for c, note in zip(part["coverage"], part["_note"])],
             textposition="outside",
             customdata=part[["checkins"]].to_numpy(),
             hovertemplate="%{y}<br>Cakupan ASN %{x:.1%}<br>%{customdata[0]:,} check-in<extra>" + label + "</extra>",
@@ -115,6 +114,14 @@ def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> 
     fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None)
     fig.update_layout(barmode="overlay")
     return _finish(fig, "Cakupan ASN per OPD (urut)", height=max(380, 22 * len(d) + 120))
+
+
+def _bar_notes(df: pd.DataFrame) -> list[str]:
+    """A short note after an OPD's coverage: quiet, or the anomaly."""
+    if "qr_printed" not in df:
+        return [""] * len(df)
+    quiet = domain.quiet(df)
+    return [f" · {a}" if isinstance(a, str) else (" · sepi" if q else "") for a, q in zip(df["anomaly"], quiet)]
 
 
 def build_coverage_weekly(df: pd.DataFrame, names: dict[int, str]) -> go.Figure:
@@ -190,7 +197,7 @@ def build_opd_map(df: pd.DataFrame) -> go.Figure:
         lat=df["lat"], lon=df["lon"], mode="markers",
         marker=_coverage_marker(df, _marker_sizes(df["checkins"])),
         customdata=list(zip(df["name"], df["kecamatan"], df["coverage"].fillna(0), df["checkins"],
-                            df["stage"].map(STAGE_LABELS))),
+                            domain.stage_label(df))),
         hovertemplate="<b>%{customdata[0]}</b><br>Kec. %{customdata[1]}<br>Cakupan ASN %{customdata[2]:.1%}"
                       "<br>%{customdata[3]:,} check-in<br>%{customdata[4]}<extra></extra>",
         name="OPD",
