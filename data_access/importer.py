@@ -14,6 +14,7 @@ import io
 import logging
 import re
 import unicodedata
+import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from .auth import Actor, audit, require
 from .calendar import now_utc
 from .checkins import pseudonymise, write_checkins
 from .db import after_bulk_write, get_meta, set_meta
+from .fmt import fmt_int
 from .models import ImportBatch, Opd
 
 log = logging.getLogger(__name__)
@@ -110,11 +112,7 @@ def read_table(data: bytes, file_name: str) -> pd.DataFrame:
         raise ImportFailed("Berkas terlalu besar (maksimal 512 MB); pecah menjadi beberapa berkas.")
     name = file_name.lower()
     if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-        try:
-            df = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise ImportFailed(f"Berkas Excel tidak dapat dibaca ({exc.__class__.__name__}).") from None
-        return df
+        return _read_xlsx(data)
     if name.endswith(".xls"):
         raise ImportFailed("Format .xls lama tidak didukung; simpan ulang sebagai .xlsx atau .csv.")
     text, enc = _decode(data)
@@ -213,6 +211,227 @@ def _read_csv_arrow(data: bytes, enc: str, first: str, sep: str) -> pd.DataFrame
     if table.column_names != names:
         return None
     return table.to_pandas()
+
+
+# XLSX is a zip of XML parts. What the reader unpacks is bounded before anything is parsed
+# (zip bombs: a 400 KB file can unpack to gigabytes), then the first sheet is read streaming
+# with bounds on rows, columns and cell length.
+MAX_XLSX_UNPACKED = 1024 * 1024 * 1024  # all parts together, unpacked
+MAX_XLSX_RATIO = 200  # unpacked / packed, per part over 1 MB (real workbooks: 2-30)
+MAX_XLSX_MEMBERS = 10_000
+MAX_XLSX_PART = 16 * 1024 * 1024  # a part other than a sheet or the shared strings (styles, theme, ...)
+MAX_XLSX_ROWS = 1_048_576  # Excel's own limit per sheet, header included
+MAX_COLUMNS = 100  # columns holding data
+MAX_ROW_CELLS = 1_000  # cells in a row, empty formatted ones included
+MAX_CELL_CHARS = 1_000
+MAX_XML_RUN = 64 * 1024  # bytes between two '<' in a sheet: no cell of MAX_CELL_CHARS needs more
+MAX_XML_ELEMENT = 1024 * 1024  # bytes of one row or one shared string
+_XML_SCAN_CHUNK = 1024 * 1024
+# the root element's name, after nothing but a byte-order mark and an XML declaration
+_XML_ROOT = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^<>]*\?>\s*)?<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+# pd.read_excel's missing values (its default na_values and Excel's error values) stay missing
+_XLSX_NA = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+    "NULL", "NaN", "None", "n/a", "nan", "null",
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#GETTING_DATA", "#SPILL!", "#CALC!",
+})
+
+
+def _xlsx_refused(why: str) -> ImportFailed:
+    return ImportFailed(f"Berkas Excel ditolak: {why}. Simpan ulang dari Excel, pecah menjadi beberapa berkas, "
+                        "atau gunakan CSV.")
+
+
+def _read_xlsx(data: bytes) -> pd.DataFrame:
+    """The first sheet as pd.read_excel(dtype=str) reads it (numbers that are whole without
+    '.0', dates as 'YYYY-MM-DD HH:MM:SS', empty and error cells missing), within bounds."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            _check_xlsx_package(zf)
+        rows = _xlsx_rows(data)
+    except ImportFailed:
+        raise
+    except Exception as exc:  # zipfile and openpyxl raise many kinds for a damaged file
+        raise ImportFailed(f"Berkas Excel tidak dapat dibaca ({exc.__class__.__name__}).") from None
+    while rows and not rows[-1]:
+        rows.pop()  # trailing empty rows
+    if not rows:
+        return pd.DataFrame()
+    width = max(map(len, rows))
+    header = rows[0] + [None] * (width - len(rows[0]))
+    names: list[str] = []
+    for i, h in enumerate(header):
+        name = f"Unnamed: {i}" if h is None else h
+        base, k = name, 0
+        while name in names:  # duplicates as pandas names them: a, a.1, a.2
+            k += 1
+            name = f"{base}.{k}"
+        names.append(name)
+    body = rows[1:]
+    del rows
+    cols = {}
+    for j, name in enumerate(names):
+        cols[name] = pd.array([r[j] if j < len(r) else None for r in body], dtype="str")
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(body)))
+
+
+def _check_xlsx_package(zf: zipfile.ZipFile) -> None:
+    """Refuse a package whose parts unpack to too much, or too much for their packed size,
+    before any XML parser sees it; scan sheets and shared strings (streaming, in constant
+    memory) for rows, runs of text and single rows or strings that are too long."""
+    infos = zf.infolist()
+    if len(infos) > MAX_XLSX_MEMBERS:
+        raise _xlsx_refused(f"terlalu banyak bagian di dalam berkas (lebih dari {fmt_int(MAX_XLSX_MEMBERS)})")
+    if sum(i.file_size for i in infos) > MAX_XLSX_UNPACKED:
+        raise _xlsx_refused("isinya lebih dari 1 GB setelah dibuka")
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+            raise _xlsx_refused(f"isinya dipadatkan secara tidak wajar (mengembang lebih dari {MAX_XLSX_RATIO} kali)")
+    for info in infos:
+        if not info.is_dir():
+            _scan_xlsx_part(zf, info)
+
+
+def _scan_xlsx_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    with zf.open(info) as f:
+        buf = f.read(4096)
+        head = buf.removeprefix(codecs.BOM_UTF8).lstrip()
+        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]
+        if not head.startswith(b"<") and not utf16:
+            return  # not XML (an image, ...): openpyxl parses no such part
+        if utf16:
+            head = head.decode("utf-16", "replace").encode("utf-8", "replace")
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise _xlsx_refused("berisi deklarasi DTD")
+        root = None if utf16 else _XML_ROOT.match(buf)
+        if root is None or root.group(1) not in (b"worksheet", b"sst"):
+            # any other part (workbook, styles, theme, ...) is read whole by openpyxl: small only
+            if info.file_size > MAX_XLSX_PART:
+                raise _xlsx_refused("salah satu bagiannya terlalu besar")
+            return
+        _scan_xml(f, buf, root.end(), rows_limit=MAX_XLSX_ROWS if root.group(1) == b"worksheet" else None)
+
+
+def _tag_named(a: np.ndarray, end: np.ndarray, length: np.ndarray, name: bytes) -> np.ndarray:
+    """Which tags (their names ending at `end`, `length` long) have the local name `name`,
+    with or without a namespace prefix."""
+    n = len(name)
+    hit = length >= n
+    end = np.where(hit, end, n + 1)  # where the name is too short, look at harmless bytes
+    for k, ch in enumerate(name):
+        hit &= a[end - n + k] == ch
+    return hit & ((length == n) | (a[end - n - 1] == ord(":")))
+
+
+_NAME_END = np.zeros(256, dtype=bool)
+_NAME_END[[ord(c) for c in " \t\r\n>/<"]] = True
+
+
+def _scan_xml(f, buf: bytes, body: int, *, rows_limit: int | None) -> None:
+    """Stream over an unpacked sheet or shared-strings part (from its root element at `body`)
+    in chunks, vectorised: no run of bytes between two '<' longer than MAX_XML_RUN, no row
+    or shared string longer than MAX_XML_ELEMENT, at most `rows_limit` rows. With comments,
+    CDATA and processing instructions refused (no writer puts them there), every '<' starts
+    a tag, so a long text cannot hide behind a '<' that is not one."""
+    base = 0  # offset of buf[0] in the part
+    start = -1  # offset of the row or shared string being read, -1 between them
+    rows = 0
+    while True:
+        chunk = f.read(_XML_SCAN_CHUNK)
+        final = not chunk
+        buf += chunk
+        a = np.frombuffer(buf, dtype=np.uint8)
+        lt = np.flatnonzero(a == 0x3C)  # '<'
+        bounds = np.concatenate(([0], lt, [len(a)])) if final else np.concatenate(([0], lt))
+        if np.diff(bounds).max(initial=0) > MAX_XML_RUN or (not final and len(a) - bounds[-1] > MAX_XML_RUN):
+            raise _xlsx_refused(f"berisi sel yang terlalu panjang (lebih dari {fmt_int(MAX_CELL_CHARS)} karakter)")
+        cut = len(a) if final else (int(lt[-1]) if lt.size else 0)  # a tag cut by the chunk waits for the next
+        tags = lt[(lt < cut) & (lt + base >= body)]
+        if tags.size:
+            after = a[np.minimum(tags + 1, len(a) - 1)]
+            if ((after == ord("!")) | (after == ord("?"))).any():
+                raise _xlsx_refused("struktur XML tidak lazim (komentar atau CDATA di dalam lembar)")
+            closing = after == ord("/")
+            name_start = tags + 1 + closing
+            ends = np.flatnonzero(_NAME_END[a])
+            ends = np.append(ends, len(a))
+            name_end = ends[np.searchsorted(ends, name_start)]
+            last = a[name_end - 1]  # only names ending like row, si, sheetData or sst are looked at
+            keep = (last == ord("w")) | (last == ord("i")) | (last == ord("a")) | (last == ord("t"))
+            tags, closing, name_start, name_end = tags[keep], closing[keep], name_start[keep], name_end[keep]
+            length = name_end - name_start
+            row = ~closing & _tag_named(a, name_end, length, b"row")
+            opens = row | (~closing & _tag_named(a, name_end, length, b"si"))
+            closes = closing & (_tag_named(a, name_end, length, b"sheetData") | _tag_named(a, name_end, length, b"sst"))
+            rows += int(row.sum())
+            if rows_limit is not None and rows > rows_limit:
+                raise _xlsx_refused(f"berisi lebih dari {fmt_int(rows_limit)} baris")
+            events = opens | closes
+            pos = tags[events] + base
+            is_open = opens[events]
+            if start >= 0:
+                pos = np.concatenate(([start], pos))
+                is_open = np.concatenate(([True], is_open))
+            if pos.size:
+                if pos.size > 1 and np.diff(pos)[is_open[:-1]].max(initial=0) > MAX_XML_ELEMENT:
+                    raise _xlsx_refused("berisi baris atau sel yang terlalu besar")
+                start = int(pos[-1]) if is_open[-1] else -1
+        if start >= 0 and base + cut - start > MAX_XML_ELEMENT:
+            raise _xlsx_refused("berisi baris atau sel yang terlalu besar")
+        if final:
+            return
+        buf = buf[cut:]
+        base += cut
+
+
+def _xlsx_rows(data: bytes) -> list[list]:
+    """The first sheet's rows, read streaming, as lists of text (None for missing), without
+    trailing empty cells; bounded in rows, columns and cell length."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    try:
+        if not wb.worksheets:
+            return []
+        ws = wb.worksheets[0]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()  # a row is as long as its cells, not as the sheet claims
+        rows: list[list] = []
+        for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            if n > MAX_XLSX_ROWS:
+                raise _xlsx_refused(f"berisi lebih dari {fmt_int(MAX_XLSX_ROWS)} baris")
+            if len(values) > MAX_ROW_CELLS:
+                raise _xlsx_refused(f"baris {fmt_int(n)} berisi lebih dari {fmt_int(MAX_ROW_CELLS)} sel")
+            cells = [_xlsx_text(v) for v in values] if n == 1 else [_xlsx_value(v) for v in values]
+            while cells and cells[-1] is None:
+                cells.pop()
+            if len(cells) > MAX_COLUMNS:
+                raise _xlsx_refused(f"baris {fmt_int(n)} berisi lebih dari {MAX_COLUMNS} kolom")
+            for j, c in enumerate(cells):
+                if c is not None and len(c) > MAX_CELL_CHARS:
+                    raise _xlsx_refused(f"sel di baris {fmt_int(n)}, kolom {j + 1} lebih dari "
+                                        f"{fmt_int(MAX_CELL_CHARS)} karakter")
+            rows.append(cells)
+        return rows
+    finally:
+        wb.close()
+
+
+def _xlsx_text(v) -> str | None:
+    """A cell's value as text, as pd.read_excel(dtype=str) writes it: 2.0 -> '2', 1.5 -> '1.5',
+    a date and time -> '2022-01-31 08:15:00', True -> 'True'."""
+    if v is None or type(v) is str:
+        return v
+    if type(v) is float and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _xlsx_value(v) -> str | None:
+    """A data cell's text; None where pd.read_excel finds a missing value ('', 'NA', '#N/A', ...)."""
+    if type(v) is str:
+        return None if v in _XLSX_NA else v
+    return _xlsx_text(v)
 
 
 def map_columns(columns) -> dict[str, str]:
