@@ -382,10 +382,10 @@ def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -
 
     ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
     ov["asn_days"] = ov["coverage"].fillna(0) * ov["asn_headcount"]
+    ov["printed"] = domain.qr_printed(ov)
     g = ov.groupby("kecamatan", as_index=False).agg(
         opds=("id", "count"), checkins=("checkins", "sum"), refused=("refused", "sum"),
         headcount=("asn_headcount", "sum"), asn_days=("asn_days", "sum"),
-    ov["printed"] = domain.qr_printed(ov)
         printed=("printed", "sum"),
     )
     g["coverage"] = g["asn_days"] / g["headcount"]

@@ -38,9 +38,9 @@ else:
         "Kategori": missing["category"].map(CATEGORY_LABELS),
         "Kecamatan": missing["kecamatan"],
         "Kode venue terdaftar": missing["registered"].map({True: "ya", False: "belum"}),
+        "Keterangan": missing["anomaly"],
         "Terlambat (hari)": missing["overdue_days"],
     })
-        "Keterangan": missing["anomaly"],
     st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="onboarding_missing")
     download_buttons(table, f"opd-tanpa-qr-{flt.end:%Y%m%d}", key="onboarding_export", sheet="OPD tanpa QR")
     with st.expander("Pesan untuk grup WhatsApp OPD", icon=":material/chat:"):
