@@ -9,64 +9,61 @@ SURAT_EDARAN_DATE = date(2022, 1, 5)
 SURAT_EDARAN_NO = "440/033/433.031/2022"
 DEFAULT_DEMO_DAYS = 181  # the demo's default span: six months from the Surat Edaran
 
-# National holidays and joint leave (cuti bersama) on which ASN do not work.
-# Sources: SKB 3 Menteri on 2022 and 2023 holidays and cuti bersama.
-HOLIDAYS: dict[date, str] = {
-    date(2022, 1, 1): "Tahun Baru Masehi",
-    date(2022, 2, 1): "Tahun Baru Imlek",
-    date(2022, 2, 28): "Isra Mikraj",
-    date(2022, 3, 3): "Hari Suci Nyepi",
-    date(2022, 4, 15): "Wafat Isa Almasih",
-    date(2022, 4, 29): "Cuti bersama Idulfitri",
-    date(2022, 5, 1): "Hari Buruh",
-    date(2022, 5, 2): "Idulfitri",
-    date(2022, 5, 3): "Idulfitri",
-    date(2022, 5, 4): "Cuti bersama Idulfitri",
-    date(2022, 5, 5): "Cuti bersama Idulfitri",
-    date(2022, 5, 6): "Cuti bersama Idulfitri",
-    date(2022, 5, 16): "Hari Raya Waisak",
-    date(2022, 5, 26): "Kenaikan Isa Almasih",
-    date(2022, 6, 1): "Hari Lahir Pancasila",
-    date(2022, 7, 9): "Iduladha",
-    date(2022, 7, 30): "Tahun Baru Islam",
-    date(2022, 8, 17): "Hari Kemerdekaan",
-    date(2022, 10, 8): "Maulid Nabi",
-    date(2022, 12, 25): "Hari Raya Natal",
-    date(2022, 12, 26): "Cuti bersama Natal",
-    date(2023, 1, 1): "Tahun Baru Masehi",
-    date(2023, 1, 23): "Cuti bersama Imlek",
-    date(2023, 3, 22): "Hari Suci Nyepi",
-    date(2023, 3, 23): "Cuti bersama Nyepi",
-    date(2023, 4, 7): "Wafat Isa Almasih",
-    date(2023, 4, 19): "Cuti bersama Idulfitri",
-    date(2023, 4, 20): "Cuti bersama Idulfitri",
-    date(2023, 4, 21): "Cuti bersama Idulfitri",
-    date(2023, 4, 24): "Cuti bersama Idulfitri",
-    date(2023, 4, 25): "Cuti bersama Idulfitri",
-    date(2023, 5, 1): "Hari Buruh",
-    date(2023, 5, 18): "Kenaikan Isa Almasih",
-    date(2023, 6, 1): "Hari Lahir Pancasila",
-    date(2023, 6, 2): "Cuti bersama Waisak",
-    date(2023, 6, 29): "Iduladha",
-    date(2023, 7, 19): "Tahun Baru Islam",
-    date(2023, 8, 17): "Hari Kemerdekaan",
-    date(2023, 9, 28): "Maulid Nabi",
-    date(2023, 12, 25): "Hari Raya Natal",
-    date(2023, 12, 26): "Cuti bersama Natal",
-}
+# National holidays and joint leave (cuti bersama) on which ASN do not work: data, not code.
+# The shipped file data_access/hari_libur.csv is loaded into the database (table `holiday`), which an
+# operator updates each year (`python -m data_access libur --muat BERKAS`); the app and the command line
+# install the database's set here at start-up (data_access.holidays.install). Until then, e.g. in a
+# script without a database, the shipped file is used.
+_holidays: dict[date, str] | None = None
+_years: frozenset[int] = frozenset()
+_generation = 0  # part of every cache key below: a new set of holidays never meets an old result
+
+
+def set_holidays(days: dict[date, str], years=None) -> None:
+    """Use `days` (date -> name) as the holidays from now on; `years` are the years they cover
+    (default: the years of the dates)."""
+    global _holidays, _years, _generation
+    _years = frozenset(years if years is not None else {d.year for d in days})
+    _holidays = dict(days)
+    _generation += 1
+    _workdays.cache_clear()
+    _active_window_start.cache_clear()
+
+
+def holidays() -> dict[date, str]:
+    """The holidays in use: date -> name."""
+    if _holidays is None:
+        from .holidays import read_file
+
+        rows = read_file()
+        set_holidays({h.day: h.name for h in rows})
+    return _holidays
+
+
+def holiday_years() -> frozenset[int]:
+    """The years for which holiday data is loaded."""
+    holidays()
+    return _years
+
+
+def years_without_holidays(start: date, end: date) -> list[int]:
+    """The years from start to end without holiday data: their working days count Monday to Friday only."""
+    covered = holiday_years()
+    return [y for y in range(start.year, end.year + 1) if y not in covered]
 
 
 def is_workday(d: date) -> bool:
-    return d.weekday() < 5 and d not in HOLIDAYS
+    return d.weekday() < 5 and d not in (_holidays if _holidays is not None else holidays())
 
 
 def workdays(start: date, end: date) -> list[date]:
     """Working days from start to end inclusive."""
-    return list(_workdays(start, end))
+    holidays()
+    return list(_workdays(start, end, _generation))
 
 
 @functools.lru_cache(maxsize=256)
-def _workdays(start: date, end: date) -> tuple[date, ...]:
+def _workdays(start: date, end: date, _gen: int) -> tuple[date, ...]:
     out, d = [], start
     while d <= end:
         if is_workday(d):
@@ -93,10 +90,15 @@ def now_utc() -> datetime:
 ACTIVE_WORKDAYS = 5
 
 
-@functools.lru_cache(maxsize=8192)
 def active_window_start(end: date, n_workdays: int = ACTIVE_WORKDAYS) -> date:
     """First day of the 'active' window ending on `end`: the last 7 calendar days in an
     ordinary week, stretched back over long holidays (Lebaran) until it holds 5 working days."""
+    holidays()
+    return _active_window_start(end, n_workdays, _generation)
+
+
+@functools.lru_cache(maxsize=8192)
+def _active_window_start(end: date, n_workdays: int, _gen: int) -> date:
     d, seen = end, 0
     while True:
         if is_workday(d):

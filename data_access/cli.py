@@ -35,6 +35,9 @@ def _ready_engine(args):
     engine = _engine(args)
     if not inspect(engine).has_table("opd"):
         raise CliError("Skema basis data belum dibuat. Jalankan dulu: python -m data_access init")
+    from .holidays import install
+
+    install(engine)  # working days count the database's holidays
     return engine
 
 
@@ -42,12 +45,68 @@ def cmd_init(args) -> int:
     from .db import init_schema
     from .registry import load_registry
 
+    from .holidays import ensure_loaded, install
+
     engine = _engine(args)
     init_schema(engine)
     with engine.begin() as conn:
         res = load_registry(conn)
+        n_holidays = ensure_loaded(conn)
+    install(engine)
     print(f"Skema siap. Registri OPD: {res['added']} ditambahkan, {res['updated']} diperbarui.")
+    if n_holidays:
+        print(f"Hari libur: {n_holidays} entri dari berkas bawaan dimuat. Lihat: python -m data_access libur")
     return 0
+
+
+def cmd_libur(args) -> int:
+    from . import holidays
+    from .auth import SYSTEM, Actor
+
+    engine = _ready_engine(args)
+    if not _has_table(engine, "holiday"):
+        raise CliError("Tabel hari libur belum ada. Jalankan dulu: python -m data_access init")
+    if args.muat:
+        actor = Actor(args.user, "kominfo") if args.user else SYSTEM
+        try:
+            res = holidays.load_file(engine=engine, actor=actor, path=args.muat)
+        except holidays.HolidayFileError as exc:
+            raise CliError(f"{args.muat}: {exc} Tidak ada yang diubah.") from None
+        for r in res:
+            if not r["changed"]:
+                print(f"{r['year']}: tidak berubah ({r['after']} entri).")
+                continue
+            detail = []
+            if r["added"]:
+                detail.append("ditambah " + ", ".join(d.strftime("%d/%m") for d in r["added"]))
+            if r["removed"]:
+                detail.append("dihapus " + ", ".join(d.strftime("%d/%m") for d in r["removed"]))
+            print(f"{r['year']}: {r['before']} -> {r['after']} entri" + (f" ({'; '.join(detail)})" if detail else "")
+                  + ".")
+    if args.tahun:
+        rows = holidays.entries(engine=engine, year=args.tahun)
+        if not rows:
+            raise CliError(f"Belum ada data hari libur tahun {args.tahun}; hari kerjanya dihitung Senin-Jumat saja.")
+        days = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+        for h in rows:
+            print(f"{h.day:%d/%m/%Y} {days[h.day.weekday()]:<7} {h.kind:<15} {h.name} [{h.legal_basis}]")
+        print(f"{len(rows)} entri")
+        return 0
+    cov = holidays.coverage(engine=engine)
+    if cov.empty:
+        print("Belum ada data hari libur. Muat dengan: python -m data_access libur --muat BERKAS")
+        return 0
+    print(f"{'TAHUN':<6} {'LIBUR NAS.':>10} {'CUTI BERS.':>10} {'HARI KERJA':>10}  DASAR HUKUM")
+    for r in cov.itertuples():
+        print(f"{r.year:<6} {r.libur_nasional:>10} {r.cuti_bersama:>10} {r.workdays:>10}  {'; '.join(r.legal_basis)}")
+    print("Tahun lain: hari kerja dihitung Senin-Jumat saja (tanpa libur nasional dan cuti bersama).")
+    return 0
+
+
+def _has_table(engine, table: str) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(engine).has_table(table)
 
 
 def cmd_demo(args) -> int:
@@ -262,6 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("init", help="buat/perbarui skema dan muat registri OPD (aman diulang)")
     s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("libur", help="hari libur nasional dan cuti bersama: tahun yang tercakup, isi, muat berkas")
+    s.add_argument("--muat", metavar="BERKAS",
+                   help="muat berkas CSV (tanggal,nama,jenis,dasar_hukum); tiap tahun di berkas menggantikan "
+                        "seluruh entri tahun itu")
+    s.add_argument("--tahun", type=int, metavar="TAHUN", help="tampilkan hari libur satu tahun")
+    s.add_argument("--user", help="nama operator yang dicatat di log audit (bawaan: sistem)")
+    s.set_defaults(func=cmd_libur)
 
     s = sub.add_parser("demo", help="isi check-in demo (deterministik untuk --seed yang sama)")
     s.add_argument("--seed", type=int, default=2022, help="benih acak (bawaan 2022)")

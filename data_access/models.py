@@ -63,6 +63,21 @@ class Opd(Base):
     venue_code: Mapped[str | None] = mapped_column(String(64), unique=True)
     venue_registered_on: Mapped[date | None] = mapped_column(Date)
     qr_printed_on: Mapped[date | None] = mapped_column(Date)
+    # the printing date is an estimate (the source only says "printed by" that day)
+    qr_printed_estimate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # lat/lon are an approximate position, not a surveyed one
+    location_approx: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Holiday(Base):
+    """A national holiday or cuti bersama (ASN do not work), with its legal basis (SKB number).
+    Loaded from data_access/hari_libur.csv and updated by the operator a year at a time."""
+
+    __tablename__ = "holiday"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))  # 'libur nasional' or 'cuti bersama'
+    legal_basis: Mapped[str] = mapped_column(String(200))
 
 
 class ImportBatch(Base):

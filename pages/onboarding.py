@@ -47,6 +47,16 @@ else:
         st.caption("Salin dengan tombol di pojok kanan atas kotak pesan.")
         st.code(ob.whatsapp_message(missing, as_of=flt.end), language=None, wrap_lines=True)
 
+with st.expander("Hari libur yang dipakai menghitung hari kerja", icon=":material/event:"):
+    libur = q("holidays.coverage")
+    st.dataframe(pd.DataFrame({
+        "Tahun": libur["year"].astype(str), "Libur nasional": libur["libur_nasional"],
+        "Cuti bersama": libur["cuti_bersama"], "Hari kerja": libur["workdays"],
+        "Dasar hukum (SKB)": ["; ".join(b) for b in libur["legal_basis"]],
+    }), hide_index=True, width="stretch", key="onboarding_holidays")
+    st.caption("Tahun lain dihitung Senin–Jumat saja. Diskominfo memperbarui data ini tiap tahun dengan "
+               "`python -m data_access libur --muat BERKAS` (lihat `data_access/hari_libur.csv`).")
+
 if not actor.can("registry_edit"):
     st.caption("Perubahan registri (kode venue, tanda QR dicetak) dilakukan oleh Diskominfo.")
     st.stop()

@@ -15,8 +15,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from sqlalchemy import inspect, select
 
-from data_access import auth, queries, scratch
-from data_access.calendar import SURAT_EDARAN_DATE
+from data_access import auth, holidays, queries, scratch
+from data_access.calendar import SURAT_EDARAN_DATE, years_without_holidays
 from data_access.config import ConfigError, default_sqlite_path, get_settings
 from data_access.db import init_schema, make_engine
 from data_access.fmt import fmt_date
@@ -44,9 +44,11 @@ def bootstrap(engine, *, default_sqlite: bool, new_file: bool) -> None:
         empty = conn.execute(select(Opd.id).limit(1)).first() is None
         if empty:
             load_registry(conn)
+        holidays.ensure_loaded(conn)  # the shipped holidays into an empty table
         if default_sqlite and (new_file or empty):
             set_meta(conn, "first_run", "started")
         first_run = default_sqlite and get_meta(conn, "first_run") == "started"
+    holidays.install(engine)  # working days count the database's holidays
     if first_run:
         fill_demo(engine)
         auth.create_demo_accounts(engine=engine)
@@ -329,6 +331,11 @@ def sidebar_filters(engine, page_key: str = "") -> Filters:
         "periode": (start, end), "kategori": list(cats), "kecamatan": list(kecs), "opd": list(opds)}}
     if notices:
         st.warning("Sebagian parameter tautan diabaikan dan diganti bawaan: " + "; ".join(notices) + ".")
+    no_holidays = years_without_holidays(start, end)
+    if no_holidays:
+        st.info(f"Belum ada data hari libur untuk tahun {', '.join(map(str, no_holidays))}: hari kerja di tahun itu "
+                "dihitung Senin–Jumat saja (libur nasional dan cuti bersama tidak dikurangkan).",
+                icon=":material/event_busy:")
     filtered = bool(cats or kecs or opds)
     labels = []
     if cats:
@@ -366,6 +373,8 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     Returns (actor, engine, filters or None)."""
     _use_router()
     engine = engine_or_stop()
+    if holidays.refresh(engine):  # an operator loaded holidays from the command line
+        data_changed()
     actor = guard(engine, page_key)
     st.title(title)
     if caption:
