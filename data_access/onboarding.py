@@ -84,10 +84,20 @@ def mark_printed(*, engine: Engine, actor: Actor, code: str, printed_on: date) -
         opd = _opd(conn, code)
         if opd.venue_code is None:
             raise OnboardingError("OPD ini belum memiliki kode venue: catat kodenya dulu sebelum menandai QR dicetak.")
-        if opd.venue_registered_on is not None and printed_on < opd.venue_registered_on:
+        values = {"qr_printed_on": printed_on, **_not_estimate(opd)}
+        if opd.qr_printed_estimate and opd.venue_registered_on == opd.qr_printed_on:
+            # a registration day the registry file took from the estimated printing day: no earlier bound
+            if printed_on < opd.venue_registered_on:
+                values["venue_registered_on"] = printed_on
+        elif opd.venue_registered_on is not None and printed_on < opd.venue_registered_on:
             raise OnboardingError(
                 f"Tanggal cetak sebelum kode venue didaftarkan ({opd.venue_registered_on:%d/%m/%Y}).")
-        _apply(conn, actor, opd, "qr_dicetak", {"qr_printed_on": printed_on})
+        _apply(conn, actor, opd, "qr_dicetak", values)
+
+
+def _not_estimate(opd) -> dict:
+    """A printing date the operator records (or clears) is no estimate: clear the mark if set."""
+    return {"qr_printed_estimate": False} if opd.qr_printed_estimate else {}
 
 
 def undo_printed(*, engine: Engine, actor: Actor, code: str) -> None:
@@ -96,7 +106,7 @@ def undo_printed(*, engine: Engine, actor: Actor, code: str) -> None:
         opd = _opd(conn, code)
         if opd.qr_printed_on is None:
             raise OnboardingError("QR OPD ini belum ditandai dicetak.")
-        _apply(conn, actor, opd, "qr_dicetak_batal", {"qr_printed_on": None})
+        _apply(conn, actor, opd, "qr_dicetak_batal", {"qr_printed_on": None, **_not_estimate(opd)})
 
 
 def overdue_days(as_of: date) -> int:

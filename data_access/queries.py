@@ -104,12 +104,15 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
     stmt = select(
         Opd.id, Opd.code, Opd.name, Opd.short_name, Opd.category, Opd.kecamatan, Opd.lat, Opd.lon,
         Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.venue_registered_on, Opd.qr_printed_on,
+        Opd.qr_printed_estimate, Opd.location_approx,
     ).order_by(Opd.id)
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     for c in ("qr_printed_on", "venue_registered_on"):
         df[c] = pd.to_datetime(df[c]).dt.date
     df["venue_code"] = df["venue_code"].astype(object).where(df["venue_code"].notna(), None)
+    for c in ("qr_printed_estimate", "location_approx"):
+        df[c] = df[c].astype(bool)
     return df
 
 

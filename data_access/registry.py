@@ -30,6 +30,10 @@ KECAMATAN_CENTROIDS: dict[str, tuple[float, float]] = {
 }
 
 
+def _yes(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("ya", "yes", "1", "true")
+
+
 def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as fh:
         lines = [line for line in fh if not line.startswith("#")]
@@ -45,9 +49,12 @@ def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:
                 "lat": float(raw["lat"]),
                 "lon": float(raw["lon"]),
                 "asn_headcount": int(raw["asn_headcount"]),
-                "headcount_is_estimate": raw["headcount_estimate"].strip().lower() in ("ya", "yes", "1", "true"),
+                "headcount_is_estimate": _yes(raw["headcount_estimate"]),
                 "venue_code": raw["venue_code"].strip() or None,
                 "qr_printed_on": date.fromisoformat(raw["qr_printed_on"]) if raw["qr_printed_on"].strip() else None,
+                # the source gives only "printed by": the day is an estimate (shown as "perkiraan")
+                "qr_printed_estimate": _yes(raw.get("qr_printed_estimate")) and bool(raw["qr_printed_on"].strip()),
+                "location_approx": _yes(raw.get("location_approx")),
             }
         )
         # the file knows no registration date: a printed code was registered by its printing day
@@ -57,7 +64,8 @@ def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:
 
 def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int]:
     """Insert new OPDs and refresh the descriptive fields of known ones. A venue code or
-    printing date already recorded in the database is never overwritten by the file."""
+    printing date already recorded in the database is never overwritten by the file (nor is
+    whether that date is an estimate)."""
     rows = read_registry(path)
     existing = {r.code: r for r in conn.execute(select(Opd.code, Opd.venue_code, Opd.qr_printed_on))}
     added = updated = 0
@@ -67,12 +75,14 @@ def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int
             conn.execute(insert(Opd).values(**row))
             added += 1
             continue
-        values = {k: v for k, v in row.items() if k not in ("code", "venue_code", "qr_printed_on")}
+        values = {k: v for k, v in row.items()
+                  if k not in ("code", "venue_code", "qr_printed_on", "qr_printed_estimate")}
         if cur.venue_code is None and row["venue_code"]:
             values["venue_code"] = row["venue_code"]
             values["venue_registered_on"] = row["venue_registered_on"]
         if cur.qr_printed_on is None and row["qr_printed_on"]:
             values["qr_printed_on"] = row["qr_printed_on"]
+            values["qr_printed_estimate"] = row["qr_printed_estimate"]
         conn.execute(update(Opd).where(Opd.code == row["code"]).values(**values))
         updated += 1
     return {"added": added, "updated": updated}

@@ -23,7 +23,9 @@ cols = st.columns(len(STAGES))
 for col, stage in zip(cols, STAGES):
     col.metric(STAGE_LABELS[stage], fmt_int(counts.get(stage, 0)), border=True)
 
-st.plotly_chart(charts.build_pipeline(q("pipeline_weekly", **flt.kwargs)), width="stretch", key="onboarding_pipeline")
+estimated = int((overview["qr_printed_on"].notna() & overview["qr_printed_estimate"]).sum())
+st.plotly_chart(charts.build_pipeline(q("pipeline_weekly", **flt.kwargs), estimated_printing=estimated),
+                width="stretch", key="onboarding_pipeline")
 
 st.subheader("OPD yang belum mencetak QR Code")
 missing = ob.without_qr(overview, as_of=flt.end)
@@ -67,7 +69,8 @@ labels = dict(zip(reg["code"], reg["short_name"]))
 code = st.selectbox("OPD", list(reg["code"]), format_func=lambda c: f"{labels[c]} ({c})", key="onboarding_opd")
 row = reg.set_index("code").loc[code]
 st.write(f"Kode venue: **{md(row['venue_code'] or 'belum ada')}** · QR dicetak: "
-         f"**{fmt_date(row['qr_printed_on']) if row['qr_printed_on'] is not None and not pd.isna(row['qr_printed_on']) else 'belum'}**")
+         f"**{fmt_date(row['qr_printed_on']) if row['qr_printed_on'] is not None and not pd.isna(row['qr_printed_on']) else 'belum'}**"
+         + (" (perkiraan)" if row["qr_printed_estimate"] else ""))
 
 
 left, right = st.columns(2)

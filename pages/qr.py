@@ -1,9 +1,11 @@
 """Unduh QR: one click for each OPD's QR (PNG, SVG) and A4 poster (PDF); all posters as a ZIP."""
+import pandas as pd
 import streamlit as st
 
 from data_access import onboarding as ob
 from data_access import qr
 from data_access.calendar import SURAT_EDARAN_NO
+from data_access.fmt import fmt_date
 from ui.common import q, run_action, setup_page
 from ui.safe import md
 
@@ -39,9 +41,12 @@ st.download_button(
     disabled=not venues,
 )
 st.subheader(f"OPD dengan kode venue ({len(venues)})")
+printed = {r.code: (r.qr_printed_on, r.qr_printed_estimate) for r in reg.itertuples()}
 for v in venues:
     c1, c2, c3, c4 = st.columns([5, 1, 1, 1.3], vertical_alignment="center")
-    c1.markdown(f"**{md(v.name)}**  \n`{v.venue_code}`")
+    day, estimate = printed.get(v.code, (None, False))
+    when = f" · dicetak {fmt_date(day)}" + (" (perkiraan)" if estimate else "") if pd.notna(day) else ""
+    c1.markdown(f"**{md(v.name)}**  \n`{v.venue_code}`{when}")
     for col, fmt, label in ((c2, "png", "PNG"), (c3, "svg", "SVG"), (c4, "pdf", "Poster PDF")):
         col.download_button(label, downloader(v, fmt), file_name=qr.file_name(v, fmt), mime=qr.MIME[fmt],
                             key=f"qr_{fmt}_{v.code}", icon=":material/download:", on_click="ignore")

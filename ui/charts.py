@@ -195,11 +195,12 @@ def build_opd_map(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_scattermap(
         lat=df["lat"], lon=df["lon"], mode="markers",
+        text=["<br><i>Lokasi perkiraan</i>" if a else "" for a in df.get("location_approx", [False] * len(df))],
         marker=_coverage_marker(df, _marker_sizes(df["checkins"])),
         customdata=list(zip(df["name"], df["kecamatan"], df["coverage"].fillna(0), df["checkins"],
                             domain.stage_label(df))),
         hovertemplate="<b>%{customdata[0]}</b><br>Kec. %{customdata[1]}<br>Cakupan ASN %{customdata[2]:.1%}"
-                      "<br>%{customdata[3]:,} check-in<br>%{customdata[4]}<extra></extra>",
+                      "<br>%{customdata[3]:,} check-in<br>%{customdata[4]}%{text}<extra></extra>",
         name="OPD",
     )
     fig.update_layout(map=dict(style=base_map_style(), center=BANGKALAN_CENTER, zoom=9.7))
@@ -231,18 +232,25 @@ def build_kecamatan_map(df: pd.DataFrame, geojson: dict | None = None) -> go.Fig
     return _finish(fig, "Peta adopsi per kecamatan", height=620)
 
 
-def build_pipeline(df: pd.DataFrame) -> go.Figure:
-    """Stacked areas: OPDs per onboarding stage at the end of each week."""
+def build_pipeline(df: pd.DataFrame, *, estimated_printing: int = 0) -> go.Figure:
+    """Stacked areas: OPDs per onboarding stage at the end of each week. `estimated_printing`:
+    how many of the OPDs' printing dates are estimates, said under the title and in the hover."""
     fig = go.Figure()
     for stage, label in STAGE_LABELS.items():
         part = df[df["stage"] == stage]
+        note = " (tanggal cetak sebagian perkiraan)" if estimated_printing and stage == "qr_dicetak" else ""
         fig.add_scatter(x=part["week_end"], y=part["opds"], name=label, mode="lines", stackgroup="tahap",
                         line=dict(width=0.5, color=STAGE_COLORS[stage]), fillcolor=STAGE_COLORS[stage],
-                        hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>" + label + "</extra>")
+                        hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>" + label + note + "</extra>")
     fig.update_yaxes(title="Jumlah OPD", rangemode="tozero")
     mark_surat_edaran(fig, df["week_end"])
     _date_axis(fig, df["week_end"])
-    return _finish(fig, "Tahap onboarding per pekan")
+    _finish(fig, "Tahap onboarding per pekan")
+    if estimated_printing:
+        fig.update_layout(title_subtitle_text=f"Tanggal cetak QR {estimated_printing} OPD adalah perkiraan: sumbernya "
+                                              "hanya menyebut QR sudah dicetak per 31 Januari 2022.",
+                          margin_t=80)
+    return fig
 
 
 # ---------------------------------------------------------------- refusals
