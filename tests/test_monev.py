@@ -108,12 +108,12 @@ def test_visit_form_and_correction(demo_dir, page):
     n_before = len(at.dataframe[1].value)
     at.selectbox(key="monev_new_opd").select("DISDIK")
     at.date_input(key="monev_new_date").set_value(date(2022, 2, 14))
-    at.text_input(key="monev_new_officer").input("Petugas Uji Coba")
+    at.text_input(key="monev_new_officer").input("   ")
     at.radio(key="monev_new_posted").set_value("tidak")
-    at.number_input(key="monev_new_unscanned").set_value(-2)
+    at.number_input(key="monev_new_unscanned").set_value(4)  # the form itself refuses a negative count
     at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
-    assert any("negatif" in e.value for e in at.error)
-    at.number_input(key="monev_new_unscanned").set_value(4)
+    assert any("Nama petugas wajib diisi" in e.value for e in at.error)
+    at.text_input(key="monev_new_officer").input("Petugas Uji Coba")
     at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "dicatat" in at.success[0].value

@@ -1,6 +1,8 @@
 """Onboarding and one-click QR: registry actions, QR files decoded by a real decoder, pages, CLI."""
 from __future__ import annotations
 
+import csv
+
 import io
 import json
 import zipfile
@@ -138,7 +140,8 @@ def test_cli_opds_and_qr(tmp_path):
     rows = json.loads(r.stdout)
     assert len(rows) == 31 and all(x["stage"] in ("belum_terdaftar", "terdaftar") for x in rows)
     r = cli("opds", "--format", "csv", data_dir=tmp_path)
-    assert r.stdout.splitlines()[0].startswith("code,short_name") and len(r.stdout.splitlines()) == 53
+    table = list(csv.reader(io.StringIO(r.stdout)))  # text fields are quoted (spreadsheet-safe writer)
+    assert table[0][:2] == ["code", "short_name"] and len(table) == 53
     assert "52 OPD" in cli("opds", data_dir=tmp_path).stdout
     r = cli("qr", "DISKOMINFO", "--format", "png", "--out", str(tmp_path / "q.png"), data_dir=tmp_path)
     assert r.returncode == 0, r.stderr
