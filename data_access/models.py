@@ -12,12 +12,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -181,6 +183,7 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    display_name: Mapped[str | None] = mapped_column(String(120))  # shown as the officer of a visit
 
 
 class LoginThrottle(Base):
@@ -218,3 +221,36 @@ class Visit(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+# photos of up to 1.600 px: MariaDB's BLOB holds only 64 KB
+Blob = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
+
+
+class VisitPhoto(Base):
+    """A photo taken at a visit: cleaned (no metadata, at most 1.600 px), its thumbnail, and
+    what the QR code in it says (data_access.photos)."""
+
+    __tablename__ = "visit_photo"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    image: Mapped[bytes] = mapped_column(Blob)
+    thumb: Mapped[bytes] = mapped_column(Blob)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    qr_result: Mapped[str] = mapped_column(String(24))
+    qr_text: Mapped[str | None] = mapped_column(String(255))
+    qr_other_opd_id: Mapped[int | None] = mapped_column(ForeignKey("opd.id"))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AppSession(Base):
+    """A signed-in browser: the SHA-256 of its token's secret part (the token itself is only in
+    the browser). Deleting the row ends the session at once."""
+
+    __tablename__ = "app_session"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
