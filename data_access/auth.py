@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
+from . import sessions
 from .calendar import now_utc
 from .models import AuditLog, LoginThrottle, User
 
@@ -51,6 +52,7 @@ MIN_PASSWORD = 8
 MAX_USERNAME = 64
 MAX_PASSWORD = 1024
 MAX_ADDRESS = 64
+MAX_DISPLAY_NAME = 120  # as a visit's officer
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 # the one answer to every refused login: unknown user, wrong password, locked, disabled, throttled
@@ -249,8 +251,10 @@ def has_users(*, engine: Engine) -> bool:
         return conn.execute(select(func.count()).select_from(User)).scalar_one() > 0
 
 
-def add_user(*, engine: Engine, actor: Actor, username: str, password: str, role: str) -> None:
+def add_user(*, engine: Engine, actor: Actor, username: str, password: str, role: str,
+             display_name: str | None = None) -> None:
     require(actor, "users")
+    display_name = _check_display_name(display_name)
     username = (username or "").strip().lower()
     if len(username) > MAX_USERNAME or not USERNAME_RE.match(username):
         raise AuthError("Nama pengguna 3-64 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.")
@@ -262,10 +266,11 @@ def add_user(*, engine: Engine, actor: Actor, username: str, password: str, role
         conn.execute(
             insert(User).values(
                 username=username, password_hash=_hasher.hash(password), role=role, active=True,
-                failed_logins=0, created_at=now_utc(),
+                failed_logins=0, created_at=now_utc(), display_name=display_name,
             )
         )
-        audit(conn, username=actor.username, action="pengguna_tambah", target=username, after={"role": role})
+        audit(conn, username=actor.username, action="pengguna_tambah", target=username,
+              after={"role": role, "display_name": display_name})
 
 
 def _get(conn: Connection, username: str):
@@ -287,6 +292,7 @@ def set_password(*, engine: Engine, actor: Actor, username: str, password: str) 
                 password_hash=_hasher.hash(password), failed_logins=0, locked_until=None
             )
         )
+        sessions.end_all(conn, username)  # a new password ends every signed-in browser
         audit(conn, username=actor.username, action="pengguna_sandi", target=username)
 
 
@@ -315,6 +321,7 @@ def change_own_password(*, engine: Engine, actor: Actor, old: str, new: str, now
         if ok:
             conn.execute(update(User).where(User.id == user.id).values(
                 password_hash=new_hash, failed_logins=0, locked_until=None))
+            sessions.end_all(conn, username)  # other browsers signed in with the old password
             audit(conn, username=username, action="sandi_ganti_sendiri", target=username)
         else:
             audit(conn, username=username, action="sandi_ganti_gagal", target=username,
@@ -345,6 +352,8 @@ def set_active(*, engine: Engine, actor: Actor, username: str, active: bool) -> 
             conn.execute(
                 update(User).where(User.id == user.id).values(active=active, failed_logins=0, locked_until=None)
             )
+            if not active:
+                sessions.end_all(conn, username)
             audit(
                 conn, username=actor.username, action="pengguna_aktif" if active else "pengguna_nonaktif",
                 target=username, before={"active": bool(user.active)}, after={"active": active},
@@ -373,8 +382,40 @@ def set_role(*, engine: Engine, actor: Actor, username: str, role: str) -> None:
     _retrying(change)
 
 
+def _check_display_name(name: str | None) -> str | None:
+    name = " ".join((name or "").split())
+    if len(name) > MAX_DISPLAY_NAME:
+        raise AuthError(f"Nama tampilan maksimal {MAX_DISPLAY_NAME} karakter.")
+    return name or None
+
+
+def set_display_name(*, engine: Engine, actor: Actor, username: str, display_name: str | None) -> None:
+    """The name shown for an account (the officer of a visit, for instance). Everyone may set
+    their own; kominfo may set anyone's."""
+    username = _name(username)
+    if username != actor.username:
+        require(actor, "users")
+    name = _check_display_name(display_name)
+    with engine.begin() as conn:
+        user = _get(conn, username)
+        if user.display_name == name:
+            return
+        conn.execute(update(User).where(User.id == user.id).values(display_name=name))
+        audit(conn, username=actor.username, action="pengguna_nama", target=username,
+              before={"display_name": user.display_name}, after={"display_name": name})
+
+
+def display_name_of(*, engine: Engine, username: str) -> str:
+    """The account's display name, or its user name when it has none."""
+    if not username or len(username) > MAX_USERNAME:
+        return username or ""
+    with engine.connect() as conn:
+        name = conn.execute(select(User.display_name).where(User.username == username)).scalar_one_or_none()
+    return name or username
+
+
 def list_users(*, engine: Engine) -> pd.DataFrame:
-    stmt = select(User.username, User.role, User.active, User.failed_logins, User.locked_until,
+    stmt = select(User.username, User.display_name, User.role, User.active, User.failed_logins, User.locked_until,
                   User.created_at, User.last_login_at).order_by(User.username)
     with engine.connect() as conn:
         return pd.read_sql(stmt, conn)

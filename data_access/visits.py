@@ -6,12 +6,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from . import domain, queries
 from .auth import Actor, audit, require
 from .calendar import SURAT_EDARAN_DATE, now_utc, workdays
-from .models import Opd, Visit
+from . import photos as photos_mod
+from .models import Opd, Visit, VisitPhoto
 from .onboarding import today_wib
 
 
@@ -29,8 +30,8 @@ class VisitInput:
     opd_code: str | None
     visited_on: date | None
     officer: str
-    qr_posted: bool
-    scanning_enforced: bool
+    qr_posted: bool | None  # None: not answered yet, and a visit is not saved so
+    scanning_enforced: bool | None
     unscanned_entries: int
     notes: str = ""
 
@@ -51,6 +52,10 @@ def _validate(conn, v: VisitInput) -> int:
         raise VisitError("Tanggal kunjungan tidak boleh sebelum Surat Edaran (5 Januari 2022).")
     if not (v.officer or "").strip():
         raise VisitError("Nama petugas wajib diisi.")
+    if v.qr_posted is None:
+        raise VisitError("Jawab dulu: apakah QR terpasang di pintu masuk utama?")
+    if v.scanning_enforced is None:
+        raise VisitError("Jawab dulu: apakah pemindaian ditegakkan?")
     if len(v.officer.strip()) > MAX_OFFICER:
         raise VisitError(f"Nama petugas terlalu panjang (maksimal {MAX_OFFICER} karakter).")
     try:
@@ -74,16 +79,85 @@ def _values(v: VisitInput, opd_id: int) -> dict:
     }
 
 
-def add_visit(*, engine: Engine, actor: Actor, visit: VisitInput) -> int:
+def add_visit(*, engine: Engine, actor: Actor, visit: VisitInput, photos: list[tuple[str, bytes]] = ()) -> int:
+    """Record a visit with its photos (name, bytes): all in one transaction; a photo that
+    cannot be used refuses the whole visit with its reason, before anything is written."""
     require(actor, "visit_write")
+    cleaned = _clean_photos(photos, already=0)
     with engine.begin() as conn:
         opd_id = _validate(conn, visit)
         values = _values(visit, opd_id)
         res = conn.execute(insert(Visit).values(**values, recorded_by=actor.username, recorded_at=now_utc()))
-        vid = res.inserted_primary_key[0]
+        vid = int(res.inserted_primary_key[0])
+        results = _store_photos(conn, actor, vid, visit.opd_code, cleaned, first=0)
         audit(conn, username=actor.username, action="kunjungan_catat", target=f"{visit.opd_code} #{vid}",
-              after={**asdict(visit)})
-    return int(vid)
+              after={**asdict(visit), "foto": results})
+    return vid
+
+
+def add_photos(*, engine: Engine, actor: Actor, visit_id: int, photos: list[tuple[str, bytes]]) -> list[str]:
+    """Add photos to a recorded visit (at most MAX_PHOTOS in all); returns their QR results."""
+    require(actor, "visit_write")
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(VisitPhoto).where(VisitPhoto.visit_id == visit_id)).scalar()
+    cleaned = _clean_photos(photos, already=int(n))
+    with engine.begin() as conn:
+        row = conn.execute(select(Visit.id, Opd.code).join(Opd, Opd.id == Visit.opd_id)
+                           .where(Visit.id == visit_id)).first()
+        if row is None:
+            raise VisitError(f"Kunjungan #{visit_id} tidak ditemukan.")
+        results = _store_photos(conn, actor, visit_id, row.code, cleaned, first=int(n))
+        audit(conn, username=actor.username, action="kunjungan_foto", target=f"{row.code} #{visit_id}",
+              after={"foto": results})
+    return results
+
+
+def _clean_photos(photos, *, already: int) -> list[photos_mod.CleanPhoto]:
+    photos = list(photos or [])
+    if already + len(photos) > photos_mod.MAX_PHOTOS:
+        raise VisitError(f"Paling banyak {photos_mod.MAX_PHOTOS} foto per kunjungan.")
+    try:
+        return [photos_mod.clean_photo(data, name) for name, data in photos]
+    except photos_mod.PhotoError as exc:
+        raise VisitError(str(exc)) from None
+
+
+def _store_photos(conn, actor: Actor, visit_id: int, opd_code: str, cleaned, *, first: int) -> list[str]:
+    if not cleaned:
+        return []
+    reg = conn.execute(select(Opd.id, Opd.code, Opd.venue_code).where(Opd.venue_code.is_not(None))).all()
+    venues = {r.venue_code: r.code for r in reg}
+    ids = {r.code: r.id for r in reg}
+    results = []
+    for i, photo in enumerate(cleaned):
+        result, other = photos_mod.classify(photo.qr_texts, opd_code, venues)
+        conn.execute(insert(VisitPhoto).values(
+            visit_id=visit_id, position=first + i, image=photo.image, thumb=photo.thumb, width=photo.width,
+            height=photo.height, qr_result=result, qr_text=(photo.qr_texts[0][:255] if photo.qr_texts else None),
+            qr_other_opd_id=ids.get(other), uploaded_by=actor.username, uploaded_at=now_utc(),
+        ))
+        results.append(result if other is None else f"{result}:{other}")
+    return results
+
+
+def visit_photos(*, engine: Engine, visit_ids, with_images: bool = False) -> pd.DataFrame:
+    """Photos of these visits in order: thumbnail (and the full image when asked), QR result,
+    the other OPD's short name for 'kode OPD lain'."""
+    ids = [int(i) for i in visit_ids]
+    cols = [VisitPhoto.id, VisitPhoto.visit_id, VisitPhoto.position, VisitPhoto.thumb, VisitPhoto.width,
+            VisitPhoto.height, VisitPhoto.qr_result, VisitPhoto.qr_text, Opd.short_name.label("other_opd")]
+    if with_images:
+        cols.append(VisitPhoto.image)
+    if not ids:
+        return pd.DataFrame(columns=[c.key if hasattr(c, "key") else c.name for c in cols] + ["result_label"])
+    stmt = (select(*cols).join(Opd, Opd.id == VisitPhoto.qr_other_opd_id, isouter=True)
+            .where(VisitPhoto.visit_id.in_(ids)).order_by(VisitPhoto.visit_id, VisitPhoto.position))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    df = pd.DataFrame([dict(r) for r in rows], columns=[c.key for c in cols])
+    df["result_label"] = [photos_mod.result_label(r, o if isinstance(o, str) else None)
+                          for r, o in zip(df["qr_result"], df["other_opd"])]
+    return df
 
 
 def update_visit(*, engine: Engine, actor: Actor, visit_id: int, visit: VisitInput) -> None:
