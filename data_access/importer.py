@@ -224,6 +224,7 @@ MAX_XLSX_ROWS = 1_048_576  # Excel's own limit per sheet, header included
 MAX_COLUMNS = 100  # columns holding data
 MAX_ROW_CELLS = 1_000  # cells in a row, empty formatted ones included
 MAX_CELL_CHARS = 1_000
+MAX_XLSX_CELLS = 20_000_000  # cells (or shared strings) in a part: 1 million rows of 20 columns
 MAX_XML_RUN = 64 * 1024  # bytes between two '<' in a sheet: no cell of MAX_CELL_CHARS needs more
 MAX_XML_ELEMENT = 1024 * 1024  # bytes of one row or one shared string
 _XML_SCAN_CHUNK = 1024 * 1024
@@ -309,7 +310,7 @@ def _scan_xlsx_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             if info.file_size > MAX_XLSX_PART:
                 raise _xlsx_refused("salah satu bagiannya terlalu besar")
             return
-        _scan_xml(f, buf, root.end(), rows_limit=MAX_XLSX_ROWS if root.group(1) == b"worksheet" else None)
+        _scan_xml(f, buf, root.end(), sheet=root.group(1) == b"worksheet")
 
 
 def _tag_named(a: np.ndarray, end: np.ndarray, length: np.ndarray, name: bytes) -> np.ndarray:
@@ -327,15 +328,16 @@ _NAME_END = np.zeros(256, dtype=bool)
 _NAME_END[[ord(c) for c in " \t\r\n>/<"]] = True
 
 
-def _scan_xml(f, buf: bytes, body: int, *, rows_limit: int | None) -> None:
+def _scan_xml(f, buf: bytes, body: int, *, sheet: bool) -> None:
     """Stream over an unpacked sheet or shared-strings part (from its root element at `body`)
     in chunks, vectorised: no run of bytes between two '<' longer than MAX_XML_RUN, no row
-    or shared string longer than MAX_XML_ELEMENT, at most `rows_limit` rows. With comments,
-    CDATA and processing instructions refused (no writer puts them there), every '<' starts
-    a tag, so a long text cannot hide behind a '<' that is not one."""
+    or shared string longer than MAX_XML_ELEMENT, at most MAX_XLSX_ROWS rows and
+    MAX_XLSX_CELLS cells (or shared strings). With comments, CDATA and processing
+    instructions refused (no writer puts them there), every '<' starts a tag, so a long
+    text cannot hide behind a '<' that is not one."""
     base = 0  # offset of buf[0] in the part
     start = -1  # offset of the row or shared string being read, -1 between them
-    rows = 0
+    rows = cells = 0
     while True:
         chunk = f.read(_XML_SCAN_CHUNK)
         final = not chunk
@@ -356,16 +358,26 @@ def _scan_xml(f, buf: bytes, body: int, *, rows_limit: int | None) -> None:
             ends = np.flatnonzero(_NAME_END[a])
             ends = np.append(ends, len(a))
             name_end = ends[np.searchsorted(ends, name_start)]
-            last = a[name_end - 1]  # only names ending like row, si, sheetData or sst are looked at
-            keep = (last == ord("w")) | (last == ord("i")) | (last == ord("a")) | (last == ord("t"))
-            tags, closing, name_start, name_end = tags[keep], closing[keep], name_start[keep], name_end[keep]
-            length = name_end - name_start
-            row = ~closing & _tag_named(a, name_end, length, b"row")
-            opens = row | (~closing & _tag_named(a, name_end, length, b"si"))
-            closes = closing & (_tag_named(a, name_end, length, b"sheetData") | _tag_named(a, name_end, length, b"sst"))
+            last = a[name_end - 1]
+
+            def named(name: bytes, closing_tag: bool) -> np.ndarray:
+                """Tags (opening or closing) with this local name; only those ending in its last
+                letter are looked at closely."""
+                hit = (last == name[-1]) & (closing == closing_tag)
+                idx = np.flatnonzero(hit)
+                hit[idx] = _tag_named(a, name_end[idx], name_end[idx] - name_start[idx], name)
+                return hit
+
+            row = named(b"row", False)
+            si = named(b"si", False)
+            opens = row | si
+            closes = named(b"sheetData", True) | named(b"sst", True)
             rows += int(row.sum())
-            if rows_limit is not None and rows > rows_limit:
-                raise _xlsx_refused(f"berisi lebih dari {fmt_int(rows_limit)} baris")
+            if sheet and rows > MAX_XLSX_ROWS:
+                raise _xlsx_refused(f"berisi lebih dari {fmt_int(MAX_XLSX_ROWS)} baris")
+            cells += int(named(b"c", False).sum()) if sheet else int(si.sum())  # cells, or shared strings
+            if cells > MAX_XLSX_CELLS:
+                raise _xlsx_refused(f"berisi lebih dari {fmt_int(MAX_XLSX_CELLS)} sel")
             events = opens | closes
             pos = tags[events] + base
             is_open = opens[events]

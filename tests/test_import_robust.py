@@ -209,6 +209,23 @@ def test_rows_filled_in_by_the_reader_are_bounded(monkeypatch):
         importer.read_table(data.getvalue(), "celah.xlsx")
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_cells_and_shared_strings_are_counted_before_reading(monkeypatch, shared):
+    """Millions of tiny cells or shared strings (memory per value) are counted by the scan."""
+    monkeypatch.setattr(importer, "MAX_XLSX_CELLS", 1000)
+    rows = [xrow(1, *XHEADER)]
+    rows += [b'<row r="%d"><c r="A%d" t="s"><v>0</v></c><c r="B%d"><v>1</v></c></row>' % (i, i, i)
+             for i in range(2, 600)]
+    sst = None
+    if shared:
+        rows = rows[:2]
+        sst = [f'{_XML}<sst xmlns="{_MAIN}">'.encode(), *(b"<si><t>%d</t></si>" % i for i in range(1001)), b"</sst>"]
+    buf = io.BytesIO()
+    write_xlsx(buf, [SHEET_HEAD, *rows, SHEET_TAIL], sst)
+    with pytest.raises(importer.ImportFailed, match="lebih dari 1.000 sel"):
+        importer.read_table(buf.getvalue(), "sel.xlsx")
+
+
 @pytest.mark.parametrize("case, message", [
     ("long_cell", "lebih dari 1.000 karakter"),
     ("many_columns", "lebih dari 100 kolom"),
