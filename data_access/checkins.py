@@ -21,13 +21,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
-from sqlalchemy import Connection, and_, case, delete, event, func, insert, select
+from sqlalchemy import Connection, and_, delete, event, insert, select
 
 from . import config, scratch
 from .calendar import WIB, to_utc_naive
 from .models import Checkin, RollupDaily, RollupHourly, RollupOpdDay
+from .rollup_spec import ROLLUPS, rollup_frame, rollup_select
 
 CHUNK = 50_000
+_ROLLUP_MODELS = {m.__tablename__: m for m in (RollupDaily, RollupOpdDay, RollupHourly)}
 
 
 def normalise_identifier(raw: str) -> str:
@@ -363,48 +365,10 @@ def _scan_order(opd: np.ndarray, ts: np.ndarray, vkey: np.ndarray) -> np.ndarray
     return np.lexsort((vkey, ts, opd))
 
 
-def _code_is(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], column: str, value: str) -> np.ndarray:
-    values = texts[column].to_pylist()
-    return cols[column] == values.index(value) if value in values else np.zeros(len(cols[column]), dtype=bool)
-
-
 def _rollup_frames(cols: dict[str, np.ndarray], texts: dict[str, pa.Array]) -> list[tuple]:
-    """Rollups of (OPD, day) pairs whose every check-in is in `cols`, grouped on integer codes."""
-    vt = _code_is(cols, texts, "visitor_type", "asn")
-    ref = _code_is(cols, texts, "outcome", "ditolak")
-    vkey = cols["visitor_key"]
-    f = pd.DataFrame({
-        "opd_id": cols["opd_id"], "day": cols["day"], "hour": cols["hour"], "asn": vt, "ref": ref,
-        "status": pd.Categorical.from_codes(cols["status"], texts["status"].to_pylist()), "vk": vkey,
-    }, copy=False)
-    merah, hitam, kuning = (ref & _code_is(cols, texts, "status", c) for c in ("merah", "hitam", "kuning"))
-    f = f.assign(
-        refused=ref.astype("int64"), asn_checkins=vt.astype("int64"), asn_refused=(vt & ref).astype("int64"),
-        merah=merah.astype("int64"), hitam=hitam.astype("int64"), kuning=kuning.astype("int64"),
-        asn_merah=(vt & merah).astype("int64"), asn_hitam=(vt & hitam).astype("int64"),
-        asn_kuning=(vt & kuning).astype("int64"),
-        asn_vk=np.where(vt, vkey, -1), p_vk=np.where(vt, -1, vkey),
-    )
-    daily = f.groupby(["opd_id", "day", "asn", "status", "ref"], as_index=False, observed=True).agg(
-        checkins=("vk", "size"), visitors=("vk", "nunique"))
-    daily = pd.DataFrame({
-        "opd_id": daily["opd_id"], "day": daily["day"],
-        "visitor_type": np.where(daily["asn"], "asn", "pengunjung"), "status": daily["status"].astype(str),
-        "outcome": np.where(daily["ref"], "ditolak", "diterima"), "checkins": daily["checkins"],
-        "visitors": daily["visitors"],
-    })
-    sums = ["refused", "asn_checkins", "asn_refused", "merah", "hitam", "kuning", "asn_merah", "asn_hitam",
-            "asn_kuning"]
-    g = f.groupby(["opd_id", "day"])
-    opd_day = g[sums].sum()
-    opd_day.insert(0, "checkins", g.size())
-    # distinct visitors per group, the -1 placeholder (the other kind) not counted
-    opd_day["asn_visitors"] = g["asn_vk"].nunique() - g["asn_vk"].min().eq(-1).astype("int64")
-    opd_day["visitors"] = g["p_vk"].nunique() - g["p_vk"].min().eq(-1).astype("int64")
-    opd_day = opd_day.reset_index()
-    hourly = f.groupby(["opd_id", "day", "hour"], as_index=False).agg(
-        checkins=("vk", "size"), refused=("refused", "sum"))
-    return [(RollupDaily, daily), (RollupOpdDay, opd_day), (RollupHourly, hourly)]
+    """Rollups of (OPD, day) pairs whose every check-in is in `cols`, grouped on integer codes
+    (see rollup_spec.rollup_frame)."""
+    return [(_ROLLUP_MODELS[r.table], rollup_frame(r, cols, texts)) for r in ROLLUPS]
 
 
 def _insert_rollups(conn: Connection, frames: list[tuple]) -> None:
@@ -441,46 +405,12 @@ def refresh_rollups(
                 conds.append(table.c.ts < to_utc_naive(datetime.combine(day_to + timedelta(days=1), time())))
         return and_(*conds) if conds else None
 
-    c = Checkin.__table__
-    ref = c.c.outcome == "ditolak"
-    asn = c.c.visitor_type == "asn"
-
-    def when(cond, value=1):
-        return case((cond, value), else_=0)
-
-    specs = [
-        (
-            RollupDaily.__table__,
-            [c.c.opd_id, c.c.day, c.c.visitor_type, c.c.status, c.c.outcome],
-            [func.count(), func.count(func.distinct(c.c.visitor_key))],
-            ["opd_id", "day", "visitor_type", "status", "outcome", "checkins", "visitors"],
-        ),
-        (
-            RollupOpdDay.__table__,
-            [c.c.opd_id, c.c.day],
-            [func.count(), func.sum(when(ref)), func.sum(when(asn)), func.sum(when(and_(asn, ref))),
-             func.sum(when(and_(ref, c.c.status == "merah"))), func.sum(when(and_(ref, c.c.status == "hitam"))),
-             func.sum(when(and_(ref, c.c.status == "kuning"))),
-             func.sum(when(and_(asn, ref, c.c.status == "merah"))), func.sum(when(and_(asn, ref, c.c.status == "hitam"))),
-             func.sum(when(and_(asn, ref, c.c.status == "kuning"))),
-             func.count(func.distinct(case((asn, c.c.visitor_key)))),
-             func.count(func.distinct(case((~asn, c.c.visitor_key))))],
-            ["opd_id", "day", "checkins", "refused", "asn_checkins", "asn_refused", "merah", "hitam", "kuning",
-             "asn_merah", "asn_hitam", "asn_kuning", "asn_visitors", "visitors"],
-        ),
-        (
-            RollupHourly.__table__,
-            [c.c.opd_id, c.c.day, c.c.hour],
-            [func.count(), func.sum(when(ref))],
-            ["opd_id", "day", "hour", "checkins", "refused"],
-        ),
-    ]
-    for table, keys, aggs, cols in specs:
+    for rollup in ROLLUPS:
+        table = _ROLLUP_MODELS[rollup.table].__table__
         cond = where(table)
         conn.execute(delete(table).where(cond) if cond is not None else delete(table))
-        sel = select(*keys, *aggs)
-        src_cond = where(c)
+        sel = rollup_select(rollup, Checkin.__table__)
+        src_cond = where(Checkin.__table__)
         if src_cond is not None:
             sel = sel.where(src_cond)
-        sel = sel.group_by(*keys)
-        conn.execute(insert(table).from_select(cols, sel))
+        conn.execute(insert(table).from_select(rollup.columns, sel))

@@ -302,7 +302,8 @@ def cmd_import(args) -> int:
 def cmd_bench(args) -> int:
     import json
 
-    from .bench import format_report, run_bench
+    # the benchmark lives outside the data package (it runs the app through Streamlit)
+    from benchmark.runner import format_report, run_bench
 
     url = args.database_url or config.get_settings().database_url
     log = (lambda *_: None) if args.json else (lambda m: print(m, file=sys.stderr))

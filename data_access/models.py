@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from . import rollup_spec
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -118,58 +120,43 @@ class Checkin(Base):
     )
 
 
-class RollupDaily(Base):
-    """Check-ins and distinct visitors per OPD, WIB day, visitor type, colour and outcome."""
+def _rollup_columns(rollup: rollup_spec.Rollup) -> dict:
+    """A rollup table's columns from its specification (rollup_spec): the grouping keys, typed as
+    the check-in columns they group and together the primary key, then one integer per measure."""
+    cols = {}
+    for k in rollup.keys:
+        fk = (ForeignKey("opd.id"),) if k == "opd_id" else ()
+        cols[k] = mapped_column(Checkin.__table__.c[k].type, *fk, primary_key=True)
+    for m in rollup.measures:
+        cols[m.name] = mapped_column(Integer, nullable=False, doc=m.doc or None)
+    return cols
 
-    __tablename__ = "rollup_daily"
-    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    visitor_type: Mapped[str] = mapped_column(String(12), primary_key=True)
-    status: Mapped[str] = mapped_column(String(8), primary_key=True)
-    outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
-    checkins: Mapped[int] = mapped_column(Integer)
-    visitors: Mapped[int] = mapped_column(Integer)
+
+# The rollup models take their columns from rollup_spec (written into the class namespace, so
+# that declarative maps them as if spelled out): keys and measures are written once, there.
+class RollupDaily(Base):
+    __doc__ = rollup_spec.DAILY.doc
+    __tablename__ = rollup_spec.DAILY.table
+    locals().update(_rollup_columns(rollup_spec.DAILY))
 
     __table_args__ = (Index("ix_rollup_daily_day", "day", "opd_id"),)
 
 
 class RollupOpdDay(Base):
-    """One row per OPD and WIB day with every figure the pages ask for most: the narrow table
-    that keeps page queries fast at millions of check-ins (one row per OPD-day, ~19.000 a year)."""
+    __doc__ = rollup_spec.OPD_DAY.doc
+    __tablename__ = rollup_spec.OPD_DAY.table
+    locals().update(_rollup_columns(rollup_spec.OPD_DAY))
 
-    __tablename__ = "rollup_opd_day"
-    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    checkins: Mapped[int] = mapped_column(Integer)
-    refused: Mapped[int] = mapped_column(Integer)
-    asn_checkins: Mapped[int] = mapped_column(Integer)
-    asn_refused: Mapped[int] = mapped_column(Integer)
-    merah: Mapped[int] = mapped_column(Integer)  # refused with status merah
-    hitam: Mapped[int] = mapped_column(Integer)  # refused with status hitam
-    kuning: Mapped[int] = mapped_column(Integer)  # refused with status kuning
-    asn_merah: Mapped[int] = mapped_column(Integer)  # the same three for ASN only
-    asn_hitam: Mapped[int] = mapped_column(Integer)
-    asn_kuning: Mapped[int] = mapped_column(Integer)
-    asn_visitors: Mapped[int] = mapped_column(Integer)  # distinct ASN: the numerator of coverage
-    visitors: Mapped[int] = mapped_column(Integer)  # distinct pengunjung
-
-    __table_args__ = (
-        Index("ix_rollup_opd_day_day", "day", "opd_id", "checkins", "refused", "asn_checkins", "asn_refused", "merah",
-              "hitam", "kuning", "asn_merah", "asn_hitam", "asn_kuning", "asn_visitors", "visitors"),
-    )
+    # covering: page queries read the index alone, in day order
+    __table_args__ = (Index("ix_rollup_opd_day_day", "day", "opd_id", *rollup_spec.OPD_DAY.measure_names),)
 
 
 class RollupHourly(Base):
-    """Check-ins and refusals per OPD, WIB day and hour (for time-of-day views)."""
+    __doc__ = rollup_spec.HOURLY.doc
+    __tablename__ = rollup_spec.HOURLY.table
+    locals().update(_rollup_columns(rollup_spec.HOURLY))
 
-    __tablename__ = "rollup_hourly"
-    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    checkins: Mapped[int] = mapped_column(Integer)
-    refused: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = (Index("ix_rollup_hourly_day", "day", "hour", "opd_id", "checkins", "refused"),)
+    __table_args__ = (Index("ix_rollup_hourly_day", "day", "hour", "opd_id", *rollup_spec.HOURLY.measure_names),)
 
 
 class User(Base):

@@ -110,8 +110,8 @@ def test_rollups_of_a_write_half_on_stored_days(engine):
     """A write whose rows fall partly on (OPD, day) pairs already stored (recomputed from the
     check-ins) and partly on new ones (computed from the rows in hand), new pairs lying between
     stored ones too, gives the rollups a full recompute gives."""
-    from data_access.bench import synthetic_frame
     from data_access.checkins import write_checkins
+    from data_access.synthetic import synthetic_frame
 
     with engine.begin() as conn:
         load_registry(conn)

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from data_access import queries as q
-from data_access.bench import page_queries, synthetic_frame
 from data_access.checkins import write_checkins
 from data_access.db import init_schema, make_engine
 from data_access.registry import load_registry
+from data_access.synthetic import page_queries, synthetic_frame
 from tests.conftest import _server_url, _wipe
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,26 +7,31 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+# The rollups' measures and the SELECT that fills them come from the application's single
+# definition of them (data_access/rollup_spec.py), as the models' columns do: a migration
+# importing app code, accepted here so that the measures are written once. The schema this
+# builds is checked against models.py on each database (tests/test_data_layer.py). Should a
+# measure be added to the spec later, its own migration adds the column, and this one must
+# then keep to the measures it created (filter the spec's list by name).
+from data_access.rollup_spec import HOURLY, OPD_DAY, rollup_select
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-OPD_DAY_SELECT = """
-SELECT opd_id, day, COUNT(*),
-       SUM(CASE WHEN outcome = 'ditolak' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN visitor_type = 'asn' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN visitor_type = 'asn' AND outcome = 'ditolak' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN outcome = 'ditolak' AND status = 'merah' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN outcome = 'ditolak' AND status = 'hitam' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN outcome = 'ditolak' AND status = 'kuning' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN visitor_type = 'asn' AND outcome = 'ditolak' AND status = 'merah' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN visitor_type = 'asn' AND outcome = 'ditolak' AND status = 'hitam' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN visitor_type = 'asn' AND outcome = 'ditolak' AND status = 'kuning' THEN 1 ELSE 0 END),
-       COUNT(DISTINCT CASE WHEN visitor_type = 'asn' THEN visitor_key END),
-       COUNT(DISTINCT CASE WHEN visitor_type = 'pengunjung' THEN visitor_key END)
-FROM checkin GROUP BY opd_id, day
-"""
+CHECKIN = sa.table("checkin", *(sa.column(c) for c in ("opd_id", "day", "hour", "visitor_type", "status", "outcome",
+                                                         "visitor_key")))
+
+
+def _measures(rollup) -> list[sa.Column]:
+    return [sa.Column(name, sa.Integer(), nullable=False) for name in rollup.measure_names]
+
+
+def _fill(rollup) -> None:
+    """INSERT INTO the rollup SELECT its rows grouped from the stored check-ins."""
+    target = sa.table(rollup.table, *(sa.column(c) for c in rollup.columns))
+    op.execute(sa.insert(target).from_select(rollup.columns, rollup_select(rollup, CHECKIN)))
 
 
 def upgrade() -> None:
@@ -36,9 +41,7 @@ def upgrade() -> None:
         "rollup_opd_day",
         sa.Column("opd_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        *[sa.Column(c, sa.Integer(), nullable=False) for c in (
-            "checkins", "refused", "asn_checkins", "asn_refused", "merah", "hitam", "kuning", "asn_merah",
-            "asn_hitam", "asn_kuning", "asn_visitors", "visitors")],
+        *_measures(OPD_DAY),
         sa.ForeignKeyConstraint(["opd_id"], ["opd.id"], name=op.f("fk_rollup_opd_day_opd_id_opd")),
         sa.PrimaryKeyConstraint("opd_id", "day", name=op.f("pk_rollup_opd_day")),
     )
@@ -48,20 +51,13 @@ def upgrade() -> None:
         sa.Column("opd_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("hour", sa.SmallInteger(), nullable=False),
-        sa.Column("checkins", sa.Integer(), nullable=False),
-        sa.Column("refused", sa.Integer(), nullable=False),
+        *_measures(HOURLY),
         sa.ForeignKeyConstraint(["opd_id"], ["opd.id"], name=op.f("fk_rollup_hourly_opd_id_opd")),
         sa.PrimaryKeyConstraint("opd_id", "day", "hour", name=op.f("pk_rollup_hourly")),
     )
     op.create_index("ix_rollup_hourly_day", "rollup_hourly", ["day", "opd_id"])
-    op.execute(
-        "INSERT INTO rollup_opd_day (opd_id, day, checkins, refused, asn_checkins, asn_refused, merah, hitam, "
-        "kuning, asn_merah, asn_hitam, asn_kuning, asn_visitors, visitors) " + OPD_DAY_SELECT
-    )
-    op.execute(
-        "INSERT INTO rollup_hourly (opd_id, day, hour, checkins, refused) SELECT opd_id, day, hour, COUNT(*), "
-        "SUM(CASE WHEN outcome = 'ditolak' THEN 1 ELSE 0 END) FROM checkin GROUP BY opd_id, day, hour"
-    )
+    _fill(OPD_DAY)
+    _fill(HOURLY)
 
 
 def downgrade() -> None:

@@ -4,15 +4,16 @@ It generates N check-ins into a fresh database at the given URL, then prints, fo
 the time to compute its data from the rollups and the time the same figures take by the
 naive route (raw check-ins read into pandas and grouped there), the ratio, the import speed
 of a generated CSV in rows per second, the peak memory, and the slowest page of twenty
-concurrent sessions."""
+concurrent sessions.
+
+The parts that run the app itself (Streamlit's AppTest) are in `benchmark.app_timing`; the
+data package `data_access` imports this package only inside its `bench` command."""
 from __future__ import annotations
 
 import gc
 import os
 import resource
-import statistics
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,36 +22,17 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert, inspect, select, text
 
-from . import queries as q
-from .calendar import SURAT_EDARAN_DATE, now_utc, workdays
-from .checkins import write_checkins
-from .db import SQLITE_PAGE_SIZE, after_bulk_write, get_meta, init_schema, make_engine, set_meta
-from .demo import holds_real_data
-from .models import Checkin, Opd, User
-from .registry import load_registry
+from data_access import queries as q
+from data_access.calendar import SURAT_EDARAN_DATE, now_utc, workdays
+from data_access.checkins import write_checkins
+from data_access.db import SQLITE_PAGE_SIZE, after_bulk_write, get_meta, init_schema, make_engine, set_meta
+from data_access.demo import holds_real_data
+from data_access.models import Checkin, Opd, User
+from data_access.registry import load_registry
+from data_access.rollup_spec import DAILY, HOURLY, OPD_DAY, group_raw
+from data_access.synthetic import page_queries, synthetic_frame
 
-STATUSES = np.array(["hijau", "kuning", "merah", "hitam"])
-STATUS_P = np.array([0.9, 0.05, 0.04, 0.01])
-
-
-def synthetic_frame(opds: pd.DataFrame, rows: int, *, start: date, days: int, seed: int) -> pd.DataFrame:
-    """`rows` check-ins spread over `days` from `start`, over the OPDs in proportion to headcount."""
-    rng = np.random.default_rng(seed)
-    weights = opds["asn_headcount"].to_numpy(dtype=float)
-    opd = rng.choice(opds["id"].to_numpy(), size=rows, p=weights / weights.sum())
-    day = rng.integers(0, days, size=rows)
-    secs = (rng.normal(7.6, 1.8, size=rows).clip(6, 17) * 3600).astype("int64")
-    base = np.datetime64(start) + day.astype("timedelta64[D]")
-    ts = base.astype("datetime64[s]") + secs.astype("timedelta64[s]") - np.timedelta64(7, "h")
-    status = rng.choice(STATUSES, size=rows, p=STATUS_P)
-    vtype = np.where(rng.random(rows) < 0.7, "asn", "pengunjung")
-    person = rng.integers(0, max(rows // 40, 1000), size=rows)
-    keys = np.char.add("k", person.astype(str))
-    return pd.DataFrame({
-        "opd_id": opd, "ts": pd.to_datetime(ts).tz_localize("UTC"), "visitor_type": vtype, "status": status,
-        "outcome": np.where((status == "merah") | (status == "hitam"), "ditolak", "diterima"),
-        "visitor_key": keys,
-    })
+from .app_timing import BENCH_USER, cold_apptest, concurrent_worker
 
 
 def fresh_database(url: str) -> Engine:
@@ -106,45 +88,43 @@ def fill(engine: Engine, rows: int, *, days: int = 365, seed: int = 1, chunk: in
 
 
 # ------------------------------------------------------------- per page: fast and naive routes
-def page_queries(start: date, end: date) -> dict[str, list[tuple[str, dict]]]:
-    kw = {"start": start, "end": end, "opd_ids": None}
-    return {
-        "Ringkasan": [("opd_overview", kw), ("totals", kw), ("onboarding_progress", kw), ("daily_counts", kw)],
-        "Adopsi per OPD": [("adoption_table", kw), ("coverage_weekly", kw)],
-        "Peta adopsi": [("opd_overview", kw)],  # the default view; the kecamatan view reads kecamatan_summary
-        "Peta (per kecamatan)": [("kecamatan_summary", kw)],
-        "Onboarding OPD": [("opd_overview", kw), ("pipeline_weekly", kw)],
-        "Tren penolakan": [("refusals_daily", kw), ("refusals_by_opd", kw), ("refusals_by_visitor_type", kw),
-                           ("refusal_heatmap", kw), ("merah_by_kecamatan", kw)],
-        "Monev dan kunjungan": [("opd_overview", kw)],
-    }
+def read_raw(engine: Engine, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """The raw check-ins (of the period), as pandas reads them from the database; days as datetimes."""
+    c = Checkin
+    sel = select(c.opd_id, c.day, c.hour, c.visitor_type, c.status, c.outcome, c.visitor_key)
+    if start is not None:
+        sel = sel.where(c.day >= start)
+    if end is not None:
+        sel = sel.where(c.day <= end)
+    with engine.connect() as conn:
+        raw = pd.read_sql(sel, conn)
+    raw["day"] = pd.to_datetime(raw["day"])
+    return raw
 
 
 def naive_page(engine: Engine, page: str, start: date, end: date) -> None:
-    """The same figures the naive way: read the raw check-ins of the period into pandas and group."""
-    c = Checkin
-    cols = [c.opd_id, c.day, c.hour, c.visitor_type, c.status, c.outcome, c.visitor_key]
+    """The same figures the naive way: read the raw check-ins of the period into pandas and group
+    there, the rollups' measures (as rollup_spec defines them) and from them the page's figures."""
+    raw = read_raw(engine, start, end)
     with engine.connect() as conn:
-        raw = pd.read_sql(select(*cols).where(c.day >= start, c.day <= end), conn)
         reg = pd.read_sql(select(Opd.id, Opd.asn_headcount, Opd.kecamatan), conn)
-    raw["day"] = pd.to_datetime(raw["day"])
-    refused = raw["outcome"] == "ditolak"
-    asn = raw[raw["visitor_type"] == "asn"]
+    opd_day = group_raw(OPD_DAY, raw, ["checkins", "asn_visitors"])
     wd = pd.to_datetime(pd.Series(workdays(start, end)))
-    per_day = asn[asn["day"].isin(wd)].groupby(["opd_id", "day"])["visitor_key"].nunique().reset_index()
-    per_day = per_day.merge(reg, left_on="opd_id", right_on="id")
-    per_day["capped"] = per_day[["visitor_key", "asn_headcount"]].min(axis=1)
+    per_day = opd_day[opd_day["day"].isin(wd)].merge(reg, left_on="opd_id", right_on="id")
+    per_day["capped"] = per_day[["asn_visitors", "asn_headcount"]].min(axis=1)
     per_day.groupby("opd_id")["capped"].sum()
-    raw.groupby("opd_id").agg(n=("status", "size"), last=("day", "max"))
+    opd_day.groupby("opd_id").agg(n=("checkins", "sum"), last=("day", "max"))
     if page in ("Ringkasan", "Tren penolakan"):
-        raw.groupby(["day", "status"])["outcome"].size()
-        raw[refused].groupby(["day", "status"]).size()
+        daily = group_raw(DAILY, raw, ["checkins"])
+        daily.groupby(["day", "status"])["checkins"].sum()
+        daily[daily["outcome"] == "ditolak"].groupby(["day", "status"])["checkins"].sum()
     if page == "Tren penolakan":
-        raw.assign(dow=raw["day"].dt.day_of_week).groupby(["dow", "hour"])["outcome"].apply(lambda s: (s == "ditolak").sum())
-        raw.groupby("visitor_type")["outcome"].value_counts()
+        hourly = group_raw(HOURLY, raw, ["refused"])
+        hourly.assign(dow=hourly["day"].dt.day_of_week).groupby(["dow", "hour"])["refused"].sum()
+        daily.groupby(["visitor_type", "outcome"])["checkins"].sum()
     if page in ("Adopsi per OPD", "Peta adopsi", "Peta (per kecamatan)"):
         per_day.assign(week=per_day["day"].dt.to_period("W")).groupby(["week", "opd_id"])["capped"].sum()
-    del raw, asn, per_day
+    del raw, opd_day, per_day
 
 
 def time_it(fn, repeat: int = 3) -> float:
@@ -192,8 +172,8 @@ CSV_VENUES = ["BKL019-DISKOMINFO", "BKL033-RSUD", "BKL011-DINKES", "BKL020-DISKA
 
 
 def measure_import(engine: Engine, rows: int, workdir: Path) -> dict:
-    from .auth import SYSTEM
-    from .importer import import_file
+    from data_access.auth import SYSTEM
+    from data_access.importer import import_file
 
     path = workdir / f"bench-{rows}.csv"
     generate_csv(path, rows)
@@ -203,108 +183,6 @@ def measure_import(engine: Engine, rows: int, workdir: Path) -> dict:
     path.unlink(missing_ok=True)
     return {"rows": rows, "seconds": round(secs, 2), "rows_per_second": int(rows / secs),
             "loaded": res.rows_loaded, "rejected": res.rows_rejected, "duplicate": res.rows_duplicate}
-
-
-def concurrent_sessions(url: str, users: int = 20) -> dict:
-    """`users` sessions render the overview at the same moment, as one Streamlit server runs
-    them: one process, a thread per session, one shared data cache, cleared first (cold)."""
-    os.environ["DATABASE_URL"] = url
-    _quiet_streamlit()
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    root = _server_started()
-    times: list[float] = []
-    errors: list[str] = []
-    barrier = threading.Barrier(users)
-
-    def one() -> None:
-        at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=300)
-        at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
-        barrier.wait()
-        t0 = time.perf_counter()
-        try:
-            at.run()
-        except Exception as exc:  # noqa: BLE001 - counted, reported
-            errors.append(f"{exc.__class__.__name__}: {exc}")
-        else:
-            if at.exception:
-                errors.append(at.exception[0].message)
-            elif len(at.metric) != 6:
-                errors.append("ringkasan tanpa angka")
-        times.append(time.perf_counter() - t0)
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    threads = [threading.Thread(target=one) for _ in range(users)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    return {"users": users, "errors": len(errors), "slowest_s": round(max(times), 2),
-            "median_s": round(statistics.median(times), 2), "wall_s": round(wall, 2),
-            "first_error": errors[0] if errors else None}
-
-
-def _concurrent_worker(args) -> dict:
-    url, users = args
-    return concurrent_sessions(url, users)
-
-
-def _quiet_streamlit() -> None:
-    """Sessions run by AppTest outside a server have no runtime; Streamlit warns so on every
-    cached call. Expected here: keep the benchmark's output to its figures."""
-    import logging
-
-    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api",
-                 "streamlit.runtime.scriptrunner_utils.script_run_context"):
-        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
-
-
-def _server_started() -> Path:
-    """Bring this process to the state of a running Streamlit server: Streamlit's own machinery
-    loaded by one page run. AppTest also scans every installed package for components on each
-    run (~0,5 s here, holding the GIL); a server does that once at start, so the measured runs
-    leave it out. Returns the project root."""
-    from streamlit.testing.v1 import AppTest
-
-    root = Path(__file__).resolve().parent.parent
-    warm = AppTest.from_file(str(root / "pages" / "akun.py"), default_timeout=120)
-    warm.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
-    warm.run()
-    from streamlit.components.v2.component_manager import BidiComponentManager
-
-    BidiComponentManager.discover_and_register_components = lambda self, **kw: None
-    return root
-
-
-def cold_apptest(url: str) -> float:
-    """Seconds for an AppTest run of the overview with empty Streamlit caches (data and engine),
-    in a process whose modules are already imported (as in a running server)."""
-    os.environ["DATABASE_URL"] = url
-    _quiet_streamlit()
-    import plotly.graph_objects  # noqa: F401 - imported by the page; a server has it loaded
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    import ui.charts  # noqa: F401
-    import ui.common  # noqa: F401
-
-    root = _server_started()
-    runs = []
-    for _ in range(3):  # the median of three cold runs: one run on this shared machine varies by ±40 %
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
-        at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
-        t0 = time.perf_counter()
-        at.run()
-        runs.append(time.perf_counter() - t0)
-        if at.exception or len(at.metric) != 6:
-            raise RuntimeError("Ringkasan gagal dirender dalam AppTest")
-    return statistics.median(runs)
 
 
 def peak_rss_mb() -> float:
@@ -317,9 +195,6 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-BENCH_USER = "bench"
 
 
 def _fast_worker(args) -> dict:
@@ -391,7 +266,7 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
             result["import"] = _in_child(_import_worker, (url, import_rows, d))
     if users:
         log(f"{users} sesi bersamaan ...")
-        result["concurrent"] = _in_child(_concurrent_worker, (url, users))
+        result["concurrent"] = _in_child(concurrent_worker, (url, users))
     engine.dispose()
     return result
 
@@ -405,7 +280,7 @@ def _import_worker(args) -> dict:
 
 
 def format_report(r: dict) -> str:
-    from .fmt import fmt_dec, fmt_int
+    from data_access.fmt import fmt_dec, fmt_int
 
     lines = [f"Mesin: {r['machine']}", f"Basis data: {r['database']}, {fmt_int(r['rows'])} check-in "
              f"(ditulis dalam {fmt_dec(r['fill_seconds'])} dtk, {fmt_int(r['fill_rows_per_second'])} baris/dtk)", "",

@@ -1,0 +1,1 @@
+"""The scale benchmark (`python -m data_access bench`); see benchmark/runner.py."""

@@ -1,0 +1,117 @@
+"""The benchmark's measurements that run the app itself: Streamlit's AppTest renders the
+overview with cold caches, and twenty sessions at once as one Streamlit server would run them.
+The only part of the benchmark that needs Streamlit and `ui/` (both imported inside the
+functions, in the child processes that run them)."""
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from pathlib import Path
+
+BENCH_USER = "bench"  # the account the measured sessions are logged in as (made by run_bench)
+
+
+def concurrent_sessions(url: str, users: int = 20) -> dict:
+    """`users` sessions render the overview at the same moment, as one Streamlit server runs
+    them: one process, a thread per session, one shared data cache, cleared first (cold)."""
+    os.environ["DATABASE_URL"] = url
+    _quiet_streamlit()
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    root = _server_started()
+    times: list[float] = []
+    errors: list[str] = []
+    barrier = threading.Barrier(users)
+
+    def one() -> None:
+        at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=300)
+        at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
+        barrier.wait()
+        t0 = time.perf_counter()
+        try:
+            at.run()
+        except Exception as exc:  # noqa: BLE001 - counted, reported
+            errors.append(f"{exc.__class__.__name__}: {exc}")
+        else:
+            if at.exception:
+                errors.append(at.exception[0].message)
+            elif len(at.metric) != 6:
+                errors.append("ringkasan tanpa angka")
+        times.append(time.perf_counter() - t0)
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    threads = [threading.Thread(target=one) for _ in range(users)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {"users": users, "errors": len(errors), "slowest_s": round(max(times), 2),
+            "median_s": round(statistics.median(times), 2), "wall_s": round(wall, 2),
+            "first_error": errors[0] if errors else None}
+
+
+def concurrent_worker(args) -> dict:
+    url, users = args
+    return concurrent_sessions(url, users)
+
+
+def _quiet_streamlit() -> None:
+    """Sessions run by AppTest outside a server have no runtime; Streamlit warns so on every
+    cached call. Expected here: keep the benchmark's output to its figures."""
+    import logging
+
+    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api",
+                 "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
+
+
+def _server_started() -> Path:
+    """Bring this process to the state of a running Streamlit server: Streamlit's own machinery
+    loaded by one page run. AppTest also scans every installed package for components on each
+    run (~0,5 s here, holding the GIL); a server does that once at start, so the measured runs
+    leave it out. Returns the project root."""
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    warm = AppTest.from_file(str(root / "pages" / "akun.py"), default_timeout=120)
+    warm.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
+    warm.run()
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    BidiComponentManager.discover_and_register_components = lambda self, **kw: None
+    return root
+
+
+def cold_apptest(url: str) -> float:
+    """Seconds for an AppTest run of the overview with empty Streamlit caches (data and engine),
+    in a process whose modules are already imported (as in a running server)."""
+    os.environ["DATABASE_URL"] = url
+    _quiet_streamlit()
+    import plotly.graph_objects  # noqa: F401 - imported by the page; a server has it loaded
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import ui.charts  # noqa: F401
+    import ui.common  # noqa: F401
+
+    root = _server_started()
+    runs = []
+    for _ in range(3):  # the median of three cold runs: one run on this shared machine varies by ±40 %
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(root / "pages" / "ringkasan.py"), default_timeout=120)
+        at.session_state["auth"] = {"username": BENCH_USER, "role": "pimpinan", "seen": time.time(), "sso": False}
+        t0 = time.perf_counter()
+        at.run()
+        runs.append(time.perf_counter() - t0)
+        if at.exception or len(at.metric) != 6:
+            raise RuntimeError("Ringkasan gagal dirender dalam AppTest")
+    return statistics.median(runs)
+
+
