@@ -71,6 +71,10 @@ class Opd(Base):
     qr_printed_estimate: Mapped[bool] = mapped_column(Boolean, default=False)
     # lat/lon are an approximate position, not a surveyed one
     location_approx: Mapped[bool] = mapped_column(Boolean, default=False)
+    # who Diskominfo contacts at the OPD (kominfo only sees and edits these)
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_whatsapp: Mapped[str | None] = mapped_column(String(20))  # digits, country code first: 6281234567890
+    kabupaten: Mapped[str] = mapped_column(String(60), default="Bangkalan", server_default="Bangkalan")
 
 
 class Holiday(Base):
@@ -241,3 +245,20 @@ class AppSession(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_seen: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ImportProfile(Base):
+    """A saved column mapping ("profil impor") for exports whose headers are not ours: offered
+    again when a file with the same headers comes."""
+
+    __tablename__ = "import_profile"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    headers_key: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256 of the normalised headers
+    headers: Mapped[str] = mapped_column(Text)  # JSON list of the file's headers
+    mapping: Mapped[str] = mapped_column(Text)  # JSON {field: column}
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
