@@ -8,7 +8,6 @@ import math
 from datetime import date, timedelta
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 

@@ -45,9 +45,9 @@ def upgrade() -> None:
         sa.Column("legal_basis", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_holiday")),
     )
-    with op.batch_alter_table("opd") as batch:
-        batch.add_column(sa.Column("qr_printed_estimate", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("location_approx", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # plain ADD COLUMN (SQLite has it): a batch rebuild of opd would trip the check-ins' foreign keys
+    op.add_column("opd", sa.Column("qr_printed_estimate", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("opd", sa.Column("location_approx", sa.Boolean(), nullable=False, server_default=sa.false()))
 
     opd = sa.table("opd", sa.column("code", sa.String), sa.column("qr_printed_on", sa.Date),
                    sa.column("lat", sa.Float), sa.column("lon", sa.Float),

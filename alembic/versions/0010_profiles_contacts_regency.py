@@ -30,10 +30,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_import_profile_name")),
     )
     op.create_index(op.f("ix_import_profile_headers_key"), "import_profile", ["headers_key"])
-    with op.batch_alter_table("opd") as batch:
-        batch.add_column(sa.Column("contact_name", sa.String(length=120), nullable=True))
-        batch.add_column(sa.Column("contact_whatsapp", sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column("kabupaten", sa.String(length=60), nullable=False, server_default="Bangkalan"))
+    # plain ADD COLUMN (SQLite has it): a batch rebuild of opd would trip the check-ins' foreign keys
+    op.add_column("opd", sa.Column("contact_name", sa.String(length=120), nullable=True))
+    op.add_column("opd", sa.Column("contact_whatsapp", sa.String(length=20), nullable=True))
+    op.add_column("opd", sa.Column("kabupaten", sa.String(length=60), nullable=False, server_default="Bangkalan"))
 
 
 def downgrade() -> None:
