@@ -31,6 +31,12 @@ PRINTED_STAGES = STAGES[2:]
 # calendar.active_window_start; this is its length in an ordinary week, for labels.
 ACTIVE_WINDOW_DAYS = 7
 
+# "Target cakupan ASN": the share of an OPD's ASN who check in on an average working day.
+COVERAGE_TARGET = 0.8
+
+# The refusal-rate ranking leaves out offices with fewer check-ins than this in the period.
+REFUSAL_MIN_VOLUME = 200
+
 # Evidence that an OPD's QR code is in use while the registry has no printing date for it by
 # the end of the period. The OPD is not counted as printed; it is listed with this reason.
 CHECKIN_WITHOUT_QR = "check-in tanpa QR tercetak"

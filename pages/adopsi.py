@@ -2,9 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from data_access.domain import stage_label
+from data_access.domain import COVERAGE_TARGET, stage_label
 from data_access.fmt import fmt_pct
-from data_access.queries import COVERAGE_TARGET, weighted_coverage
+from data_access.queries import weighted_coverage
 from ui import charts
 from ui.common import empty_notice, q, setup_page
 from ui.export import download_buttons

@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
+from data_access.domain import REFUSAL_MIN_VOLUME
 from data_access.fmt import fmt_int, fmt_pct
-from data_access.queries import REFUSAL_MIN_VOLUME
 from ui import charts
 from ui.common import empty_notice, q, setup_page
 from ui.export import download_buttons

@@ -6,8 +6,7 @@ import plotly.graph_objects as go
 
 from data_access import domain
 from data_access.calendar import SURAT_EDARAN_DATE
-from data_access.domain import STAGE_LABELS, STAGES
-from data_access.queries import COVERAGE_TARGET
+from data_access.domain import COVERAGE_TARGET, STAGE_LABELS, STAGES
 
 # One palette for the status colours everywhere.
 STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}

@@ -1,0 +1,86 @@
+"""The raw fetch and the dialect helpers that every query module uses: read a select straight
+from the driver's cursor, a DATE as days since 1970 in each dialect, columns as numpy arrays,
+the OPD filter."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+_MONDAY = np.datetime64("1970-01-05", "D")  # weeks and days of the week are counted from a Monday
+
+
+def _fetch(conn, stmt) -> pd.DataFrame:
+    """Run a read-only select straight on the driver's cursor and build the frame from plain
+    tuples: the rollups answer in milliseconds, so per-row result processing would dominate.
+    Bound values here are dates and integers made by the query modules, rendered as literals."""
+    names, rows = _run(conn, stmt)
+    df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
+    for c in df.columns:  # MariaDB returns Decimal for SUM()
+        if df[c].dtype == object and len(df) and type(df[c].iloc[0]).__name__ == "Decimal":
+            df[c] = df[c].astype("float64")
+    return df
+
+
+class epoch_day(FunctionElement):
+    """A DATE column as days since 1970-01-01 (an integer) in every dialect: thousands of rows
+    come back as plain integers, never as date objects or text to parse."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(epoch_day)
+def _epoch_day_mysql(element, compiler, **kw):  # MariaDB / MySQL
+    return f"DATEDIFF({compiler.process(element.clauses, **kw)}, '1970-01-01')"
+
+
+@compiles(epoch_day, "sqlite")
+def _epoch_day_sqlite(element, compiler, **kw):
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+@compiles(epoch_day, "postgresql")
+def _epoch_day_postgresql(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
+
+
+def _col(rows, i: int, dtype=np.int64) -> np.ndarray:
+    """Column i of fetched rows as a numpy array."""
+    return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
+
+
+def _days(rows, i: int) -> np.ndarray:
+    """Column i of fetched rows, made by epoch_day(), as datetime64[D]."""
+    return _col(rows, i).astype("datetime64[D]")
+
+
+def _run(conn, stmt) -> tuple[list[str], list[tuple]]:
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.name != "sqlite":
+        sql = sql.replace("%%", "%")
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql)
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        cur.close()
+
+
+def _rows(conn, stmt) -> list[tuple]:
+    """Like `_fetch`, as plain tuples."""
+    return _run(conn, stmt)[1]
+
+
+def _opd_filter(col, opd_ids):
+    return col.in_(list(opd_ids)) if opd_ids is not None else True
+
+
+def _as_date(v) -> date:
+    if isinstance(v, str):
+        return date.fromisoformat(v[:10])
+    return v.date() if hasattr(v, "hour") else v

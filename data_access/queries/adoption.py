@@ -1,0 +1,245 @@
+"""Adoption: the registry, totals and daily counts, Cakupan ASN (per OPD, weighted, daily,
+weekly), the per-OPD activity and overview with its stage columns, the adoption table and the
+kecamatan summary. Every figure is aggregated in the database from the rollups."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, case, false, func, select
+
+from .. import domain
+from ..calendar import active_window_start, workdays
+from ..models import Opd, RollupOpdDay
+from ..registry import KECAMATAN_CENTROIDS
+from ._base import _MONDAY, _as_date, _col, _days, _fetch, _opd_filter, _rows, epoch_day
+from .monitoring import last_visits
+
+
+def data_range(*, engine: Engine) -> tuple[date, date] | None:
+    """First and last day with check-ins, or None for an empty database."""
+    with engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(RollupOpdDay.day), func.max(RollupOpdDay.day))).one()
+    if lo is None:
+        return None
+    return (_as_date(lo), _as_date(hi))
+
+
+def opd_registry(*, engine: Engine) -> pd.DataFrame:
+    stmt = select(
+        Opd.id, Opd.code, Opd.name, Opd.short_name, Opd.category, Opd.kecamatan, Opd.lat, Opd.lon,
+        Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.venue_registered_on, Opd.qr_printed_on,
+        Opd.qr_printed_estimate, Opd.location_approx,
+    ).order_by(Opd.id)
+    with engine.connect() as conn:
+        df = _fetch(conn, stmt)
+    for c in ("qr_printed_on", "venue_registered_on"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    df["venue_code"] = df["venue_code"].astype(object).where(df["venue_code"].notna(), None)
+    for c in ("qr_printed_estimate", "location_approx"):
+        df[c] = df[c].astype(bool)
+    return df
+
+
+def _registry(engine: Engine, opd_ids) -> pd.DataFrame:
+    """The registry, limited to the OPDs in the filter."""
+    reg = opd_registry(engine=engine)
+    return reg if opd_ids is None else reg[reg["id"].isin(list(opd_ids))]
+
+
+def totals(*, engine: Engine, start: date, end: date, opd_ids=None) -> dict:
+    r = RollupOpdDay
+    stmt = select(
+        func.coalesce(func.sum(r.checkins), 0), func.coalesce(func.sum(r.refused), 0),
+        func.coalesce(func.sum(r.checkins - r.asn_checkins), 0),
+    ).where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+    with engine.connect() as conn:
+        checkins, refused, visitor_checkins = (int(x) for x in conn.execute(stmt).one())
+    return {
+        "checkins": checkins,
+        "refused": refused,
+        "visitor_checkins": visitor_checkins,
+        "refusal_rate": (refused / checkins) if checkins else None,
+    }
+
+
+def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day: check-ins, refusals, visitor check-ins."""
+    r = RollupOpdDay
+    stmt = (
+        select(
+            r.day,
+            func.sum(r.checkins).label("checkins"),
+            func.sum(r.refused).label("refused"),
+            func.sum(r.checkins - r.asn_checkins).label("visitor_checkins"),
+        )
+        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.day)
+        .order_by(r.day)
+    )
+    with engine.connect() as conn:
+        df = _fetch(conn, stmt)
+    df["day"] = pd.to_datetime(df["day"])
+    for c in ("checkins", "refused", "visitor_checkins"):
+        df[c] = df[c].astype("int64")
+    return df
+
+
+def _capped_asn(v, h):
+    return case((v.asn_visitors > h, h), else_=v.asn_visitors)
+
+
+def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Cakupan ASN per OPD: mean over the period's working days of
+    min(distinct ASN that day, headcount) / headcount. OPDs without any ASN scan get 0."""
+    return _coverage(engine, _registry(engine, opd_ids), start, end, opd_ids)
+
+
+def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids) -> pd.DataFrame:
+    """coverage_by_opd for the OPDs of a registry frame already in hand."""
+    wd = workdays(start, end)
+    v, o = RollupOpdDay, Opd
+    sums = (  # an inner join over the period's days: the rollup's day index does the work
+        select(v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn_days"))
+        .join(o, o.id == v.opd_id)
+        .where(v.day >= start, v.day <= end, v.day.in_(wd) if wd else false(), v.asn_visitors > 0,
+               _opd_filter(v.opd_id, opd_ids))
+        .group_by(v.opd_id)
+    )
+    with engine.connect() as conn:
+        got = _fetch(conn, sums)
+    df = reg[["id", "asn_headcount"]].rename(columns={"id": "opd_id"}).merge(got, on="opd_id", how="left")
+    df["asn_days"] = df["asn_days"].astype("float64").fillna(0.0)
+    n = len(wd)
+    df["workdays"] = n
+    df["coverage"] = df["asn_days"] / (n * df["asn_headcount"]) if n else np.nan
+    return df[["opd_id", "asn_headcount", "asn_days", "workdays", "coverage"]]
+
+
+def regency_coverage(*, engine: Engine, start: date, end: date, opd_ids=None) -> float | None:
+    """Coverage of several OPDs together, weighted by headcount."""
+    return weighted_coverage(coverage_by_opd(engine=engine, start=start, end=end, opd_ids=opd_ids))
+
+
+def weighted_coverage(df: pd.DataFrame) -> float | None:
+    """Headcount-weighted coverage of the OPDs in a frame with `coverage` and `asn_headcount`
+    (coverage_by_opd, opd_overview, adoption_table): Σ capped ASN-days ÷ (working days × Σ headcount)."""
+    if df.empty or df["coverage"].isna().all() or df["asn_headcount"].sum() == 0:
+        return None
+    return float((df["coverage"].fillna(0) * df["asn_headcount"]).sum() / df["asn_headcount"].sum())
+
+
+def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per working day and OPD: distinct ASN capped at the headcount (the numerator of daily
+    coverage)."""
+    wd = workdays(start, end)
+    v, o = RollupOpdDay, Opd
+    stmt = (  # (opd_id, day) is the rollup's key: one row each, nothing to group
+        select(epoch_day(v.day), v.opd_id, _capped_asn(v, o.asn_headcount).label("asn"))
+        .join(o, o.id == v.opd_id)
+        .where(v.day >= start, v.day <= end, v.asn_visitors > 0, v.day.in_(wd) if wd else false(),
+               _opd_filter(v.opd_id, opd_ids))
+    )
+    with engine.connect() as conn:
+        rows = _rows(conn, stmt)
+    return pd.DataFrame({
+        "day": _days(rows, 0).astype("datetime64[ns]"),
+        "opd_id": _col(rows, 1),
+        "asn": _col(rows, 2, np.float64),
+    })
+
+
+def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Weekly coverage (weeks starting Monday) per OPD and for the selection as a whole
+    (opd_id = 0), each the mean over the week's working days."""
+    daily = coverage_daily(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    reg = _registry(engine, opd_ids)
+    wd = np.array(workdays(start, end), dtype="datetime64[D]")
+    if not len(wd) or reg.empty:
+        return pd.DataFrame(columns=["week", "opd_id", "coverage"])
+    # weeks × OPDs in numpy: a year of a regency is a few thousand cells
+    wd_week = (wd - _MONDAY).astype(np.int64) // 7
+    weeks, n_wd = np.unique(wd_week, return_counts=True)
+    ids = reg["id"].to_numpy(dtype=np.int64)
+    order = np.argsort(ids)
+    ids, head = ids[order], reg["asn_headcount"].to_numpy(dtype=np.float64)[order]
+    asn = np.zeros((len(weeks), len(ids)))
+    if not daily.empty:
+        d_week = (daily["day"].to_numpy(dtype="datetime64[D]") - _MONDAY).astype(np.int64) // 7
+        np.add.at(asn, (np.searchsorted(weeks, d_week), np.searchsorted(ids, daily["opd_id"].to_numpy())),
+                  daily["asn"].to_numpy(dtype=np.float64))
+    per = asn / (n_wd[:, None] * head[None, :])
+    tot = asn.sum(axis=1) / (n_wd * head.sum())
+    week_ts = (_MONDAY + weeks * 7).astype("datetime64[ns]")
+    return pd.DataFrame({
+        "week": np.concatenate([week_ts, np.tile(week_ts, len(ids))]),
+        "opd_id": np.concatenate([np.zeros(len(weeks), dtype=np.int64), np.repeat(ids, len(weeks))]),
+        "coverage": np.concatenate([tot, per.T.ravel()]),
+    })
+
+
+def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per OPD over the period: check-ins, visitor check-ins, refusals, last day with a
+    check-in (up to `end`), and check-ins in the active window at the end of the range."""
+    r = RollupOpdDay
+    recent_from = active_window_start(end)
+    in_range = r.day >= start
+    stmt = (  # one pass: the last day needs every day up to `end`, the sums only the period
+        select(r.opd_id, func.max(r.day).label("last_day"),
+               func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
+               func.sum(case((in_range, r.checkins - r.asn_checkins), else_=0)).label("visitor_checkins"),
+               func.sum(case((in_range, r.refused), else_=0)).label("refused"),
+               func.sum(case((r.day >= recent_from, r.checkins), else_=0)).label("checkins_7d"))
+        .where(r.day <= end, _opd_filter(r.opd_id, opd_ids)).group_by(r.opd_id)
+    )
+    with engine.connect() as conn:
+        df = _fetch(conn, stmt)
+    for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
+        df[c] = df[c].fillna(0).astype("int64")
+    df["last_day"] = pd.to_datetime(df["last_day"]).dt.date
+    return df
+
+
+def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """One row per OPD in the filter with registry facts, activity, coverage, and the stage
+    columns of domain.classify (stage, qr_printed, active, anomaly, ...) as of `end`."""
+    reg = _registry(engine, opd_ids)
+    act = opd_activity(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    cov = _coverage(engine, reg, start, end, opd_ids)
+    vis = last_visits(engine=engine, end=end, opd_ids=opd_ids)
+    df = reg.merge(act, left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
+    df = df.merge(cov[["opd_id", "coverage"]], left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
+    df = df.merge(
+        vis[["opd_id", "visited_on", "qr_posted", "scanning_enforced", "unscanned_entries"]],
+        left_on="id", right_on="opd_id", how="left",
+    ).drop(columns=["opd_id"])
+    for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
+        df[c] = df[c].fillna(0).astype("int64")
+    df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)
+    return domain.classify(df, end=end).reset_index(drop=True)
+
+
+def adoption_table(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """The adoption table: overview plus visitor check-ins per working day."""
+    df = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    n_wd = len(workdays(start, end))
+    df["visitors_per_day"] = df["visitor_checkins"] / n_wd if n_wd else np.nan
+    return df
+
+
+def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per kecamatan: OPDs, check-ins, refusals, coverage weighted by headcount, centroid."""
+    ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    ov["asn_days"] = ov["coverage"].fillna(0) * ov["asn_headcount"]
+    ov["printed"] = domain.qr_printed(ov)
+    g = ov.groupby("kecamatan", as_index=False).agg(
+        opds=("id", "count"), checkins=("checkins", "sum"), refused=("refused", "sum"),
+        headcount=("asn_headcount", "sum"), asn_days=("asn_days", "sum"),
+        printed=("printed", "sum"),
+    )
+    g["coverage"] = g["asn_days"] / g["headcount"]
+    g["refusal_rate"] = (g["refused"] / g["checkins"]).where(g["checkins"] > 0)
+    g["lat"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][0])
+    g["lon"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][1])
+    return g.drop(columns=["asn_days"])

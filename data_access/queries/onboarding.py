@@ -1,0 +1,89 @@
+"""Onboarding over time: the days × OPDs activity matrix, the daily progress (QR printed,
+active) and the weekly count of OPDs at each stage."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from .. import domain
+from ..calendar import active_window_start
+from ..domain import STAGES
+from ..models import RollupOpdDay
+from ._base import _col, _days, _opd_filter, _rows, epoch_day
+from .adoption import _registry
+from .monitoring import qr_findings
+
+
+def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.DatetimeIndex, list, np.ndarray]:
+    """Days × OPDs: running count of days with a check-in (for 'active' windows)."""
+    v = RollupOpdDay
+    stmt = select(v.opd_id, epoch_day(v.day)).where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
+    with engine.connect() as conn:
+        rows = _rows(conn, stmt)  # thousands of pairs: plain arrays, no frame
+    all_days = pd.date_range(first, end, freq="D")
+    opd = _col(rows, 0)
+    day = _days(rows, 1)
+    ids = np.unique(opd).tolist()
+    m = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
+    if rows:
+        m[(day - np.datetime64(first, "D")).astype(np.int64) + 1, np.searchsorted(ids, opd)] = 1
+    return all_days, ids, m.cumsum(axis=0)
+
+
+def _active_at(all_days: pd.DatetimeIndex, cum: np.ndarray, days) -> np.ndarray:
+    """Days × OPD columns, boolean: a check-in within the active window ending on each day."""
+    first = all_days[0].date()
+    lo = np.array([max((active_window_start(d) - first).days, 0) for d in days])
+    hi = np.array([(d - first).days + 1 for d in days])
+    return (cum[hi] - cum[lo]) > 0
+
+
+def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day: OPDs with a printed QR by then (domain.qr_printed: a printing date on or before
+    the day), and OPDs active then (a check-in within the active window ending that day)."""
+    reg = _registry(engine, opd_ids)
+    days = pd.date_range(start, end, freq="D")
+    printed = pd.to_datetime(reg["qr_printed_on"]).dropna().sort_values().to_numpy()
+    printed_count = np.searchsorted(printed, days.to_numpy(), side="right")
+    all_days, _, cum = _active_matrix(engine, active_window_start(start), end, opd_ids)
+    active = _active_at(all_days, cum, [d.date() for d in days]).sum(axis=1)
+    return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
+
+
+def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """How many OPDs stood at each onboarding stage at the end of each week (Sunday, or the
+    range's last day): one row per (week_end, stage)."""
+    reg = _registry(engine, opd_ids)
+    ends = list(pd.date_range(start, end, freq="W-SUN").date)
+    if not ends or ends[-1] != end:
+        ends.append(end)
+    all_days, ids, cum = _active_matrix(engine, active_window_start(start), end, opd_ids)
+    col = pd.Index(ids).get_indexer(reg["id"])
+    vis = qr_findings(engine=engine, end=end, opd_ids=opd_ids)
+    far = date(9999, 12, 31)
+    registered_on = [far if not isinstance(c, str) or not c else (r if r is not None and not pd.isna(r) else date.min)
+                     for c, r in zip(reg["venue_code"], reg["venue_registered_on"])]
+    printed_on = [p if p is not None and not pd.isna(p) else far for p in reg["qr_printed_on"]]
+    registered_on, printed_on = np.array(registered_on), np.array(printed_on)
+    on = _active_at(all_days, cum, ends)  # weeks × OPD columns
+    active = np.where(col >= 0, on[:, np.clip(col, 0, None)], False)
+    verified = np.zeros((len(ends), len(reg)), dtype=bool)
+    pos = {opd: i for i, opd in enumerate(reg["id"])}
+    ends_arr = np.array(ends, dtype="datetime64[D]")
+    for opd, v in vis.groupby("opd_id"):
+        dates = np.array(v["visited_on"].tolist(), dtype="datetime64[D]")
+        idx = np.searchsorted(dates, ends_arr, side="right") - 1  # the last visit on or before each week end
+        posted = v["qr_posted"].astype(bool).to_numpy()
+        verified[:, pos[opd]] = np.where(idx >= 0, posted[np.clip(idx, 0, None)], False)
+    ends_col = ends_arr[:, None]
+    code = domain.stage_codes(registered=registered_on.astype("datetime64[D]")[None, :] <= ends_col,
+                              printed=printed_on.astype("datetime64[D]")[None, :] <= ends_col,
+                              active=active, verified=verified)
+    rows = []
+    for i, d in enumerate(ends):
+        counts = np.bincount(code[i], minlength=len(STAGES))
+        rows += [{"week_end": pd.Timestamp(d), "stage": st, "opds": int(counts[j])} for j, st in enumerate(STAGES)]
+    return pd.DataFrame(rows)

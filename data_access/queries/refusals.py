@@ -1,0 +1,120 @@
+"""Refusals: per day and by colour, per OPD, ASN against other visitors, the day-of-week × hour
+heatmap, and merah refusals per kecamatan and week."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from ..models import Opd, RollupHourly, RollupOpdDay
+from ._base import _MONDAY, _col, _days, _fetch, _opd_filter, _rows, epoch_day
+
+
+def _hourly(start: date, end: date, opd_ids, *, day_numbers: bool = False):
+    """Per day and hour (WIB): check-ins and refusals."""
+    h = RollupHourly
+    return (
+        select(epoch_day(h.day).label("day") if day_numbers else h.day, h.hour,
+               func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
+        .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
+        .group_by(h.day, h.hour)
+    )
+
+
+def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    with engine.connect() as conn:
+        df = _fetch(conn, _hourly(start, end, opd_ids))
+    df["day"] = pd.to_datetime(df["day"])
+    return df
+
+
+def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day: all check-ins, refusals, and refusals by colour (merah, hitam, kuning)."""
+    r = RollupOpdDay
+    stmt = (
+        select(r.day, func.sum(r.checkins).label("checkins"), func.sum(r.merah).label("merah"),
+               func.sum(r.hitam).label("hitam"), func.sum(r.kuning).label("kuning"), func.sum(r.refused).label("refused"))
+        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.day).order_by(r.day)
+    )
+    with engine.connect() as conn:
+        df = _fetch(conn, stmt)
+    df["day"] = pd.to_datetime(df["day"])
+    for c in ("checkins", "merah", "hitam", "kuning", "refused"):
+        df[c] = df[c].astype("int64")
+    return df
+
+
+def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per OPD: check-ins, refusals (total, merah, hitam) and the refusal rate."""
+    r, o = RollupOpdDay, Opd
+    sums = (
+        select(r.opd_id, func.sum(r.checkins).label("checkins"), func.sum(r.refused).label("refused"),
+               func.sum(r.merah).label("merah"), func.sum(r.hitam).label("hitam"))
+        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .group_by(r.opd_id)
+        .subquery()
+    )
+    stmt = select(sums, o.short_name, o.kecamatan).join(o, o.id == sums.c.opd_id).order_by(sums.c.opd_id)
+    with engine.connect() as conn:
+        df = _fetch(conn, stmt)
+    for c in ("checkins", "refused", "merah", "hitam"):
+        df[c] = df[c].astype("int64")
+    df["rate"] = df["refused"] / df["checkins"]
+    return df
+
+
+def refusals_by_visitor_type(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    r = RollupOpdDay
+    sums = [func.coalesce(func.sum(c), 0) for c in (
+        r.checkins, r.refused, r.merah, r.hitam, r.kuning, r.asn_checkins, r.asn_refused, r.asn_merah, r.asn_hitam,
+        r.asn_kuning)]
+    stmt = select(*sums).where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+    with engine.connect() as conn:
+        t, ref, me, hi, ku, a, a_ref, a_me, a_hi, a_ku = (int(x) for x in conn.execute(stmt).one())
+    out = pd.DataFrame([
+        {"visitor_type": "asn", "checkins": a, "refused": a_ref, "merah": a_me, "hitam": a_hi, "kuning": a_ku},
+        {"visitor_type": "pengunjung", "checkins": t - a, "refused": ref - a_ref, "merah": me - a_me,
+         "hitam": hi - a_hi, "kuning": ku - a_ku},
+    ])
+    out["rate"] = (out["refused"] / out["checkins"]).where(out["checkins"] > 0)
+    return out
+
+
+def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Per day of week (0 = Monday) and hour (WIB): check-ins and refusals."""
+    with engine.connect() as conn:
+        rows = _rows(conn, _hourly(start, end, opd_ids, day_numbers=True))
+    day = _days(rows, 0)
+    dow = (day - _MONDAY).astype(np.int64) % 7
+    hour = _col(rows, 1)
+    seen, checkins, refused = (np.zeros((7, 24), dtype=np.int64) for _ in range(3))
+    np.add.at(seen, (dow, hour), 1)
+    np.add.at(checkins, (dow, hour), _col(rows, 2))
+    np.add.at(refused, (dow, hour), _col(rows, 3))
+    d, hr = np.nonzero(seen)  # the (day of week, hour) cells with any check-in row, in order
+    return pd.DataFrame({"dow": d.astype(np.int64), "hour": hr.astype(np.int64), "checkins": checkins[d, hr],
+                         "refused": refused[d, hr]})
+
+
+def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+    """Merah refusals per kecamatan and week (weeks start Monday): where unvaccinated people
+    keep coming."""
+    r, o = RollupOpdDay, Opd
+    stmt = (
+        select(o.kecamatan, epoch_day(r.day), func.sum(r.merah).label("merah"))
+        .join(o, o.id == r.opd_id)
+        .where(r.day >= start, r.day <= end, r.merah > 0, _opd_filter(r.opd_id, opd_ids))
+        .group_by(o.kecamatan, r.day)
+    )
+    with engine.connect() as conn:
+        rows = _rows(conn, stmt)
+    day = _days(rows, 1)
+    df = pd.DataFrame({
+        "kecamatan": [r[0] for r in rows],
+        "week": (day - (day - _MONDAY).astype(np.int64) % 7).astype("datetime64[ns]"),
+        "merah": _col(rows, 2),
+    })
+    return df.groupby(["kecamatan", "week"], as_index=False, sort=True)["merah"].sum()
