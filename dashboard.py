@@ -4,9 +4,10 @@ import streamlit as st
 
 from data_access import auth
 from data_access.demo import is_demo
-from ui.common import current_actor, engine_or_stop, logout, open_engine, sign_in, _sso_configured
+from ui.engine import engine_or_stop, open_engine
 from ui.nav import PAGES, pages_for
 from ui.safe import md, show_unexpected
+from ui.session import current_actor, logout, sign_in, sso_configured
 
 st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=":material/qr_code_2:", layout="wide")
 
@@ -29,7 +30,7 @@ def login_page() -> None:
             "`satpolpp` / `demo-satpolpp`.",
             icon=":material/science:",
         )
-    if not auth.has_users(engine=engine) and not _sso_configured():
+    if not auth.has_users(engine=engine) and not sso_configured():
         st.warning(
             "Belum ada akun pengguna. Administrator membuat akun pertama di server dengan perintah: "
             "`python -m data_access users add NAMA --role kominfo`"
@@ -47,7 +48,7 @@ def login_page() -> None:
         else:
             sign_in(actor)
             st.rerun()
-    if _sso_configured():
+    if sso_configured():
         st.divider()
         if st.button("Masuk dengan akun instansi (SSO)", key="login_sso"):
             st.login()

@@ -98,7 +98,7 @@ def cold_apptest(url: str) -> float:
     from streamlit.testing.v1 import AppTest
 
     import ui.charts  # noqa: F401
-    import ui.common  # noqa: F401
+    import ui.page  # noqa: F401
 
     root = _server_started()
     runs = []

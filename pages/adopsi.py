@@ -6,12 +6,13 @@ from data_access.domain import COVERAGE_TARGET, stage_label
 from data_access.fmt import fmt_pct
 from data_access.queries import weighted_coverage
 from ui import charts
-from ui.common import empty_notice, q, setup_page
+from ui.data import adoption_table, coverage_weekly
 from ui.export import download_buttons
+from ui.page import empty_notice, setup_page
 
 actor, engine, flt = setup_page("adopsi", "Adopsi per OPD",
                                 caption="Cakupan ASN = rata-rata harian ASN yang check-in ÷ jumlah ASN, pada hari kerja.")
-table = q("adoption_table", **flt.kwargs)
+table = adoption_table(**flt.kwargs)
 if table.empty:
     empty_notice("OPD")
     st.stop()
@@ -25,7 +26,7 @@ c3.metric("OPD tanpa data check-in", str(int((table["checkins"] == 0).sum())), b
 
 st.plotly_chart(charts.build_coverage_bar(table), width="stretch", key="adopsi_bar")
 
-weekly = q("coverage_weekly", **flt.kwargs)
+weekly = coverage_weekly(**flt.kwargs)
 names = dict(zip(table["id"], table["short_name"]))
 if flt.opd_ids is not None and len(flt.opd_ids) <= 12:
     shown = weekly

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from data_access import auth
-from ui.common import setup_page
+from ui.page import setup_page
 from ui.safe import md
 
 actor, engine, _ = setup_page("akun", "Akun saya", filters=False)

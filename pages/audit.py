@@ -7,8 +7,8 @@ import streamlit as st
 from data_access import auth
 from data_access.calendar import now_utc
 from data_access.fmt import fmt_datetime_wib
-from ui.common import setup_page
 from ui.export import download_buttons
+from ui.page import setup_page
 
 actor, engine, _ = setup_page("audit", "Log audit", filters=False,
                               caption="Siapa mengubah apa dan kapan (WIB). Termasuk login dan login gagal.")

@@ -6,7 +6,8 @@ import streamlit as st
 from data_access import importer
 from data_access.auth import AuthError
 from data_access.fmt import fmt_datetime_wib, fmt_int
-from ui.common import data_changed, setup_page
+from ui.cache import data_changed
+from ui.page import setup_page
 from ui.safe import md
 
 actor, engine, _ = setup_page("impor", "Impor data check-in", filters=False,

@@ -9,8 +9,9 @@ from data_access.calendar import now_utc
 from data_access.domain import stage_label
 from data_access.onboarding import today_wib
 from data_access.report import monev_report
-from ui.common import q, run_action, setup_page
+from ui.data import compliance, list_visits, opd_registry
 from ui.export import download_buttons
+from ui.page import run_action, setup_page
 
 actor, engine, flt = setup_page("monev", "Monev dan kunjungan",
                                 caption="Kepatuhan OPD terhadap Surat Edaran dan catatan kunjungan monitoring Satpol PP.")
@@ -18,8 +19,8 @@ stamp = f"{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
 YES_NO = {True: "ya", False: "tidak"}
 
 
-comp = q("visits.compliance", **flt.kwargs)
-visits = q("visits.list_visits", **flt.kwargs)
+comp = compliance(**flt.kwargs)
+visits = list_visits(**flt.kwargs)
 
 st.subheader("Kepatuhan per OPD")
 st.caption("Terburuk di atas: belum ada QR, lalu temuan kunjungan yang bermasalah, lalu cakupan ASN terendah.")
@@ -82,7 +83,7 @@ if not actor.can("visit_write"):
     st.caption("Kunjungan dicatat oleh Satpol PP.")
     st.stop()
 
-reg = q("opd_registry")
+reg = opd_registry()
 names = dict(zip(reg["code"], reg["short_name"]))
 
 

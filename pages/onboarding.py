@@ -10,13 +10,14 @@ from data_access.domain import STAGE_LABELS, STAGES
 from data_access.fmt import fmt_date, fmt_int
 from data_access.registry import CATEGORY_LABELS
 from ui import charts
-from ui.common import q, run_action, setup_page
+from ui.data import holiday_coverage, opd_overview, opd_registry, pipeline_weekly
 from ui.export import download_buttons
+from ui.page import run_action, setup_page
 from ui.safe import md
 
 actor, engine, flt = setup_page("onboarding", "Onboarding OPD",
                                 caption="Kode venue terdaftar → QR dicetak → aktif → terverifikasi oleh kunjungan monev.")
-overview = q("opd_overview", **flt.kwargs)
+overview = opd_overview(**flt.kwargs)
 
 counts = overview["stage"].value_counts()
 cols = st.columns(len(STAGES))
@@ -24,7 +25,7 @@ for col, stage in zip(cols, STAGES):
     col.metric(STAGE_LABELS[stage], fmt_int(counts.get(stage, 0)), border=True)
 
 estimated = int((overview["qr_printed_on"].notna() & overview["qr_printed_estimate"]).sum())
-st.plotly_chart(charts.build_pipeline(q("pipeline_weekly", **flt.kwargs), estimated_printing=estimated),
+st.plotly_chart(charts.build_pipeline(pipeline_weekly(**flt.kwargs), estimated_printing=estimated),
                 width="stretch", key="onboarding_pipeline")
 
 st.subheader("OPD yang belum mencetak QR Code")
@@ -50,7 +51,7 @@ else:
         st.code(ob.whatsapp_message(missing, as_of=flt.end), language=None, wrap_lines=True)
 
 with st.expander("Hari libur yang dipakai menghitung hari kerja", icon=":material/event:"):
-    libur = q("holidays.coverage")
+    libur = holiday_coverage()
     st.dataframe(pd.DataFrame({
         "Tahun": libur["year"].astype(str), "Libur nasional": libur["libur_nasional"],
         "Cuti bersama": libur["cuti_bersama"], "Hari kerja": libur["workdays"],
@@ -64,7 +65,7 @@ if not actor.can("registry_edit"):
     st.stop()
 
 st.subheader("Catat perubahan registri")
-reg = q("opd_registry")
+reg = opd_registry()
 labels = dict(zip(reg["code"], reg["short_name"]))
 code = st.selectbox("OPD", list(reg["code"]), format_func=lambda c: f"{labels[c]} ({c})", key="onboarding_opd")
 row = reg.set_index("code").loc[code]

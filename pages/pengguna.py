@@ -4,7 +4,7 @@ import streamlit as st
 
 from data_access import auth
 from data_access.fmt import fmt_datetime_wib
-from ui.common import run_action, setup_page
+from ui.page import run_action, setup_page
 
 actor, engine, _ = setup_page("pengguna", "Pengguna", filters=False,
                               caption="Akun lokal dasbor. Hanya Diskominfo yang dapat mengelola pengguna.")

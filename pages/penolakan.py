@@ -5,8 +5,15 @@ import streamlit as st
 from data_access.domain import REFUSAL_MIN_VOLUME
 from data_access.fmt import fmt_int, fmt_pct
 from ui import charts
-from ui.common import empty_notice, q, setup_page
+from ui.data import (
+    merah_by_kecamatan,
+    refusal_heatmap,
+    refusals_by_opd,
+    refusals_by_visitor_type,
+    refusals_daily,
+)
 from ui.export import download_buttons
+from ui.page import empty_notice, setup_page
 
 actor, engine, flt = setup_page(
     "penolakan", "Tren penolakan",
@@ -20,7 +27,7 @@ def table_block(df: pd.DataFrame, name: str, key: str) -> None:
         download_buttons(df, f"{name}-{stamp}", key=key, sheet=name[:31])
 
 
-daily = q("refusals_daily", **flt.kwargs)
+daily = refusals_daily(**flt.kwargs)
 if daily.empty:
     empty_notice("check-in")
     st.stop()
@@ -46,7 +53,7 @@ table_block(pd.DataFrame({
 }), "penolakan-tren", "penolakan_trend")
 
 st.subheader("Per OPD")
-by_opd = q("refusals_by_opd", **flt.kwargs)
+by_opd = refusals_by_opd(**flt.kwargs)
 min_volume = st.number_input("Volume minimum untuk peringkat tingkat penolakan (check-in)", min_value=0,
                              value=REFUSAL_MIN_VOLUME, step=50, key="penolakan_min_volume",
                              help="Kantor kecil dengan sedikit check-in tidak masuk peringkat tingkat penolakan.")
@@ -71,7 +78,7 @@ table_block(pd.DataFrame({
 
 left, right = st.columns(2)
 with left:
-    vt = q("refusals_by_visitor_type", **flt.kwargs)
+    vt = refusals_by_visitor_type(**flt.kwargs)
     st.plotly_chart(charts.build_visitor_type_refusals(vt), width="stretch", key="penolakan_vt")
     table_block(pd.DataFrame({
         "Jenis": vt["visitor_type"].map({"asn": "ASN", "pengunjung": "Pengunjung"}), "Check-in": vt["checkins"],
@@ -79,7 +86,7 @@ with left:
         "Tingkat penolakan (%)": (vt["rate"] * 100).round(2),
     }), "penolakan-asn-pengunjung", "penolakan_vt")
 with right:
-    heat = q("refusal_heatmap", **flt.kwargs)
+    heat = refusal_heatmap(**flt.kwargs)
     heat_rate = st.toggle("Tampilkan sebagai persentase", key="penolakan_heat_rate")
     st.plotly_chart(charts.build_refusal_heatmap(heat, as_rate=heat_rate), width="stretch", key="penolakan_heat")
     table_block(pd.DataFrame({
@@ -88,7 +95,7 @@ with right:
     }), "penolakan-hari-jam", "penolakan_heat")
 
 st.subheader("Tindak lanjut vaksinasi")
-merah = q("merah_by_kecamatan", **flt.kwargs)
+merah = merah_by_kecamatan(**flt.kwargs)
 if merah.empty:
     st.info("Tidak ada penolakan berstatus merah pada filter ini.")
 else:

@@ -7,8 +7,9 @@ import streamlit as st
 from data_access.config import get_settings
 from data_access.fmt import fmt_int, fmt_pct
 from ui import charts
-from ui.common import empty_notice, q, setup_page
+from ui.data import kecamatan_summary, opd_overview
 from ui.export import download_buttons
+from ui.page import empty_notice, setup_page
 
 actor, engine, flt = setup_page("peta", "Peta adopsi",
                                 caption="Warna = cakupan ASN, ukuran = jumlah check-in. Arahkan kursor ke penanda untuk rinciannya.")
@@ -29,7 +30,7 @@ def load_boundaries(path: str) -> tuple[dict | None, str | None]:
 
 view = st.segmented_control("Tampilan", ["Per OPD", "Per kecamatan"], default="Per OPD", key="peta_view")
 if view == "Per kecamatan":
-    data = q("kecamatan_summary", **flt.kwargs)
+    data = kecamatan_summary(**flt.kwargs)
     if data.empty:
         empty_notice("OPD")
         st.stop()
@@ -46,7 +47,7 @@ if view == "Per kecamatan":
         "Tingkat penolakan": [fmt_pct(v) for v in data["refusal_rate"]],
     })
 else:
-    data = q("opd_overview", **flt.kwargs)
+    data = opd_overview(**flt.kwargs)
     if data.empty:
         empty_notice("OPD")
         st.stop()

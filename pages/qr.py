@@ -6,7 +6,8 @@ from data_access import onboarding as ob
 from data_access import qr
 from data_access.calendar import SURAT_EDARAN_NO
 from data_access.fmt import fmt_date
-from ui.common import q, run_action, setup_page
+from ui.data import opd_registry
+from ui.page import run_action, setup_page
 from ui.safe import md
 
 actor, engine, flt = setup_page("qr", "Unduh QR Code",
@@ -31,7 +32,7 @@ def all_posters(venues):
 
 
 venues = ob.venues(engine=engine, opd_ids=flt.opd_ids)
-reg = q("opd_registry")
+reg = opd_registry()
 if flt.opd_ids is not None:
     reg = reg[reg["id"].isin(flt.opd_ids)]
 

@@ -7,12 +7,13 @@ from data_access.domain import ACTIVE_WINDOW_DAYS, STAGE_LABELS
 from data_access.fmt import fmt_date, fmt_int, fmt_pct
 from data_access.queries import weighted_coverage
 from ui import charts
-from ui.common import empty_notice, q, setup_page
+from ui.data import daily_counts, onboarding_progress, opd_overview, totals
+from ui.page import empty_notice, setup_page
 
 actor, engine, flt = setup_page("ringkasan", "Ringkasan", caption="Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan")
 
-overview = q("opd_overview", **flt.kwargs)
-tot = q("totals", **flt.kwargs)
+overview = opd_overview(**flt.kwargs)
+tot = totals(**flt.kwargs)
 coverage = weighted_coverage(overview)
 
 n_opd = len(overview)
@@ -30,12 +31,12 @@ c[4].metric("Tingkat penolakan", fmt_pct(tot["refusal_rate"]), help="Check-in di
 c[5].metric("Cakupan ASN", fmt_pct(coverage), help="Rata-rata harian ASN yang check-in ÷ jumlah ASN, pada hari kerja; "
             "tertimbang jumlah ASN.", border=True)
 
-progress = q("onboarding_progress", **flt.kwargs)
+progress = onboarding_progress(**flt.kwargs)
 left, right = st.columns(2)
 with left:
     st.plotly_chart(charts.build_onboarding_progress(progress, total_opds=n_opd), width="stretch",
                     key="ringkasan_progress")
-daily = q("daily_counts", **flt.kwargs)
+daily = daily_counts(**flt.kwargs)
 with right:
     if daily.empty:
         empty_notice("check-in")

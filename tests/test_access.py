@@ -242,7 +242,7 @@ def test_first_run_cut_short_completes_on_next_start(tmp_path, monkeypatch):
     from data_access import demo
     from data_access.db import get_meta, make_engine
     from data_access.models import Checkin, User
-    from ui import common
+    from ui.engine import bootstrap
 
     real = demo.fill_demo
     eng = make_engine(f"sqlite:///{tmp_path / 'pantau.db'}")
@@ -252,14 +252,14 @@ def test_first_run_cut_short_completes_on_next_start(tmp_path, monkeypatch):
 
     monkeypatch.setattr(demo, "fill_demo", stopped)
     with pytest.raises(KeyboardInterrupt):
-        common.bootstrap(eng, default_sqlite=True, new_file=True)
+        bootstrap(eng, default_sqlite=True, new_file=True)
     monkeypatch.setattr(demo, "fill_demo", lambda engine, **kw: real(engine, days=10, scale=0.2))
-    common.bootstrap(eng, default_sqlite=True, new_file=False)  # the next start: the file exists now
+    bootstrap(eng, default_sqlite=True, new_file=False)  # the next start: the file exists now
     with eng.connect() as conn:
         assert conn.execute(select(func.count()).select_from(User)).scalar_one() >= 3
         n = conn.execute(select(func.count()).select_from(Checkin)).scalar_one()
         assert n > 0 and get_meta(conn, "first_run") == "done"
     monkeypatch.setattr(demo, "fill_demo", stopped)  # later starts do not write the demo again
-    common.bootstrap(eng, default_sqlite=True, new_file=False)
+    bootstrap(eng, default_sqlite=True, new_file=False)
     with eng.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Checkin)).scalar_one() == n

@@ -82,12 +82,12 @@ def test_uploaded_file_name_is_escaped(demo_dir):
 
 # ---------------------------------------------------------------- 3: no traceback, an error id
 def test_unexpected_error_shows_an_id_that_is_in_the_log(demo_dir, monkeypatch, capfd):
-    from data_access import queries
+    from ui import data
 
     def boom(**kwargs):
         raise RuntimeError("rahasia internal: SELECT * FROM app_user")
 
-    monkeypatch.setattr(queries, "opd_overview", boom)
+    monkeypatch.setattr(data, "opd_overview", boom)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.session_state["auth"] = login_state("kominfo", "kominfo")
     at.run()
@@ -253,7 +253,7 @@ import_bytes(engine=eng, actor=auth.SYSTEM, data=text.encode(), file_name="a.csv
     assert left and all(p.name.startswith(scratch.PREFIX) for p in left)
     os.environ["PANTAU_DATA_DIR"], saved = str(data), os.environ.get("PANTAU_DATA_DIR")
     try:
-        from ui.common import bootstrap
+        from ui.engine import bootstrap
 
         eng = make_engine(f"sqlite:///{data / 'pantau.db'}")
         bootstrap(eng, default_sqlite=False, new_file=False)

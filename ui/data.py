@@ -1,0 +1,53 @@
+"""Every data call a page makes: a data_access function, cached by `ui.cache.cached_query` and
+called without the engine, e.g. `opd_overview(start=..., end=..., opd_ids=...)`. Pages import
+the names they use, so a misspelt one fails at import, not when a user opens the page."""
+from __future__ import annotations
+
+import streamlit as st
+
+from data_access import holidays, queries, visits
+from data_access.config import get_settings
+from ui.cache import cached_query
+from ui.engine import get_engine
+
+# adoption
+opd_registry = cached_query(queries.opd_registry)
+data_range = cached_query(queries.data_range)
+totals = cached_query(queries.totals)
+daily_counts = cached_query(queries.daily_counts)
+opd_overview = cached_query(queries.opd_overview)
+adoption_table = cached_query(queries.adoption_table)
+coverage_weekly = cached_query(queries.coverage_weekly)
+kecamatan_summary = cached_query(queries.kecamatan_summary)
+
+# onboarding
+onboarding_progress = cached_query(queries.onboarding_progress)
+pipeline_weekly = cached_query(queries.pipeline_weekly)
+
+# refusals
+refusals_daily = cached_query(queries.refusals_daily)
+refusals_by_opd = cached_query(queries.refusals_by_opd)
+refusals_by_visitor_type = cached_query(queries.refusals_by_visitor_type)
+refusal_heatmap = cached_query(queries.refusal_heatmap)
+merah_by_kecamatan = cached_query(queries.merah_by_kecamatan)
+
+# monitoring visits
+compliance = cached_query(visits.compliance)
+list_visits = cached_query(visits.list_visits)
+
+# working days
+holiday_coverage = cached_query(holidays.coverage)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _demo_state(db_url: str) -> str | None:
+    from data_access.demo import demo_state
+
+    with get_engine().connect() as conn:
+        return demo_state(conn)
+
+
+def demo_state() -> str | None:
+    """'true' for demo data only, 'campuran' once real data was imported beside it, else None;
+    read again at most once a minute."""
+    return _demo_state(get_settings().database_url)
