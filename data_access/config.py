@@ -98,10 +98,15 @@ def pseudonym_key() -> bytes:
         if len(env) < 16:
             raise ConfigError("PANTAU_PSEUDONYM_KEY terlalu pendek: minimal 16 karakter.")
         return env.encode()
-    path = data_dir() / "pseudonym.key"
+    return secret_file("pseudonym.key")
+
+
+def secret_file(name: str) -> bytes:
+    """A random key kept in the data folder under `name` (mode 0600), created on first use;
+    safe when several processes ask at once."""
+    path = private_dir(data_dir()) / name
     if path.exists():
         return path.read_bytes().strip()
-    private_dir(path.parent)
     key = secrets.token_hex(32).encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

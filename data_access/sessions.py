@@ -38,19 +38,7 @@ def session_key() -> bytes:
         if len(env) < 32:
             raise config.ConfigError("PANTAU_SESSION_KEY terlalu pendek: minimal 32 karakter.")
         return env.encode()
-    path = config.private_dir(config.data_dir()) / "session.key"
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    key = secrets.token_hex(32).encode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
+    return config.secret_file("session.key")
 
 
 def _b64(b: bytes) -> str:

@@ -26,18 +26,18 @@ def _admin_url(backend: str) -> str:
     return SERVER_URLS[backend].format(db="postgres" if backend == "postgresql" else "test")
 
 
-def _fresh_server_db(backend: str) -> str:
-    """Drop and create the test database on a server; return its URL."""
+def _fresh_server_db(backend: str, name: str = TEST_DB) -> str:
+    """Drop and create a test database on a server; return its URL."""
     admin = create_engine(_admin_url(backend), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if backend == "postgresql":
-            conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
         else:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB}"))
-            conn.execute(text(f"CREATE DATABASE {TEST_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
     admin.dispose()
-    return SERVER_URLS[backend].format(db=TEST_DB)
+    return SERVER_URLS[backend].format(db=name)
 
 
 _schema_ready: dict[str, str] = {}

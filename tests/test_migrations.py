@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from data_access.checkins import refresh_rollups, write_checkins
 from data_access.db import ALEMBIC_INI, SCHEMA_HEAD, init_schema, make_engine
 from data_access.registry import load_registry
 from data_access.synthetic import synthetic_frame
-from tests.conftest import IN_CI, SERVER_URLS, TEST_DB
+from tests.conftest import IN_CI, TEST_DB, _fresh_server_db
 
 OLD_OPD_COLUMNS = ["id", "code", "name", "short_name", "category", "kecamatan", "lat", "lon", "asn_headcount",
                    "headcount_is_estimate", "venue_code", "qr_printed_on"]
@@ -23,23 +23,12 @@ OLD_OPD_COLUMNS = ["id", "code", "name", "short_name", "category", "kecamatan", 
 def _fresh_url(backend: str, tmp_path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'old.db'}"
-    name = f"{TEST_DB}_mig"
-    admin_db = "postgres" if backend == "postgresql" else "test"
     try:
-        admin = create_engine(SERVER_URLS[backend].format(db=admin_db), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if backend == "postgresql":
-                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                conn.execute(text(f"CREATE DATABASE {name}"))
-            else:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-                conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-        admin.dispose()
+        return _fresh_server_db(backend, f"{TEST_DB}_mig")
     except Exception as exc:
         if IN_CI:
             raise
         pytest.skip(f"{backend} not reachable: {exc.__class__.__name__}")
-    return SERVER_URLS[backend].format(db=name)
 
 
 def _upgrade(engine, to: str) -> None:
