@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 from sqlalchemy import Connection, and_, delete, event, insert, select
 
-from . import config, scratch
+from . import config, partitions, scratch
 from .calendar import WIB, to_utc_naive
 from .models import Checkin, RollupDaily, RollupHourly, RollupOpdDay
 from .rollup_spec import ROLLUPS, rollup_frame, rollup_select
@@ -319,6 +319,7 @@ def write_checkins(
     opd_ids = np.unique(cols["opd_id"]).tolist()
     day_from = pd.Timestamp(cols["day"].min()).date()
     day_to = pd.Timestamp(cols["day"].max()).date()
+    partitions.ensure_partitions(conn, day_from, day_to)  # the months' partitions first
     r = RollupOpdDay.__table__
     stored = conn.execute(
         select(r.c.opd_id, r.c.day).where(r.c.opd_id.in_(opd_ids), r.c.day >= day_from, r.c.day <= day_to)

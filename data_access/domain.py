@@ -4,7 +4,7 @@ the subsets that pages, queries, reports and exports show ("QR dicetak", "belum 
 
 No Streamlit and no database here: `classify` turns the per-OPD facts of a period (registry,
 activity, latest visit) into stage columns, and the predicates read those columns. The
-README's "Glossary of measures" states the same definitions; tests/test_domain.py checks
+README's "Glosarium ukuran" states the same definitions; tests/test_domain.py checks
 each line against a fixed data set.
 """
 from __future__ import annotations

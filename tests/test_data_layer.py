@@ -248,9 +248,16 @@ def test_migrations_build_the_models_schema(engine):
     from alembic.migration import MigrationContext
 
     from data_access.models import Base
+    from data_access.partitions import is_partition
 
+    def include_name(name, type_, parent_names) -> bool:
+        # PostgreSQL's monthly partitions of checkin (migration 0011) are DDL of that database
+        # alone: models.py describes the parent table, whose columns and unique scan key they share
+        return not (type_ == "table" and is_partition(name))
+
+    opts = {"compare_type": False, "include_name": include_name}
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
     assert diff == []
 
 

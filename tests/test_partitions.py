@@ -1,0 +1,146 @@
+"""PostgreSQL's monthly partitions of checkin (migration 0011, data_access/partitions.py): a
+database already holding check-ins is converted without losing a row, new months get their
+partition before the write, stray rows in the default partition move out, and the migration
+goes back down. On SQLite and MariaDB the migration changes nothing."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from data_access import partitions
+from data_access.checkins import refresh_rollups, write_checkins
+from data_access.db import after_bulk_write, make_engine
+from data_access.registry import load_registry
+from data_access.synthetic import synthetic_frame
+from tests.test_migrations import _fresh_url, _upgrade
+
+ALL_CHECKIN = "SELECT * FROM checkin ORDER BY id"
+
+
+def _snapshot(engine) -> dict[str, pd.DataFrame]:
+    with engine.connect() as conn:
+        return {
+            "checkin": pd.read_sql(text(ALL_CHECKIN), conn),
+            "rollup_opd_day": pd.read_sql(text("SELECT * FROM rollup_opd_day ORDER BY opd_id, day"), conn),
+            "rollup_hourly": pd.read_sql(text("SELECT * FROM rollup_hourly ORDER BY opd_id, day, hour"), conn),
+            "rollup_daily": pd.read_sql(text("SELECT * FROM rollup_daily ORDER BY opd_id, day"), conn),
+        }
+
+
+def _per_partition(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT tableoid::regclass::text, COUNT(*) FROM checkin GROUP BY 1").all()
+    return dict(rows)
+
+
+def _opds(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(text("SELECT id, asn_headcount FROM opd"), conn)
+
+
+@pytest.fixture
+def populated_0010(request, tmp_path, monkeypatch):
+    """A database at revision 0010 holding check-ins over three months (20 Jan - 19 Apr 2022)."""
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+    eng = make_engine(_fresh_url(request.param, tmp_path))
+    _upgrade(eng, "0010")
+    with eng.begin() as conn:
+        load_registry(conn)
+    frame = synthetic_frame(_opds(eng), 30_000, start=date(2022, 1, 20), days=90, seed=11)
+    with eng.begin() as conn:
+        write_checkins(conn, frame, source="demo")
+    yield eng
+    eng.dispose()
+
+
+@pytest.mark.parametrize("populated_0010", ["postgresql"], indirect=True)
+def test_partitioning_an_existing_table_keeps_every_row_and_rollup(populated_0010):
+    eng = populated_0010
+    before = _snapshot(eng)
+    assert len(before["checkin"]) > 29_000
+    _upgrade(eng, "head")
+    with eng.connect() as conn:
+        assert partitions.is_partitioned(conn)
+        keys = dict(conn.exec_driver_sql(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'checkin'::regclass"
+        ).all())
+    assert keys["uq_checkin_scan"] == "UNIQUE (opd_id, ts, visitor_key)"
+    assert keys["pk_checkin"] == "PRIMARY KEY (id, ts)"
+    after = _snapshot(eng)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], check_dtype=False)
+    # each WIB month in its own partition (a scan at 03:00 WIB on 1 Feb is February's), nothing in the default
+    counts = _per_partition(eng)
+    assert set(counts) == {"checkin_p202201", "checkin_p202202", "checkin_p202203", "checkin_p202204"}
+    by_month = before["checkin"].assign(m=pd.to_datetime(before["checkin"]["day"]).dt.strftime("checkin_p%Y%m"))
+    assert counts == by_month["m"].value_counts().to_dict()
+    # the rollups still equal a recompute from the partitioned table
+    with eng.begin() as conn:
+        refresh_rollups(conn)
+    recomputed = _snapshot(eng)
+    for name in ("rollup_opd_day", "rollup_hourly"):
+        pd.testing.assert_frame_equal(after[name], recomputed[name], check_dtype=False)
+
+    # a new month: its partition exists before the rows arrive; a repeated write adds nothing
+    may = synthetic_frame(_opds(eng), 5_000, start=date(2023, 5, 1), days=31, seed=12)
+    with eng.begin() as conn:
+        added = write_checkins(conn, may, source="demo")
+    assert added > 4_900
+    with eng.begin() as conn:
+        assert write_checkins(conn, may, source="demo") == 0
+    counts = _per_partition(eng)
+    assert counts["checkin_p202305"] == added and "checkin_default" not in counts
+    assert {"checkin_p202306", "checkin_p202307"} <= partitions.existing(eng.connect())
+
+    # rows that reached the default partition (no partition of their month) move out after the write
+    with eng.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO checkin (opd_id, ts, day, hour, visitor_type, status, outcome, "
+                             "visitor_key, source) SELECT opd_id, ts - interval '3 years', day - 1096, hour, "
+                             "visitor_type, status, outcome, visitor_key, source FROM checkin_p202202")
+    assert _per_partition(eng)["checkin_default"] == counts["checkin_p202202"]
+    total = sum(_per_partition(eng).values())
+    after_bulk_write(eng)
+    counts = _per_partition(eng)
+    assert "checkin_default" not in counts and sum(counts.values()) == total
+    assert {"checkin_p201902", "checkin_p201903"} & set(counts)
+
+    # and back down: one plain table again, every row kept
+    with eng.connect() as conn:
+        rows = pd.read_sql(text(ALL_CHECKIN), conn)
+    _upgrade_down(eng, "0010")
+    with eng.connect() as conn:
+        assert not partitions.is_partitioned(conn)
+        pd.testing.assert_frame_equal(rows, pd.read_sql(text(ALL_CHECKIN), conn), check_dtype=False)
+        assert conn.exec_driver_sql("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                    "WHERE conname = 'pk_checkin'").scalar() == "PRIMARY KEY (id)"
+    with eng.begin() as conn:  # ids go on from the same sequence
+        write_checkins(conn, synthetic_frame(_opds(eng), 100, start=date(2023, 9, 1), days=2, seed=13),
+                       source="demo")
+        assert conn.exec_driver_sql("SELECT MIN(id) FROM checkin WHERE day >= '2023-09-01'").scalar() > rows["id"].max()
+
+
+@pytest.mark.parametrize("populated_0010", ["sqlite", "mariadb"], indirect=True)
+def test_partition_migration_is_a_no_op_elsewhere(populated_0010):
+    before = _snapshot(populated_0010)
+    _upgrade(populated_0010, "head")
+    with populated_0010.connect() as conn:
+        assert not partitions.is_partitioned(conn)
+    after = _snapshot(populated_0010)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], check_dtype=False)
+
+
+def _upgrade_down(engine, to: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from data_access.db import ALEMBIC_INI
+
+    cfg = Config(str(ALEMBIC_INI))
+    cfg.attributes["configure_logger"] = False
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, to)
