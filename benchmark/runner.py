@@ -30,12 +30,14 @@ from data_access.demo import holds_real_data
 from data_access.models import Checkin, Opd, User
 from data_access.registry import load_registry
 from data_access.rollup_spec import DAILY, HOURLY, OPD_DAY, group_raw
-from data_access.synthetic import page_queries, synthetic_frame
+from data_access.synthetic import page_queries, synthetic_frame, synthetic_registry
 
 from .app_timing import BENCH_USER, cold_apptest, concurrent_worker
 
 
-def fresh_database(url: str) -> Engine:
+def fresh_database(url: str, *, opds: int | None = None) -> Engine:
+    """An emptied, migrated database with Bangkalan's registry, or with `opds` OPDs of the
+    province's synthetic registry (data_access.synthetic.synthetic_registry)."""
     engine = make_engine(url)
     insp = inspect(engine)
     names = insp.get_table_names()
@@ -60,7 +62,10 @@ def fresh_database(url: str) -> Engine:
                 conn.exec_driver_sql(sql)
     init_schema(engine)
     with engine.begin() as conn:
-        load_registry(conn)
+        if opds:
+            conn.execute(insert(Opd), synthetic_registry(opds))
+        else:
+            load_registry(conn)
     return engine
 
 
@@ -125,6 +130,60 @@ def naive_page(engine: Engine, page: str, start: date, end: date) -> None:
     if page in ("Adopsi per OPD", "Peta adopsi", "Peta (per kecamatan)"):
         per_day.assign(week=per_day["day"].dt.to_period("W")).groupby(["week", "opd_id"])["capped"].sum()
     del raw, opd_day, per_day
+
+
+FIGURE_MEASURES = ["checkins", "refused", "asn_checkins", "merah", "hitam", "kuning", "asn_visitors"]
+
+
+def naive_figures(engine: Engine, start: date, end: date) -> dict[str, pd.DataFrame]:
+    """Figures every page shows, the naive way (raw check-ins grouped in pandas, the measures
+    as rollup_spec defines them): totals, per day, per OPD, and ASN coverage's numerator."""
+    raw = read_raw(engine, start, end)
+    with engine.connect() as conn:
+        reg = pd.read_sql(select(Opd.id, Opd.asn_headcount), conn)
+    od = group_raw(OPD_DAY, raw, FIGURE_MEASURES)
+    wd = pd.to_datetime(pd.Series(workdays(start, end)))
+    cov = od[od["day"].isin(wd) & (od["asn_visitors"] > 0)].merge(reg, left_on="opd_id", right_on="id")
+    cov["capped"] = cov[["asn_visitors", "asn_headcount"]].min(axis=1)
+    per_day = od.groupby("day", as_index=False)[["checkins", "merah", "hitam", "kuning", "refused"]].sum()
+    per_opd = od.groupby("opd_id", as_index=False)[["checkins", "refused"]].sum()
+    return {
+        "totals": pd.DataFrame([{"checkins": int(od["checkins"].sum()), "refused": int(od["refused"].sum()),
+                                 "visitor_checkins": int((od["checkins"] - od["asn_checkins"]).sum())}]),
+        "per_day": per_day,
+        "per_opd": per_opd,
+        "asn_days": cov.groupby("opd_id", as_index=False)["capped"].sum().rename(columns={"capped": "asn_days"}),
+    }
+
+
+def fast_figures(engine: Engine, start: date, end: date) -> dict[str, pd.DataFrame]:
+    """The same figures from the pages' queries (the rollups)."""
+    tot = q.totals(engine=engine, start=start, end=end)
+    act = q.opd_activity(engine=engine, start=start, end=end)
+    cov = q.coverage_by_opd(engine=engine, start=start, end=end)
+    return {
+        "totals": pd.DataFrame([{k: tot[k] for k in ("checkins", "refused", "visitor_checkins")}]),
+        "per_day": q.refusals_daily(engine=engine, start=start, end=end)[
+            ["day", "checkins", "merah", "hitam", "kuning", "refused"]],
+        "per_opd": act[act["checkins"] > 0][["opd_id", "checkins", "refused"]],
+        "asn_days": cov[cov["asn_days"] > 0][["opd_id", "asn_days"]],
+    }
+
+
+def figure_differences(engine: Engine, start: date, end: date) -> list[str]:
+    """The figures on which the pages' queries and the naive route disagree (empty: none)."""
+    naive, fast = naive_figures(engine, start, end), fast_figures(engine, start, end)
+    out = []
+    for name, a in naive.items():
+        b = fast[name]
+        keys = [c for c in ("opd_id", "day") if c in a.columns]
+        a, b = ((f.sort_values(keys) if keys else f).reset_index(drop=True)
+                .astype({c: "float64" for c in f.columns if c not in keys}) for f in (a, b))
+        try:
+            pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-9)
+        except AssertionError as exc:
+            out.append(f"{name}: {str(exc).splitlines()[0]}")
+    return out
 
 
 def time_it(fn, repeat: int = 3) -> float:
@@ -223,8 +282,10 @@ def _in_child(fn, args):
         return ex.submit(fn, args).result()
 
 
-def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int = 20, log=print) -> dict:
-    """The whole benchmark; returns the figures (and logs progress lines)."""
+def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int = 20, opds: int | None = None,
+              log=print) -> dict:
+    """The whole benchmark; returns the figures (and logs progress lines). `opds`: a province's
+    synthetic registry of that many OPDs in 38 regencies instead of Bangkalan's."""
     import platform
 
     engine = make_engine(url)
@@ -234,7 +295,7 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
                 raise ValueError("Basis data ini berisi data impor; bench hanya berjalan pada basis data uji.")
     engine.dispose()
     log(f"Menyiapkan basis data baru ({engine.dialect.name}) ...")
-    engine = fresh_database(url)
+    engine = fresh_database(url, opds=opds)
     with engine.begin() as conn:
         set_meta(conn, "bench", "true")  # this database may be emptied by the next bench run
         conn.execute(insert(User).values(username=BENCH_USER, password_hash=None, role="pimpinan", active=True,
@@ -251,11 +312,15 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
     for row in fast["pages"]:
         n = naive["naive"][row["page"]]
         pages.append({**row, "naive_ms": n, "ratio": round(n / row["fast_ms"], 1) if row["fast_ms"] else None})
+    log("Membandingkan angka jalur rollup dengan jalur naif ...")
+    differences = figure_differences(engine, start, end)
     log("Mengukur halaman lewat AppTest (cache dingin) ...")
     cold = _in_child(cold_apptest, url)
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} inti, Python {platform.python_version()}",
         "database": engine.dialect.name, "rows": rows, "fill_seconds": round(fill_s, 1),
+        "opds": _count(engine, Opd.id), "kabupaten": _count(engine, Opd.kabupaten.distinct()),
+        "figures_match": not differences, "figure_differences": differences,
         "fill_rows_per_second": int(rows / fill_s) if fill_s else None,
         "pages": pages, "fast_route_peak_mb": fast["peak_mb"], "naive_route_peak_mb": naive["peak_mb"],
         "apptest_cold_s": round(cold, 3),
@@ -271,6 +336,13 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
     return result
 
 
+def _count(engine: Engine, col) -> int:
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count(col))).scalar())
+
+
 def _import_worker(args) -> dict:
     url, rows, d = args
     engine = make_engine(url)
@@ -283,7 +355,10 @@ def format_report(r: dict) -> str:
     from data_access.fmt import fmt_dec, fmt_int
 
     lines = [f"Mesin: {r['machine']}", f"Basis data: {r['database']}, {fmt_int(r['rows'])} check-in "
-             f"(ditulis dalam {fmt_dec(r['fill_seconds'])} dtk, {fmt_int(r['fill_rows_per_second'])} baris/dtk)", "",
+             f"(ditulis dalam {fmt_dec(r['fill_seconds'])} dtk, {fmt_int(r['fill_rows_per_second'])} baris/dtk)",
+             f"Registri: {fmt_int(r['opds'])} OPD di {fmt_int(r['kabupaten'])} kabupaten/kota; angka jalur rollup "
+             + ("sama dengan jalur naif" if r["figures_match"] else "BERBEDA dari jalur naif: "
+                + "; ".join(r["figure_differences"])), "",
              f"{'Halaman':<22} {'rollup (ms)':>12} {'naif (ms)':>12} {'rasio':>8}"]
     for p in r["pages"]:
         lines.append(f"{p['page']:<22} {fmt_dec(p['fast_ms']):>12} {fmt_dec(p['naive_ms']):>12} "

@@ -307,7 +307,8 @@ def cmd_bench(args) -> int:
 
     url = args.database_url or config.get_settings().database_url
     log = (lambda *_: None) if args.json else (lambda m: print(m, file=sys.stderr))
-    result = run_bench(url=url, rows=args.rows, import_rows=args.import_rows, users=args.users, log=log)
+    result = run_bench(url=url, rows=args.rows, import_rows=args.import_rows, users=args.users, opds=args.opds,
+                       log=log)
     print(json.dumps(result, ensure_ascii=False) if args.json else format_report(result))
     return 0
 
@@ -363,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rows", type=int, default=5_000_000, help="jumlah check-in sintetis (bawaan 5.000.000)")
     s.add_argument("--import-rows", type=int, default=1_000_000, help="baris CSV untuk uji impor (0 = lewati)")
     s.add_argument("--users", type=int, default=20, help="sesi bersamaan (0 = lewati)")
+    s.add_argument("--opds", type=int, metavar="N",
+                   help="registri provinsi sintetis: N OPD di 38 kabupaten/kota (bawaan: registri Bangkalan)")
     s.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
     s.set_defaults(func=cmd_bench)
 

@@ -2,7 +2,7 @@
 generated check-ins, and the queries each page runs."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -44,3 +44,44 @@ def page_queries(start: date, end: date) -> dict[str, list[tuple[str, dict]]]:
                            ("refusal_heatmap", kw), ("merah_by_kecamatan", kw)],
         "Monev dan kunjungan": [("opd_overview", kw)],
     }
+
+
+# East Java's 38 regencies and cities (Bangkalan first: its registry is the real one)
+KABUPATEN = (
+    "Bangkalan", "Banyuwangi", "Blitar", "Bojonegoro", "Bondowoso", "Gresik", "Jember", "Jombang",
+    "Kediri", "Lamongan", "Lumajang", "Madiun", "Magetan", "Malang", "Mojokerto", "Nganjuk", "Ngawi",
+    "Pacitan", "Pamekasan", "Pasuruan", "Ponorogo", "Probolinggo", "Sampang", "Sidoarjo", "Situbondo",
+    "Sumenep", "Trenggalek", "Tuban", "Tulungagung", "Kota Batu", "Kota Blitar", "Kota Kediri",
+    "Kota Madiun", "Kota Malang", "Kota Mojokerto", "Kota Pasuruan", "Kota Probolinggo", "Kota Surabaya",
+)
+_CATEGORIES = np.array(["dinas", "badan", "kecamatan", "sekretariat", "inspektorat", "rsud", "satuan"])
+_CATEGORY_P = np.array([0.42, 0.14, 0.34, 0.04, 0.02, 0.02, 0.02])
+
+
+def synthetic_registry(opds: int, *, seed: int = 38) -> list[dict]:
+    """A province's registry of `opds` OPDs in the 38 regencies of KABUPATEN: Bangkalan's real
+    registry (data_access/opd_registry.csv) and synthetic OPDs of the other 37 regencies in
+    equal shares, ten kecamatan each, as rows for the `opd` table. With `opds` at most
+    Bangkalan's count, Bangkalan's registry alone."""
+    from .registry import read_registry
+
+    rows = [{**r, "kabupaten": "Bangkalan"} for r in read_registry()]
+    rng = np.random.default_rng(seed)
+    others = KABUPATEN[1:]
+    for i in range(max(opds - len(rows), 0)):
+        kab = others[i % len(others)]
+        k = i // len(others)
+        cat = str(rng.choice(_CATEGORIES, p=_CATEGORY_P))
+        printed = date(2021, 12, 20) + timedelta(days=int(rng.integers(0, 90)))
+        code = f"P{i + 1:04d}"
+        has_qr = rng.random() < 0.85
+        rows.append({
+            "code": code, "name": f"{cat.title()} {k + 1} {kab}", "short_name": f"{cat.title()} {k + 1} {kab}"[:80],
+            "category": cat, "kecamatan": f"{kab} {k % 10 + 1}",
+            "lat": float(rng.uniform(-8.6, -6.9)), "lon": float(rng.uniform(111.1, 114.4)),
+            "asn_headcount": int(rng.integers(15, 400)), "headcount_is_estimate": True,
+            "venue_code": f"JTM-{code}" if has_qr else None, "venue_registered_on": printed if has_qr else None,
+            "qr_printed_on": printed if has_qr and rng.random() < 0.9 else None, "qr_printed_estimate": False,
+            "location_approx": True, "kabupaten": kab,
+        })
+    return rows

@@ -236,10 +236,13 @@ def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -
     g = ov.groupby("kecamatan", as_index=False).agg(
         opds=("id", "count"), checkins=("checkins", "sum"), refused=("refused", "sum"),
         headcount=("asn_headcount", "sum"), asn_days=("asn_days", "sum"),
-        printed=("printed", "sum"),
+        printed=("printed", "sum"), opd_lat=("lat", "mean"), opd_lon=("lon", "mean"),
     )
     g["coverage"] = g["asn_days"] / g["headcount"]
     g["refusal_rate"] = (g["refused"] / g["checkins"]).where(g["checkins"] > 0)
-    g["lat"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][0])
-    g["lon"] = g["kecamatan"].map(lambda k: KECAMATAN_CENTROIDS[k][1])
-    return g.drop(columns=["asn_days"])
+    # Bangkalan's kecamatan at their centroids; another regency's (a province's registry) at
+    # the mean of its OPDs' points
+    centroid = g["kecamatan"].map(KECAMATAN_CENTROIDS)
+    g["lat"] = centroid.map(lambda c: c[0], na_action="ignore").astype("float64").fillna(g["opd_lat"])
+    g["lon"] = centroid.map(lambda c: c[1], na_action="ignore").astype("float64").fillna(g["opd_lon"])
+    return g.drop(columns=["asn_days", "opd_lat", "opd_lon"])
