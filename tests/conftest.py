@@ -147,6 +147,9 @@ def demo_dir(demo_template, tmp_path, monkeypatch) -> Path:
 def _clear_streamlit_caches() -> None:
     import streamlit as st
 
+    from ui.warmup import wait
+
+    wait()  # a warm-up of the last test's database (ui/warmup.py) ends before the caches go
     st.cache_data.clear()
     st.cache_resource.clear()
 

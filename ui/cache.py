@@ -73,5 +73,9 @@ def cached_query(fn: Callable[..., R]) -> Callable[..., R]:
 
 
 def data_changed() -> None:
-    """After a write: every session must see fresh figures."""
+    """After a write: every session must see fresh figures (the common ones computed again in
+    the background at once, see ui.warmup)."""
     st.cache_data.clear()
+    from ui.warmup import start_warm_up
+
+    start_warm_up()

@@ -51,6 +51,9 @@ def get_engine():
     if not settings.is_default_sqlite and not inspect(engine).has_table("opd"):
         raise SchemaMissing  # not cached: the next run looks again, e.g. after `init`
     bootstrap(engine, default_sqlite=settings.is_default_sqlite, new_file=new_file)
+    from ui.warmup import start_warm_up
+
+    start_warm_up()  # the figures every session needs, into the shared cache before the first asks
     return engine
 
 
