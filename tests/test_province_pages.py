@@ -1,0 +1,66 @@
+"""Data for pages over a province's registry (data_access/queries/province.py): figures per
+regency add up to the whole, a regency filter selects its OPDs, and a ranking shows its ends."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import insert
+
+from data_access import queries as q
+from data_access.checkins import write_checkins
+from data_access.db import init_schema, make_engine
+from data_access.models import Opd
+from data_access.synthetic import synthetic_frame, synthetic_registry
+
+START, END = date(2022, 2, 1), date(2022, 3, 15)
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory):
+    d = tmp_path_factory.mktemp("province")
+    engine = make_engine(f"sqlite:///{d / 'prov.db'}")
+    init_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(Opd), synthetic_registry(150))
+    opds = q.opd_registry(engine=engine)[["id", "asn_headcount"]]
+    with engine.begin() as conn:
+        write_checkins(conn, synthetic_frame(opds, 40_000, start=START, days=43, seed=5), source="demo")
+    yield engine
+    engine.dispose()
+
+
+def test_regency_summary_adds_up_to_the_whole(province):
+    reg = q.regencies(engine=province)
+    assert len(reg) == 38 and reg["opds"].sum() == 150
+    g = q.regency_summary(engine=province, start=START, end=END)
+    ov = q.opd_overview(engine=province, start=START, end=END)
+    tot = q.totals(engine=province, start=START, end=END)
+    assert len(g) == 38 and g["opds"].sum() == len(ov) == 150
+    assert g["checkins"].sum() == tot["checkins"] and g["refused"].sum() == tot["refused"]
+    # coverage per regency weighted by headcount, as the overall figure is
+    whole = (g["coverage"] * g["headcount"]).sum() / g["headcount"].sum()
+    assert whole == pytest.approx(q.weighted_coverage(ov))
+    assert g["lat"].between(-9, -6).all() and g["lon"].between(110, 115).all()
+
+
+def test_regency_filter_selects_its_opds(province):
+    ids = q.opd_ids_of_regencies(engine=province, kabupaten=["Bangkalan"])
+    assert len(ids) == 52
+    g = q.regency_summary(engine=province, start=START, end=END, opd_ids=ids)
+    assert g["kabupaten"].tolist() == ["Bangkalan"]
+    assert g["checkins"].iloc[0] == q.totals(engine=province, start=START, end=END, opd_ids=ids)["checkins"]
+    two = q.opd_ids_of_regencies(engine=province, kabupaten=["Bangkalan", "Kota Surabaya"])
+    assert set(ids) < set(two)
+
+
+def test_ranking_ends():
+    df = pd.DataFrame({"short_name": [f"OPD {i:03d}" for i in range(100)], "coverage": [i / 100 for i in range(100)]})
+    df.loc[5, "coverage"] = None
+    top, bottom = q.ranking_ends(df, by="coverage", n=10)
+    assert top["coverage"].tolist()[:2] == [0.99, 0.98] and len(top) == 10
+    assert len(bottom) == 10 and pd.isna(bottom["coverage"].iloc[-1])  # no value ranks last
+    top, bottom = q.ranking_ends(df, by="coverage", n=10, search="opd 01")
+    assert top["short_name"].tolist() == [f"OPD {i:03d}" for i in range(19, 9, -1)] and bottom.empty
+    assert q.MANY_OPDS == 60
