@@ -4,12 +4,13 @@ import streamlit as st
 
 from data_access import auth
 from data_access.demo import is_demo
+from ui.chrome import FAVICON
 from ui.engine import engine_or_stop, open_engine
-from ui.nav import PAGES, pages_for
+from ui.nav import PAGES, pages_for, show_page_list
 from ui.safe import md, show_unexpected
 from ui.session import current_actor, logout, sign_in, sso_configured
 
-st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=":material/qr_code_2:", layout="wide")
+st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=FAVICON, layout="wide")
 
 
 def login_page() -> None:
@@ -88,6 +89,7 @@ else:
     with st.sidebar:
         st.caption(f"Masuk sebagai **{md(actor.username)}** · {auth.ROLE_LABELS[actor.role]}")
         st.button("Keluar", key="logout_button", icon=":material/logout:", on_click=_logout_clicked)
+    show_page_list()  # signed in: the role's pages in the sidebar (hidden before, see ui.nav)
     nav = st.navigation(sections)
 try:
     nav.run()

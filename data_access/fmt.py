@@ -58,3 +58,60 @@ def fmt_datetime_wib(dt_utc_naive) -> str:
 
     wib = dt_utc_naive.replace(tzinfo=timezone.utc).astimezone(WIB)
     return f"{fmt_date(wib)} {wib:%H.%M} WIB"
+
+
+def fmt_range(start, end) -> str:
+    """A period in few words: '1–30 Juni 2022', '1 Mei – 30 Juni 2022', '7 Januari 2022 – 5 Januari 2023',
+    or one day ('5 Januari 2022')."""
+    if _missing(start) or _missing(end) or start is None or end is None:
+        return "–"
+    start, end = (d.to_pydatetime().date() if hasattr(d, "to_pydatetime") else
+                  d.date() if isinstance(d, datetime) else d for d in (start, end))
+    if start == end:
+        return fmt_date(start)
+    if start.year != end.year:
+        return f"{fmt_date(start)} – {fmt_date(end)}"
+    if start.month != end.month:
+        return f"{start.day} {MONTHS[start.month - 1]} – {fmt_date(end)}"
+    return f"{start.day}–{fmt_date(end)}"
+
+
+def fmt_month(d) -> str:
+    """'Juni 2022'."""
+    return f"{MONTHS[d.month - 1]} {d.year}"
+
+
+_MONTH_WORDS = {m.lower(): i for i, m in enumerate(MONTHS, 1)}
+_MONTH_WORDS.update({m.lower(): i for i, m in enumerate(MONTHS_SHORT, 1)})
+_MONTH_WORDS.update({"agt": 8, "ags": 8, "okt": 10, "des": 12, "sept": 9})
+
+
+def parse_date(text: str):
+    """A day typed the way Indonesians write it: '01/06/2022', '1-6-2022', '1.6.2022', '1 Juni 2022',
+    '1 Jun 2022', or ISO '2022-06-01'. Raises ValueError with a message in Bahasa Indonesia."""
+    import re
+    from datetime import date
+
+    s = " ".join(str(text or "").strip().lower().split())
+    if not s:
+        raise ValueError("tanggal kosong")
+    if len(s) > 40:
+        raise ValueError("terlalu panjang untuk sebuah tanggal")
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+    else:
+        m = re.fullmatch(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})", s)
+        if m:
+            d, mo, y = (int(g) for g in m.groups())
+        else:
+            m = re.fullmatch(r"(\d{1,2})\s+([a-z]+)\.?\s+(\d{2}|\d{4})", s)
+            if not m or m.group(2) not in _MONTH_WORDS:
+                raise ValueError(f"“{text}” tidak dikenali sebagai tanggal; tulis misalnya 01/06/2022")
+            d, mo, y = int(m.group(1)), _MONTH_WORDS[m.group(2)], int(m.group(3))
+        if y < 100:
+            y += 2000
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        raise ValueError(f"“{text}” bukan tanggal yang ada") from None

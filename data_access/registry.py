@@ -59,15 +59,37 @@ def read_registry(path: Path = REGISTRY_FILE) -> list[dict]:
         )
         # the file knows no registration date: a printed code was registered by its printing day
         rows[-1]["venue_registered_on"] = rows[-1]["qr_printed_on"] if rows[-1]["venue_code"] else None
+        # optional columns: a local copy of the file may carry each OPD's contact person
+        contact = _contact(raw, len(rows))
+        if contact:
+            rows[-1].update(contact)
     return rows
+
+
+CONTACT_FIELDS = ("contact_name", "contact_whatsapp")
+
+
+def _contact(raw: dict, line: int) -> dict:
+    """contact_name / contact_whatsapp of a registry row, checked as Kominfo's form checks them."""
+    from .onboarding import OnboardingError, _clean_contact_name, normalize_whatsapp
+
+    if not any((raw.get(k) or "").strip() for k in CONTACT_FIELDS):
+        return {}
+    try:
+        return {"contact_name": _clean_contact_name(raw.get("contact_name")),
+                "contact_whatsapp": normalize_whatsapp(raw.get("contact_whatsapp"))}
+    except OnboardingError as exc:
+        raise ValueError(f"opd_registry.csv, OPD {raw.get('code', '').strip()} (baris data ke-{line}): {exc}") from None
 
 
 def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int]:
     """Insert new OPDs and refresh the descriptive fields of known ones. A venue code or
     printing date already recorded in the database is never overwritten by the file (nor is
-    whether that date is an estimate)."""
+    whether that date is an estimate), and a contact person the file names fills only an OPD that
+    has none (Kominfo's edits on the Onboarding page win)."""
     rows = read_registry(path)
-    existing = {r.code: r for r in conn.execute(select(Opd.code, Opd.venue_code, Opd.qr_printed_on))}
+    existing = {r.code: r for r in conn.execute(select(Opd.code, Opd.venue_code, Opd.qr_printed_on,
+                                                        Opd.contact_name, Opd.contact_whatsapp))}
     added = updated = 0
     for row in rows:
         cur = existing.get(row["code"])
@@ -76,7 +98,9 @@ def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int
             added += 1
             continue
         values = {k: v for k, v in row.items()
-                  if k not in ("code", "venue_code", "qr_printed_on", "qr_printed_estimate")}
+                  if k not in ("code", "venue_code", "qr_printed_on", "qr_printed_estimate", *CONTACT_FIELDS)}
+        if cur.contact_name is None and cur.contact_whatsapp is None and any(row.get(k) for k in CONTACT_FIELDS):
+            values.update({k: row.get(k) for k in CONTACT_FIELDS})
         if cur.venue_code is None and row["venue_code"]:
             values["venue_code"] = row["venue_code"]
             values["venue_registered_on"] = row["venue_registered_on"]

@@ -4,11 +4,13 @@ import streamlit as st
 
 from data_access.domain import COVERAGE_TARGET, stage_label
 from data_access.fmt import fmt_pct
+from data_access.labels import CATEGORY_LABELS, label_of
 from data_access.queries import weighted_coverage
 from ui import charts
 from ui.data import adoption_table, coverage_weekly
 from ui.export import download_buttons
 from ui.page import empty_notice, setup_page
+from ui.tables import show_table
 
 actor, engine, flt = setup_page("adopsi", "Adopsi per OPD",
                                 caption="Cakupan ASN = rata-rata harian ASN yang check-in ÷ jumlah ASN, pada hari kerja.")
@@ -38,7 +40,7 @@ st.plotly_chart(charts.build_coverage_weekly(shown, names), width="stretch", key
 st.subheader("Tabel adopsi")
 out = pd.DataFrame({
     "OPD": table["short_name"],
-    "Kategori": table["category"],
+    "Kategori": table["category"].map(lambda c: label_of(CATEGORY_LABELS, c)),
     "Kecamatan": table["kecamatan"],
     "Tahap": stage_label(table),
     "Cakupan ASN (%)": (table["coverage"] * 100).round(1),
@@ -47,15 +49,9 @@ out = pd.DataFrame({
     "Tingkat penolakan (%)": (table["refusal_rate"] * 100).round(1),
     "Check-in terakhir": pd.to_datetime(table["last_day"]),
 }).sort_values("Cakupan ASN (%)", ascending=False)
-st.dataframe(
-    out, hide_index=True, width="stretch", placeholder="–", key="adopsi_table",
-    column_config={
-        "Cakupan ASN (%)": st.column_config.ProgressColumn("Cakupan ASN (%)", min_value=0, max_value=100, format="%.1f"),
-        "Check-in": st.column_config.NumberColumn(format="localized"),
-        "Pengunjung per hari kerja": st.column_config.NumberColumn(format="localized"),
-        "Tingkat penolakan (%)": st.column_config.NumberColumn(format="localized"),
-        "Check-in terakhir": st.column_config.DateColumn(format="DD/MM/YYYY"),
-    },
-)
+show_table(out, key="adopsi_table", formats={
+    "Cakupan ASN (%)": "pct_points", "Check-in": "int", "Pengunjung per hari kerja": "dec",
+    "Tingkat penolakan (%)": "pct_points", "Check-in terakhir": "date",
+})
 export = out.assign(**{"Check-in terakhir": out["Check-in terakhir"].dt.strftime("%d/%m/%Y")})
 download_buttons(export, f"adopsi-opd-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}", key="adopsi_export", sheet="Adopsi OPD")

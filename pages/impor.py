@@ -7,8 +7,10 @@ from data_access import importer
 from data_access.auth import AuthError
 from data_access.fmt import fmt_datetime_wib, fmt_int
 from ui.cache import data_changed
+from ui.chrome import indonesian_uploader
 from ui.page import setup_page
 from ui.safe import md
+from ui.tables import show_table
 
 actor, engine, _ = setup_page("impor", "Impor data check-in", filters=False,
                               caption="Ekspor akun venue PeduliLindungi atau log pemindai di pintu masuk, CSV atau XLSX.")
@@ -31,6 +33,7 @@ with st.expander("Kolom yang diterima dan templat", icon=":material/help:"):
 
 uploads = st.file_uploader("Berkas ekspor check-in", type=["csv", "xlsx"], accept_multiple_files=True,
                            key="impor_files")
+indonesian_uploader("impor_files", note=f"Maks. {importer.MAX_FILE_BYTES // 2**20} MB per berkas · CSV, XLSX")
 if st.button("Impor", type="primary", key="impor_go", disabled=not uploads):
     results = []
     for up in uploads:
@@ -68,11 +71,9 @@ hist = importer.import_history(engine=engine)
 if hist.empty:
     st.info("Belum ada impor.")
 else:
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         "Waktu (WIB)": [fmt_datetime_wib(t) for t in hist["imported_at"]],
         "Berkas": hist["file_name"], "Oleh": hist["imported_by"],
         "Baris": hist["rows_total"], "Dimuat": hist["rows_loaded"], "Ditolak": hist["rows_rejected"],
         "Duplikat": hist["rows_duplicate"], "SHA-256": hist["checksum"].str[:16] + "…",
-    }), hide_index=True, width="stretch", placeholder="–", key="impor_history",
-        column_config={c: st.column_config.NumberColumn(format="localized")
-                       for c in ("Baris", "Dimuat", "Ditolak", "Duplikat")})
+    }), key="impor_history", formats={c: "int" for c in ("Baris", "Dimuat", "Ditolak", "Duplikat")})

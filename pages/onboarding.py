@@ -1,19 +1,27 @@
-"""Onboarding OPD (Diskominfo): who has a printed QR code, who to chase, and the registry
-actions (venue code, printed mark) for kominfo."""
-from datetime import timedelta
-
+"""Onboarding OPD (Diskominfo): who has a printed QR code, whom to chase first and why, a
+WhatsApp message per OPD and for the groups, and the registry actions (venue code, printed mark,
+contact person) for kominfo."""
 import pandas as pd
 import streamlit as st
 
 from data_access import onboarding as ob
-from data_access.domain import STAGE_LABELS, STAGES
-from data_access.fmt import fmt_date, fmt_int
-from data_access.registry import CATEGORY_LABELS
+from data_access.domain import STAGE_LABELS, STAGES, stage_label
+from data_access.fmt import fmt_date, fmt_int, parse_date
+from data_access.labels import CATEGORY_LABELS, label_of
 from ui import charts
 from ui.data import holiday_coverage, opd_overview, opd_registry, pipeline_weekly
 from ui.export import download_buttons
 from ui.page import run_action, setup_page
 from ui.safe import md
+from ui.tables import show_table
+
+
+def typed_day(text: str, what: str):
+    """A day typed as 31/01/2022 (or 31 Januari 2022); a refusal in words otherwise."""
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise ob.OnboardingError(f"{what}: {exc}.") from None
 
 actor, engine, flt = setup_page("onboarding", "Onboarding OPD",
                                 caption="Kode venue terdaftar → QR dicetak → aktif → terverifikasi oleh kunjungan monev.")
@@ -28,27 +36,68 @@ estimated = int((overview["qr_printed_on"].notna() & overview["qr_printed_estima
 st.plotly_chart(charts.build_pipeline(pipeline_weekly(**flt.kwargs), estimated_printing=estimated),
                 width="stretch", key="onboarding_pipeline")
 
-st.subheader("OPD yang belum mencetak QR Code")
-missing = ob.without_qr(overview, as_of=flt.end)
-st.caption(f"Per {fmt_date(flt.end)}: terlambat {fmt_int(ob.overdue_days(flt.end))} hari sejak Surat Edaran "
-           "(5 Januari 2022).")
+st.subheader("OPD yang belum mencetak QR Code: siapa dikejar dulu")
+missing = ob.chase_list(overview, as_of=flt.end)
+st.caption(f"Per {fmt_date(flt.end)}. Urutan = jumlah ASN × hari keterlambatan tiap langkah yang belum selesai "
+           f"(daftar venue paling lambat {fmt_date(ob.registration_due())}, cetak QR {ob.PRINT_WITHIN_DAYS} hari "
+           "setelah terdaftar). OPD yang QR-nya tampak sudah dipakai tinggal melaporkan tanggal cetak: paling bawah.")
+# contact persons: Kominfo only; the other roles never receive them
+contacts = (ob.contacts(engine=engine, actor=actor).set_index("code") if actor.can("registry_edit")
+            else None)
 if missing.empty:
     st.success("Semua OPD dalam filter sudah mencetak QR Code.")
 else:
     table = pd.DataFrame({
-        "Kode": missing["code"],
+        "Urutan": missing["rank"],
         "OPD": missing["name"],
-        "Kategori": missing["category"].map(CATEGORY_LABELS),
+        "Alasan": missing["reason"],
+        "Skor prioritas": missing["priority"],
+        "Terlambat (hari)": missing["days_late"],
+        "ASN": missing["asn_headcount"],
+        "Tahap": stage_label(missing),
+        "Kategori": missing["category"].map(lambda c: label_of(CATEGORY_LABELS, c)),
         "Kecamatan": missing["kecamatan"],
-        "Kode venue terdaftar": missing["registered"].map({True: "ya", False: "belum"}),
-        "Keterangan": missing["anomaly"],
-        "Terlambat (hari)": missing["overdue_days"],
     })
-    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="onboarding_missing")
-    download_buttons(table, f"opd-tanpa-qr-{flt.end:%Y%m%d}", key="onboarding_export", sheet="OPD tanpa QR")
-    with st.expander("Pesan untuk grup WhatsApp OPD", icon=":material/chat:"):
-        st.caption("Salin dengan tombol di pojok kanan atas kotak pesan.")
-        st.code(ob.whatsapp_message(missing, as_of=flt.end), language=None, wrap_lines=True)
+    if contacts is not None:
+        table["Narahubung"] = missing["code"].map(contacts["contact_name"])
+        table["WhatsApp"] = missing["code"].map(contacts["contact_whatsapp"]).map(
+            lambda n: f"+{n}" if isinstance(n, str) else None)
+    show_table(table, key="onboarding_missing",
+               formats={"ASN": "int", "Terlambat (hari)": "int", "Skor prioritas": "int"},
+               column_config={"Urutan": st.column_config.NumberColumn(width="small", pinned=True),
+                              "OPD": st.column_config.TextColumn(width="medium", pinned=True),
+                              "Alasan": st.column_config.TextColumn(width="large")})
+    download_buttons(table.assign(**{"Kode OPD": missing["code"]}), f"opd-tanpa-qr-{flt.end:%Y%m%d}",
+                     key="onboarding_export", sheet="OPD tanpa QR")
+
+    st.markdown("**Pesan WhatsApp**")
+    tab_opd, tab_group = st.tabs(["Per OPD", "Untuk grup OPD"])
+    with tab_opd:
+        names = dict(zip(missing["code"], missing["name"]))
+        ranks = dict(zip(missing["code"], missing["rank"]))
+        pick = st.selectbox("OPD", list(missing["code"]), key="onboarding_msg_opd",
+                            format_func=lambda c: f"{ranks[c]}. {names[c]}")
+        row = missing[missing["code"] == pick].iloc[0]
+        person = number = None
+        if contacts is not None and pick in contacts.index:
+            person, number = (v if isinstance(v, str) else None
+                              for v in (contacts.loc[pick, "contact_name"], contacts.loc[pick, "contact_whatsapp"]))
+        text = ob.opd_message(row, as_of=flt.end, contact_name=person)
+        st.code(text, language=None, wrap_lines=True)
+        st.link_button(f"Kirim lewat WhatsApp{' ke +' + number if number else ''}", ob.whatsapp_link(text, number),
+                       icon=":material/chat:", type="primary")
+        if number:
+            st.caption(f"Membuka WhatsApp dengan pesan ini untuk {md(person or names[pick])}; periksa lalu tekan kirim.")
+        elif contacts is not None:
+            st.caption("Nomor WhatsApp narahubung OPD ini belum dicatat: WhatsApp akan meminta Anda memilih penerima. "
+                       "Catat narahubung di bagian **Catat perubahan registri** di bawah.")
+        else:
+            st.caption("WhatsApp akan meminta Anda memilih penerima. Nomor narahubung OPD dikelola Diskominfo.")
+    with tab_group:
+        st.caption("Salin dengan tombol di pojok kanan atas kotak pesan, atau buka langsung di WhatsApp.")
+        group_text = ob.whatsapp_message(missing, as_of=flt.end)
+        st.code(group_text, language=None, wrap_lines=True)
+        st.link_button("Buka di WhatsApp (pilih grup)", ob.whatsapp_link(group_text), icon=":material/groups:")
 
 with st.expander("Hari libur yang dipakai menghitung hari kerja", icon=":material/event:"):
     libur = holiday_coverage()
@@ -61,7 +110,7 @@ with st.expander("Hari libur yang dipakai menghitung hari kerja", icon=":materia
                "`python -m data_access libur --muat BERKAS` (lihat `data_access/hari_libur.csv`).")
 
 if not actor.can("registry_edit"):
-    st.caption("Perubahan registri (kode venue, tanda QR dicetak) dilakukan oleh Diskominfo.")
+    st.caption("Perubahan registri (kode venue, tanda QR dicetak, narahubung) dilakukan oleh Diskominfo.")
     st.stop()
 
 st.subheader("Catat perubahan registri")
@@ -72,27 +121,44 @@ row = reg.set_index("code").loc[code]
 st.write(f"Kode venue: **{md(row['venue_code'] or 'belum ada')}** · QR dicetak: "
          f"**{fmt_date(row['qr_printed_on']) if row['qr_printed_on'] is not None and not pd.isna(row['qr_printed_on']) else 'belum'}**"
          + (" (perkiraan)" if row["qr_printed_estimate"] else ""))
+today_text = f"{ob.today_wib():%d/%m/%Y}"
 
 
 left, right = st.columns(2)
 with left:
     with st.form("onboarding_venue_form"):
         venue = st.text_input("Kode venue PeduliLindungi", value=row["venue_code"] or "", key="onboarding_venue", max_chars=64)
-        reg_on = st.date_input("Tanggal terdaftar", value=ob.today_wib(), key="onboarding_reg_on", format="DD/MM/YYYY")
+        reg_on = st.text_input("Tanggal terdaftar", value=today_text, key="onboarding_reg_on", max_chars=40,
+                               help="Tulis seperti 31/01/2022 (WIB). Bawaan: hari ini.")
         if st.form_submit_button("Simpan kode venue", type="primary"):
             run_action(lambda: ob.record_venue_code(engine=engine, actor=actor, code=code, venue_code=venue,
-                                             registered_on=reg_on),
+                                             registered_on=typed_day(reg_on, "Tanggal terdaftar")),
                 f"Kode venue {labels[code]} dicatat.")
     if row["venue_code"] and st.button("Hapus kode venue (salah catat)", key="onboarding_clear_venue"):
         run_action(lambda: ob.clear_venue_code(engine=engine, actor=actor, code=code), f"Kode venue {labels[code]} dihapus.")
 with right:
     with st.form("onboarding_print_form"):
-        printed_on = st.date_input("Tanggal QR dicetak", value=ob.today_wib(), key="onboarding_printed_on",
-                                   format="DD/MM/YYYY", max_value=ob.today_wib() + timedelta(days=3650))
+        printed_on = st.text_input("Tanggal QR dicetak", value=today_text, key="onboarding_printed_on", max_chars=40,
+                                   help="Tulis seperti 31/01/2022 (WIB). Bawaan: hari ini.")
         if st.form_submit_button("Tandai QR dicetak", type="primary"):
-            run_action(lambda: ob.mark_printed(engine=engine, actor=actor, code=code, printed_on=printed_on),
+            run_action(lambda: ob.mark_printed(engine=engine, actor=actor, code=code,
+                                               printed_on=typed_day(printed_on, "Tanggal QR dicetak")),
                 f"QR {labels[code]} ditandai dicetak.")
     if row["qr_printed_on"] is not None and not pd.isna(row["qr_printed_on"]):
         if st.button("Batalkan tanda dicetak", key="onboarding_undo_print"):
             run_action(lambda: ob.undo_printed(engine=engine, actor=actor, code=code),
                 f"Tanda QR dicetak {labels[code]} dibatalkan.")
+
+st.markdown(f"**Narahubung {md(labels[code])}** (hanya terlihat oleh Diskominfo)")
+current = contacts.loc[code] if code in contacts.index else pd.Series({"contact_name": None, "contact_whatsapp": None})
+with st.form(f"onboarding_contact_{code}"):
+    c1, c2 = st.columns(2)
+    person = c1.text_input("Nama narahubung", value=current["contact_name"] if isinstance(current["contact_name"], str) else "",
+                           key=f"onboarding_contact_name_{code}", max_chars=ob.MAX_CONTACT_NAME)
+    wa = c2.text_input("Nomor WhatsApp", value=current["contact_whatsapp"] if isinstance(current["contact_whatsapp"], str) else "",
+                       key=f"onboarding_contact_wa_{code}", max_chars=32, placeholder="6281234567890",
+                       help="Nomor Indonesia dengan kode negara 62 (0812… juga diterima dan diubah menjadi 62812…). "
+                            "Kosongkan keduanya untuk menghapus.")
+    if st.form_submit_button("Simpan narahubung"):
+        run_action(lambda: ob.set_contact(engine=engine, actor=actor, code=code, name=person, whatsapp=wa),
+                   f"Narahubung {labels[code]} disimpan.")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from data_access.domain import REFUSAL_MIN_VOLUME
 from data_access.fmt import fmt_int, fmt_pct
+from data_access.labels import VISITOR_TYPE_LABELS, label_of
 from ui import charts
 from ui.data import (
     merah_by_kecamatan,
@@ -14,6 +15,7 @@ from ui.data import (
 )
 from ui.export import download_buttons
 from ui.page import empty_notice, setup_page
+from ui.tables import show_table
 
 actor, engine, flt = setup_page(
     "penolakan", "Tren penolakan",
@@ -21,10 +23,18 @@ actor, engine, flt = setup_page(
 stamp = f"{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
 
 
+COUNTS = ("Check-in", "Ditolak", "Merah", "Hitam", "Kuning ditolak", "Ditolak (merah)")
+DAYS = ("Tanggal", "Pekan mulai")
+
+
 def table_block(df: pd.DataFrame, name: str, key: str) -> None:
+    """The chart's numbers in Indonesian formats (counts, rates in %, days); the downloads keep the
+    numbers and write days as 31/01/2022."""
     with st.expander("Tabel data grafik"):
-        st.dataframe(df, hide_index=True, width="stretch", placeholder="–", key=f"{key}_table")
-        download_buttons(df, f"{name}-{stamp}", key=key, sheet=name[:31])
+        formats = {c: "int" for c in COUNTS} | {c: "date" for c in DAYS} | {"Tingkat penolakan (%)": "pct_points2"}
+        show_table(df, key=f"{key}_table", formats=formats)
+        export = df.assign(**{c: df[c].dt.strftime("%d/%m/%Y") for c in DAYS if c in df})
+        download_buttons(export, f"{name}-{stamp}", key=key, sheet=name[:31])
 
 
 daily = refusals_daily(**flt.kwargs)
@@ -39,14 +49,15 @@ c[2].metric("Ditolak: merah", fmt_int(daily["merah"].sum()), border=True)
 c[3].metric("Ditolak: hitam", fmt_int(daily["hitam"].sum()), border=True)
 
 a, b = st.columns(2)
-period = a.segmented_control("Periode", ["Harian", "Pekanan"], default="Pekanan", key="penolakan_period")
+period = a.segmented_control("Satuan waktu grafik", ["Harian", "Pekanan"], default="Pekanan", key="penolakan_period",
+                              help="Titik grafik per hari atau per pekan; periodenya diatur di filter.")
 measure = b.segmented_control("Ukuran", ["Jumlah", "Persentase"], default="Jumlah", key="penolakan_measure")
 trend = daily if period == "Harian" else charts.weekly_refusals(daily)
 st.plotly_chart(charts.build_refusal_trend(trend, as_rate=measure == "Persentase",
                                            period_label="hari" if period == "Harian" else "pekan"),
                 width="stretch", key="penolakan_trend")
 table_block(pd.DataFrame({
-    "Tanggal" if period == "Harian" else "Pekan mulai": trend["day"].dt.strftime("%d/%m/%Y"),
+    "Tanggal" if period == "Harian" else "Pekan mulai": trend["day"],
     "Check-in": trend["checkins"], "Ditolak": trend["refused"], "Merah": trend["merah"], "Hitam": trend["hitam"],
     "Kuning ditolak": trend["kuning"],
     "Tingkat penolakan (%)": (trend["refused"] / trend["checkins"].where(trend["checkins"] > 0) * 100).round(2),
@@ -81,7 +92,7 @@ with left:
     vt = refusals_by_visitor_type(**flt.kwargs)
     st.plotly_chart(charts.build_visitor_type_refusals(vt), width="stretch", key="penolakan_vt")
     table_block(pd.DataFrame({
-        "Jenis": vt["visitor_type"].map({"asn": "ASN", "pengunjung": "Pengunjung"}), "Check-in": vt["checkins"],
+        "Jenis": vt["visitor_type"].map(lambda v: label_of(VISITOR_TYPE_LABELS, v)), "Check-in": vt["checkins"],
         "Ditolak": vt["refused"], "Merah": vt["merah"], "Hitam": vt["hitam"], "Kuning ditolak": vt["kuning"],
         "Tingkat penolakan (%)": (vt["rate"] * 100).round(2),
     }), "penolakan-asn-pengunjung", "penolakan_vt")
@@ -100,5 +111,5 @@ if merah.empty:
     st.info("Tidak ada penolakan berstatus merah pada filter ini.")
 else:
     st.plotly_chart(charts.build_merah_kecamatan(merah), width="stretch", key="penolakan_merah")
-    table_block(pd.DataFrame({"Kecamatan": merah["kecamatan"], "Pekan mulai": merah["week"].dt.strftime("%d/%m/%Y"),
+    table_block(pd.DataFrame({"Kecamatan": merah["kecamatan"], "Pekan mulai": merah["week"],
                               "Ditolak (merah)": merah["merah"]}), "penolakan-merah-kecamatan", "penolakan_merah")

@@ -1,11 +1,12 @@
-"""Unduh QR: one click for each OPD's QR (PNG, SVG) and A4 poster (PDF); all posters as a ZIP."""
+"""Unduh QR: search the OPDs, see which QR is not printed yet, one click for each QR (PNG, SVG) and A4
+poster (PDF), and the posters of the OPDs listed as one ZIP."""
 import pandas as pd
 import streamlit as st
 
 from data_access import onboarding as ob
 from data_access import qr
 from data_access.calendar import SURAT_EDARAN_NO
-from data_access.fmt import fmt_date
+from data_access.fmt import fmt_date, fmt_int
 from ui.data import opd_registry
 from ui.page import run_action, setup_page
 from ui.safe import md
@@ -24,9 +25,11 @@ def downloader(venue, fmt):
 
 
 def all_posters(venues):
+    """The posters of the OPDs listed, as one ZIP; the log names how many and which."""
     def make() -> bytes:
         data = qr.posters_zip(venues)
-        ob.log_download(engine=engine, actor=actor, target="semua", fmt="zip")
+        ob.log_download(engine=engine, actor=actor, target=f"{len(venues)} OPD", fmt="zip",
+                        opd_codes=[v.code for v in venues])
         return data
     return make
 
@@ -36,23 +39,51 @@ reg = opd_registry()
 if flt.opd_ids is not None:
     reg = reg[reg["id"].isin(flt.opd_ids)]
 
-st.download_button(
-    f"Unduh semua poster ({len(venues)} OPD, ZIP)", all_posters(venues), file_name="poster-qr-pedulilindungi.zip",
-    mime=qr.MIME["zip"], key="qr_zip", type="primary", icon=":material/folder_zip:", on_click="ignore",
-    disabled=not venues,
-)
-st.subheader(f"OPD dengan kode venue ({len(venues)})")
 printed = {r.code: (r.qr_printed_on, r.qr_printed_estimate) for r in reg.itertuples()}
-for v in venues:
+short = dict(zip(reg["code"], reg["short_name"]))
+
+
+def is_printed(v) -> bool:
+    day = printed.get(v.code, (None, False))[0]
+    return day is not None and not pd.isna(day)
+
+
+st.subheader(f"OPD dengan kode venue ({len(venues)})")
+c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+query = c1.text_input("Cari OPD atau kode venue", key="qr_search", max_chars=80, placeholder="mis. kesehatan, Kec. Blega")
+show = c2.segmented_control("Tampilkan", ["Semua", "Belum dicetak", "Sudah dicetak"], default="Semua",
+                            key="qr_printed_filter", help="Menurut tanggal cetak QR yang tercatat di registri.")
+words = query.lower().split()
+listed = sorted(
+    (v for v in venues
+     if all(w in f"{v.name} {short.get(v.code, '')} {v.venue_code} {v.code}".lower() for w in words)
+     and (show != "Belum dicetak" or not is_printed(v)) and (show != "Sudah dicetak" or is_printed(v))),
+    key=lambda v: (is_printed(v), v.name.lower()),
+)
+waiting = sum(not is_printed(v) for v in venues)
+st.caption(f"{fmt_int(len(listed))} dari {fmt_int(len(venues))} OPD tampil · {fmt_int(waiting)} belum dicetak. "
+           "Yang belum dicetak di atas.")
+st.download_button(
+    f"Unduh poster yang tampil ({len(listed)} OPD, ZIP)", all_posters(listed),
+    file_name=f"poster-qr-pedulilindungi-{len(listed)}-opd.zip", mime=qr.MIME["zip"], key="qr_zip", type="primary",
+    icon=":material/folder_zip:", on_click="ignore", disabled=not listed,
+)
+if venues and not listed:
+    st.info("Tidak ada OPD yang cocok dengan pencarian dan pilihan ini.")
+for v in listed:
     c1, c2, c3, c4 = st.columns([5, 1, 1, 1.3], vertical_alignment="center")
     day, estimate = printed.get(v.code, (None, False))
-    when = f" · dicetak {fmt_date(day)}" + (" (perkiraan)" if estimate else "") if pd.notna(day) else ""
+    when = (f" · dicetak {fmt_date(day)}" + (" (perkiraan)" if estimate else "") if is_printed(v)
+            else " · :orange-badge[belum dicetak]")
     c1.markdown(f"**{md(v.name)}**  \n`{v.venue_code}`{when}")
     for col, fmt, label in ((c2, "png", "PNG"), (c3, "svg", "SVG"), (c4, "pdf", "Poster PDF")):
         col.download_button(label, downloader(v, fmt), file_name=qr.file_name(v, fmt), mime=qr.MIME[fmt],
                             key=f"qr_{fmt}_{v.code}", icon=":material/download:", on_click="ignore")
 
 without = reg[reg["venue_code"].isna()]
+if words:  # the search applies here too
+    without = without[[all(w in f"{r.name} {r.short_name} {r.code} {r.kecamatan}".lower() for w in words)
+                       for r in without.itertuples()]]
 st.subheader(f"OPD tanpa kode venue ({len(without)})")
 if without.empty:
     st.success("Semua OPD dalam filter sudah memiliki kode venue.")

@@ -164,24 +164,31 @@ def test_onboarding_page_kominfo(demo_dir, page):
     missing = at.dataframe[0].value
     n_missing = int(at.metric[0].value) + int(at.metric[1].value)
     assert len(missing) == n_missing
-    message = at.code[0].value
+    message = at.code[1].value  # the group message (the first is the message to one OPD)
     assert "Surat Edaran" in message and all(name in message for name in missing["OPD"])
     # record a venue code for an OPD without one, then a printing date in the future
-    target = missing[missing["Kode venue terdaftar"] == "belum"]["Kode"].iloc[0]
+    from data_access.db import make_engine
+
+    reg = q.opd_registry(engine=make_engine(f"sqlite:///{demo_dir / 'pantau.db'}"))
+    codes = dict(zip(reg["name"], reg["code"]))
+    target = codes[missing[missing["Tahap"] == "Belum terdaftar"]["OPD"].iloc[0]]
     at.selectbox(key="onboarding_opd").select(target).run()
     at.text_input(key="onboarding_venue").input("PL-BARU-0001")
-    at.button[0].click().run()  # Simpan kode venue
+    at.button(key="FormSubmitter:onboarding_venue_form-Simpan kode venue").click().run()
     assert not at.exception and not at.error
     assert "dicatat" in at.success[0].value
-    at.date_input(key="onboarding_printed_on").set_value(ob.today_wib() + timedelta(days=2))
-    at.button[2].click().run()  # Tandai QR dicetak (form buttons: venue, hapus?, cetak)
+    at.text_input(key="onboarding_printed_on").input(f"{ob.today_wib() + timedelta(days=2):%d/%m/%Y}")
+    at.button(key="FormSubmitter:onboarding_print_form-Tandai QR dicetak").click().run()
     assert any("masa depan" in e.value for e in at.error)
+    at.text_input(key="onboarding_printed_on").input("31/02/2022")  # typed, not picked from a calendar
+    at.button(key="FormSubmitter:onboarding_print_form-Tandai QR dicetak").click().run()
+    assert any("Tanggal QR dicetak" in e.value and "bukan tanggal yang ada" in e.value for e in at.error)
 
 
 def test_onboarding_page_read_only_for_satpolpp(demo_dir, page):
     at = page("onboarding", "satpolpp")
     assert not at.exception
-    assert len(at.text_input) == 0 and not at.get("form")
+    assert len(at.main.text_input) == 0 and not at.main.get("form")  # the sidebar's period form aside
     assert any("dilakukan oleh Diskominfo" in c.value for c in at.main.caption)
 
 
@@ -192,7 +199,7 @@ def test_qr_page(demo_dir, page):
     labels = [b.proto.label for b in buttons]
     n_venues = labels.count("Poster PDF")
     assert n_venues > 20 and labels.count("PNG") == n_venues and labels.count("SVG") == n_venues
-    assert labels[0].startswith(f"Unduh semua poster ({n_venues} OPD")
+    assert labels[0].startswith(f"Unduh poster yang tampil ({n_venues} OPD")
     assert len(at.expander) == 52 - n_venues  # OPDs without a code get the registration steps
     assert "titik koordinat" in at.markdown[-1].value or any("titik koordinat" in m.value for m in at.markdown)
 
@@ -210,5 +217,5 @@ def test_qr_page_records_a_code_then_offers_downloads(demo_dir, page):
     at.button(key=f"FormSubmitter:qr_record_{code}-Catat kode venue").click().run()
     assert not at.exception and "dapat diunduh" in at.success[0].value
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels[0].startswith(f"Unduh semua poster ({labels.count('Poster PDF')} OPD")
+    assert labels[0].startswith(f"Unduh poster yang tampil ({labels.count('Poster PDF')} OPD")
     assert f"`PL-{code}-2022`" in " ".join(m.value for m in at.markdown)

@@ -36,3 +36,18 @@ PAGE_ROLES = {p.key: p.roles for p in PAGES}
 
 def pages_for(role: str) -> list[PageDef]:
     return [p for p in PAGES if role in p.roles]
+
+
+def show_page_list() -> None:
+    """Let st.navigation show the signed-in user's pages in the sidebar.
+
+    .streamlit/config.toml sets client.showSidebarNavigation = false: the first run after a server
+    start goes through Streamlit's pages-folder mode, which would otherwise list the raw files of
+    pages/ (dashboard, adopsi, akun, audit, ...) while the database starts (about 10 s on a first
+    start, while the demo data is written). The same option also hides st.navigation's sidebar, so
+    the router turns it on once someone is signed in (a client option scripts may set; that
+    first-run mode never comes back in the server's life)."""
+    import streamlit as st
+
+    if st.get_option("client.showSidebarNavigation") is not True:
+        st.set_option("client.showSidebarNavigation", True)

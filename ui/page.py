@@ -12,7 +12,7 @@ from data_access import auth, holidays
 from ui.cache import data_changed
 from ui.data import demo_state
 from ui.engine import engine_or_stop
-from ui.filters import sidebar_filters
+from ui.filters import filter_summary, sidebar_filters
 from ui.safe import md
 from ui.session import guard
 
@@ -43,6 +43,7 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
         data_changed()
     actor = guard(engine, page_key)
     st.title(title)
+    summary_slot = st.empty() if filters else None  # the filter in one line, filled below
     if caption:
         st.caption(caption)
     state = demo_state()
@@ -61,6 +62,8 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     if flash:
         st.success(md(flash))
     flt = sidebar_filters(page_key) if filters else None
+    if flt is not None:
+        filter_summary(summary_slot, flt.summary)
     return actor, engine, flt
 
 
