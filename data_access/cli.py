@@ -252,6 +252,31 @@ def cmd_qr(args) -> int:
     return 0
 
 
+def cmd_brief(args) -> int:
+    from pathlib import Path
+
+    from . import boundaries
+    from .auth import SYSTEM, Actor
+    from .brief import Week, brief_pdf, last_full_week, log_brief, weekly_brief
+    from .calendar import now_utc
+    from .onboarding import today_wib
+
+    engine = _ready_engine(args)
+    week = Week.parse(args.week) if args.week else last_full_week(today_wib())
+    try:
+        bounds = boundaries.load(boundaries.configured_file(config.get_settings().boundary_geojson))
+    except boundaries.BoundaryError as exc:
+        print(f"Peringatan: {exc}; peta memakai batas kecamatan bawaan.", file=sys.stderr)
+        bounds = boundaries.load()
+    actor = Actor(args.user, "kominfo") if args.user else SYSTEM
+    data = weekly_brief(engine=engine, week=week)
+    Path(args.out).write_bytes(brief_pdf(data, bounds, generated_by=actor.username, generated_at=now_utc()))
+    log_brief(engine=engine, actor=actor, week=week, via="cli")
+    note = "" if data.this.has_data else " (pekan tanpa data check-in)"
+    print(f"Laporan mingguan {week.label()} ditulis ke {args.out}{note}")
+    return 0
+
+
 def cmd_import(args) -> int:
     import json
     from pathlib import Path
@@ -351,6 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["png", "svg", "pdf"], default="pdf", help="format (bawaan pdf)")
     s.add_argument("--out", required=True, help="berkas keluaran")
     s.set_defaults(func=cmd_qr)
+
+    s = sub.add_parser("brief", help="laporan mingguan pimpinan (PDF satu halaman A4) untuk satu pekan Senin-Minggu")
+    s.add_argument("--week", metavar="YYYY-Www",
+                   help="pekan ISO, mis. 2022-W05 (bawaan: pekan lalu, Senin-Minggu terakhir yang sudah lewat, WIB)")
+    s.add_argument("--out", required=True, metavar="BERKAS.pdf", help="berkas PDF keluaran")
+    s.add_argument("--user", help="nama yang dicatat di log audit dan di laporan (bawaan: sistem)")
+    s.set_defaults(func=cmd_brief)
 
     s = sub.add_parser("import", help="impor ekspor check-in (CSV atau XLSX); satu berkas = satu transaksi")
     s.add_argument("files", nargs="+", metavar="BERKAS")

@@ -142,3 +142,43 @@ def stage_label(df: pd.DataFrame) -> pd.Series:
     if "anomaly" not in df:
         return label
     return label.where(df["anomaly"].isna(), label + " · " + df["anomaly"].fillna(""))
+
+
+# ---------------------------------------------------------------- behind the target (map, weekly brief)
+def behind(df: pd.DataFrame) -> pd.Series:
+    """"Tertinggal": no printed QR by the end of the period, or Cakupan ASN below
+    COVERAGE_TARGET. A period without working days has no coverage: the QR alone decides."""
+    cov = pd.to_numeric(df["coverage"], errors="coerce")
+    return no_qr(df) | (cov.notna() & (cov < COVERAGE_TARGET))
+
+
+def behind_reasons(df: pd.DataFrame) -> pd.Series:
+    """Why each OPD is behind, in words ("QR belum dicetak; cakupan ASN 12,5% (target 80%)");
+    empty for an OPD that is not."""
+    from .fmt import fmt_pct
+
+    out = []
+    for r in df.itertuples():
+        why = []
+        if r.stage == "belum_terdaftar":
+            why.append("belum terdaftar di PeduliLindungi")
+        elif r.stage == "terdaftar":
+            why.append("QR belum dicetak" + (f" ({r.anomaly})" if isinstance(r.anomaly, str) else ""))
+        elif not r.active:
+            why.append(f"sepi: tanpa check-in {ACTIVE_WINDOW_DAYS} hari terakhir")
+        cov = r.coverage
+        if cov is not None and not pd.isna(cov) and cov < COVERAGE_TARGET:
+            why.append(f"cakupan ASN {fmt_pct(cov)} (target {fmt_pct(COVERAGE_TARGET, 0)})")
+        out.append("; ".join(why))
+    return pd.Series(out, index=df.index, dtype=object)
+
+
+def furthest_behind(df: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
+    """The OPDs behind the target, furthest first: by stage (not registered, no QR, printed but
+    quiet, ...), then lowest coverage, then fewest check-ins."""
+    rows = df[behind(df)].copy()
+    rows["_stage"] = rows["stage"].map({s: i for i, s in enumerate(STAGES)})
+    rows["_cov"] = pd.to_numeric(rows["coverage"], errors="coerce").fillna(-1.0)
+    rows = rows.sort_values(["_stage", "_cov", "checkins", "short_name"], kind="stable")
+    rows = rows.drop(columns=["_stage", "_cov"])
+    return rows if n is None else rows.head(n)

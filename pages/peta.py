@@ -1,46 +1,126 @@
-"""Peta adopsi: every OPD (or every kecamatan) on a map of the regency."""
-import json
-
+"""Peta adopsi: where the OPDs lag. Per kecamatan (a choropleth of Cakupan ASN with names and
+percentages written on it) or per OPD (the regency and a zoom to the town), drawn from the shipped
+boundaries with no internet; a click shows the figures beside the map and offers them as the
+sidebar filter."""
 import pandas as pd
 import streamlit as st
 
-from data_access.config import get_settings
-from data_access.fmt import fmt_int, fmt_pct
+from data_access import boundaries, domain
+from data_access.domain import COVERAGE_TARGET
+from data_access.fmt import fmt_date, fmt_int, fmt_pct
 from ui import charts
-from ui.data import kecamatan_summary, opd_overview
+from ui.data import kecamatan_summary, map_boundaries, opd_overview
 from ui.export import download_buttons
 from ui.page import empty_notice, setup_page
+from ui.safe import md
 
-actor, engine, flt = setup_page("peta", "Peta adopsi",
-                                caption="Warna = cakupan ASN, ukuran = jumlah check-in. Arahkan kursor ke penanda untuk rinciannya.")
-
-
-@st.cache_data(ttl=3600, show_spinner=False)
-def load_boundaries(path: str) -> tuple[dict | None, str | None]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            gj = json.load(fh)
-        feats = [f for f in gj.get("features", []) if f.get("properties", {}).get("nama")]
-        if not feats:
-            return None, "berkas batas wilayah tidak memuat fitur dengan properti 'nama'"
-        return {"type": "FeatureCollection", "features": feats}, None
-    except (OSError, ValueError, AttributeError) as exc:
-        return None, f"berkas batas wilayah tidak dapat dibaca ({exc.__class__.__name__})"
+actor, engine, flt = setup_page(
+    "peta", "Peta adopsi",
+    caption=f"Warna = cakupan ASN (target {fmt_pct(COVERAGE_TARGET, 0)}). Nama yang tertulis di peta per OPD: OPD "
+            "yang tertinggal (QR belum dicetak atau cakupan di bawah target). Klik kecamatan atau OPD untuk melihat "
+            "angkanya.")
 
 
-view = st.segmented_control("Tampilan", ["Per OPD", "Per kecamatan"], default="Per OPD", key="peta_view")
-if view == "Per kecamatan":
+def _remember_pick(chart_key: str, pick_key: str) -> None:
+    """on_select: the last thing clicked on any of the page's maps (None once deselected)."""
+    points = st.session_state[chart_key].selection.points
+    if not points:
+        st.session_state[pick_key] = None
+        return
+    pt = points[-1]
+    if pt.get("location"):
+        st.session_state[pick_key] = ("kecamatan", pt["location"])
+    elif pt.get("customdata"):
+        st.session_state[pick_key] = (st.session_state.get("peta_view_kind", "opd"), pt["customdata"][0])
+
+
+def _apply_filter(key: str, value: str, pick_key: str) -> None:
+    """Make the clicked kecamatan or OPD the sidebar filter (ui/filters.py reads these keys)."""
+    st.session_state[key] = [value]
+    st.session_state[pick_key] = None
+
+
+def _map(fig, key: str, pick_key: str):
+    st.plotly_chart(fig, width="stretch", key=key, on_select=lambda: _remember_pick(key, pick_key),
+                    selection_mode="points", config=charts.MAP_CONFIG)
+
+
+def figures(rows: list[tuple[str, str]]) -> None:
+    """The clicked place's figures as a short list (fits a narrow column and a phone)."""
+    st.markdown("\n".join(f"- {label}: **{md(value)}**" for label, value in rows))
+
+
+def kecamatan_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
+    st.markdown(f"#### Kec. {md(name)}")
+    if row is None:
+        st.info("Kecamatan ini tidak termasuk filter yang dipakai.")
+        return
+    figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
+             ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD"),
+             ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
+    behind = domain.furthest_behind(ov[ov["kecamatan"] == name])
+    if behind.empty:
+        st.success("Semua OPD di kecamatan ini mencapai target.")
+    else:
+        reasons = domain.behind_reasons(behind)
+        lines = [f"- **{md(s)}**: {md(r)}" for s, r in zip(behind["short_name"].head(8), reasons.head(8))]
+        more = len(behind) - 8
+        st.markdown(f"**Tertinggal ({fmt_int(len(behind))} OPD)**\n" + "\n".join(lines)
+                    + (f"\n- … dan {fmt_int(more)} OPD lainnya" if more > 0 else ""))
+    st.button(f"Terapkan Kec. {name} sebagai filter", key="peta_apply_kecamatan", type="primary",
+              icon=":material/filter_alt:", on_click=_apply_filter, args=("kecamatan", name, "peta_pick_kecamatan"),
+              width="stretch")
+
+
+def opd_panel(row: pd.Series) -> None:
+    st.markdown(f"#### {md(row['name'])}")
+    st.caption(f"Kec. {md(row['kecamatan'])} · {md(domain.stage_label(row.to_frame().T).iloc[0])}")
+    printed, last = row["qr_printed_on"], row["last_day"]
+    figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
+             ("QR dicetak", fmt_date(printed) if printed is not None and not pd.isna(printed) else "belum"),
+             ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"])),
+             ("Check-in terakhir", fmt_date(last) if last is not None and not pd.isna(last) else "belum ada")])
+    why = domain.behind_reasons(row.to_frame().T).iloc[0]
+    if why:
+        st.warning(f"Tertinggal: {md(why)}.")
+    else:
+        st.success("Mencapai target.")
+    st.button(f"Terapkan {row['short_name']} sebagai filter", key="peta_apply_opd", type="primary",
+              icon=":material/filter_alt:", on_click=_apply_filter, args=("opd", row["code"], "peta_pick_opd"),
+              width="stretch")
+
+
+def summary_panel(ov: pd.DataFrame, what: str) -> None:
+    behind = domain.behind(ov)
+    st.info(f"Klik {what} pada peta untuk melihat angkanya dan memakainya sebagai filter.",
+            icon=":material/touch_app:")
+    st.markdown(f"**Tertinggal: {fmt_int(int(behind.sum()))} dari {fmt_int(len(ov))} OPD**  \n"
+                f"QR belum dicetak: {fmt_int(int(domain.no_qr(ov).sum()))} · cakupan ASN di bawah "
+                f"{fmt_pct(COVERAGE_TARGET, 0)}: {fmt_int(int((behind & domain.qr_printed(ov)).sum()))}")
+
+
+bounds, problem = map_boundaries()
+if problem:
+    st.warning(f"Berkas batas wilayah PANTAU_BOUNDARY_GEOJSON tidak dapat dipakai: {md(problem)}. Peta memakai "
+               "batas kecamatan bawaan.")
+view = st.segmented_control("Tampilan", ["Per kecamatan", "Per OPD"], default="Per kecamatan", key="peta_view")
+if view != "Per OPD":
     data = kecamatan_summary(**flt.kwargs)
     if data.empty:
         empty_notice("OPD")
         st.stop()
-    geo = None
-    path = get_settings().boundary_geojson
-    if path is not None:
-        geo, problem = load_boundaries(str(path))
-        if problem:
-            st.warning(f"Peta kecamatan digambar tanpa batas wilayah: {problem}.")
-    st.plotly_chart(charts.build_kecamatan_map(data, geo), width="stretch", key="peta_kecamatan")
+    ov = opd_overview(**flt.kwargs)
+    st.session_state["peta_view_kind"] = "kecamatan"
+    map_col, side = st.columns([3, 1.2], gap="medium")
+    with map_col:
+        _map(charts.build_kecamatan_map(data, bounds), "peta_kecamatan", "peta_pick_kecamatan")
+    with side:
+        pick = st.session_state.get("peta_pick_kecamatan")
+        if pick:
+            rows = data[data["kecamatan"] == pick[1]]
+            kecamatan_panel(pick[1], rows.iloc[0] if not rows.empty else None, ov)
+        else:
+            summary_panel(ov, "kecamatan")
     table = pd.DataFrame({
         "Kecamatan": data["kecamatan"], "OPD": data["opds"], "QR dicetak": data["printed"],
         "Cakupan ASN": [fmt_pct(v) for v in data["coverage"]], "Check-in": [fmt_int(v) for v in data["checkins"]],
@@ -51,14 +131,28 @@ else:
     if data.empty:
         empty_notice("OPD")
         st.stop()
-    st.plotly_chart(charts.build_opd_map(data), width="stretch", key="peta_opd")
+    st.session_state["peta_view_kind"] = "opd"
+    has_town = charts.town_bbox(data) is not None
+    # phone: the columns stack in this order (the regency, the town, the figures of the clicked OPD)
+    cols = st.columns([4, 5, 3] if has_town else [3, 1.2], gap="small")
+    with cols[0]:
+        _map(charts.build_opd_map(data, bounds), "peta_opd", "peta_pick_opd")
+    if has_town:
+        with cols[1]:
+            _map(charts.build_town_map(data, bounds), "peta_kota", "peta_pick_opd")
+    with cols[-1]:
+        pick = st.session_state.get("peta_pick_opd")
+        rows = data[data["code"] == pick[1]] if pick else data.iloc[0:0]
+        if not rows.empty:
+            opd_panel(rows.iloc[0])
+        else:
+            summary_panel(data, "OPD")
     table = pd.DataFrame({
         "OPD": data["short_name"], "Kecamatan": data["kecamatan"],
         "Cakupan ASN": [fmt_pct(v) for v in data["coverage"]], "Check-in": [fmt_int(v) for v in data["checkins"]],
         "Lintang": data["lat"], "Bujur": data["lon"],
     })
-st.caption("Peta dasar OpenStreetMap dimuat bila peramban dapat menjangkau internet; tanpa itu, penanda tetap tampil "
-           "di atas latar polos.")
+st.caption(boundaries.SOURCE_NOTE + "." if bounds.shipped else f"Batas wilayah: {md(bounds.source)}.")
 with st.expander("Tabel data peta"):
     st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="peta_table")
     download_buttons(table, f"peta-adopsi-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}", key="peta_export", sheet="Peta")

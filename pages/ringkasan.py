@@ -3,11 +3,14 @@ import pandas as pd
 import streamlit as st
 
 from data_access import domain
+from data_access.brief import Week, brief_pdf, log_brief, weekly_brief
+from data_access.brief import file_name as brief_file_name
+from data_access.calendar import now_utc
 from data_access.domain import ACTIVE_WINDOW_DAYS, STAGE_LABELS
 from data_access.fmt import fmt_date, fmt_int, fmt_pct
 from data_access.queries import weighted_coverage
 from ui import charts
-from ui.data import daily_counts, onboarding_progress, opd_overview, totals
+from ui.data import daily_counts, map_boundaries, onboarding_progress, opd_overview, totals
 from ui.page import empty_notice, setup_page
 
 actor, engine, flt = setup_page("ringkasan", "Ringkasan", caption="Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan")
@@ -30,6 +33,27 @@ c[3].metric("Check-in", fmt_int(tot["checkins"]), border=True)
 c[4].metric("Tingkat penolakan", fmt_pct(tot["refusal_rate"]), help="Check-in ditolak ÷ semua check-in.", border=True)
 c[5].metric("Cakupan ASN", fmt_pct(coverage), help="Rata-rata harian ASN yang check-in ÷ jumlah ASN, pada hari kerja; "
             "tertimbang jumlah ASN.", border=True)
+
+# the weekly brief for the Bupati's office: the Monday-Sunday week holding the period's end
+brief_week = Week.containing(flt.end)
+brief_bounds, _ = map_boundaries()
+
+
+def brief_bytes() -> bytes:
+    """Made on click (in Streamlit's download thread) and written to the audit log."""
+    data = brief_pdf(weekly_brief(engine=engine, week=brief_week), brief_bounds, generated_by=actor.username,
+                     generated_at=now_utc())
+    log_brief(engine=engine, actor=actor, week=brief_week, via="halaman")
+    return data
+
+
+st.download_button(
+    f"Unduh laporan mingguan pimpinan (PDF): {brief_week.label()}", brief_bytes, file_name=brief_file_name(brief_week),
+    mime="application/pdf", key="ringkasan_brief", icon=":material/picture_as_pdf:", on_click="ignore",
+    help="Satu halaman A4 untuk seluruh OPD (tidak mengikuti filter kategori, kecamatan atau OPD): angka utama pekan "
+         "Senin–Minggu yang memuat akhir periode dibanding pekan sebelumnya, OPD yang mencetak QR atau mulai aktif, "
+         "10 OPD paling tertinggal beserta alasannya, dan peta cakupan ASN per kecamatan.",
+)
 
 progress = onboarding_progress(**flt.kwargs)
 left, right = st.columns(2)

@@ -70,15 +70,17 @@ def _small_geojson(path: Path) -> Path:
 def test_map_page_views(demo_dir, page):
     at = page("peta", "pimpinan")
     assert not at.exception
-    fig = figure(at)
-    assert fig["data"][0]["type"] == "scattermap"
-    assert len(fig["data"][0]["lat"]) == 52
-    style = fig["layout"]["map"]["style"]
-    assert style["layers"][0]["type"] == "background"  # draws with no tile server
-    assert not any(layer["type"] == "symbol" for layer in style["layers"])  # no font server needed
-    at.segmented_control(key="peta_view").set_value("Per kecamatan").run()
-    fig = figure(at)
-    assert fig["data"][0]["type"] == "scattermap" and len(fig["data"][0]["lat"]) == 18
+    fig = figure(at)  # "Per kecamatan" first: a choropleth with the 18 names written on it
+    assert [t["type"] for t in fig["data"]][:2] == ["choropleth", "choropleth"]
+    assert len(next(t for t in fig["data"] if t.get("name") == "Nama kecamatan")["text"]) == 18
+    assert fig["layout"]["geo"]["visible"] is False  # no base layers: nothing to fetch
+    assert "http" not in json.dumps(fig)  # no tile, font or topojson server
+    at.segmented_control(key="peta_view").set_value("Per OPD").run()
+    whole, town = figure(at, 0), figure(at, 1)
+    codes = [c[0] for t in whole["data"] if t["type"] == "scattergeo" and t.get("mode") == "markers"
+             for c in t["customdata"]]
+    assert len(codes) == 52
+    assert "Kota Bangkalan" in town["layout"]["title"]["text"]
 
 
 @pytest.mark.parametrize("source", ["written", "shared"])
@@ -91,18 +93,21 @@ def test_map_choropleth_with_boundaries(demo_dir, page, tmp_path, monkeypatch, s
         path = _small_geojson(tmp_path / "kec.geojson")
     monkeypatch.setenv("PANTAU_BOUNDARY_GEOJSON", str(path))
     at = page("peta", "pimpinan")
-    at.segmented_control(key="peta_view").set_value("Per kecamatan").run()
     assert not at.exception and not at.warning
     fig = figure(at)
-    trace = fig["data"][0]
-    assert trace["type"] == "choroplethmap"
+    trace = next(t for t in fig["data"] if t.get("name") == "Cakupan ASN")
+    assert trace["type"] == "choropleth"
     assert trace["featureidkey"] == "properties.nama"
-    assert len(trace["locations"]) == 18
     geo_names = {f["properties"]["nama"] for f in trace["geojson"]["features"]}
+    assert set(trace["locations"]) == geo_names
+    names = next(t for t in fig["data"] if t.get("name") == "Nama kecamatan")
+    assert len(names["text"]) == 18  # a kecamatan the file lacks is still named, at its centroid
     if source == "shared":
-        assert set(trace["locations"]) <= geo_names
+        assert len(geo_names) == 18
     else:
         assert geo_names == {"Bangkalan", "Kamal", "Modung"}
+        loose = next(t for t in fig["data"] if t.get("name") == "Kecamatan tanpa batas")
+        assert len(loose["lat"]) == 15
 
 
 def test_map_bad_boundary_file(demo_dir, page, tmp_path, monkeypatch):
@@ -112,5 +117,5 @@ def test_map_bad_boundary_file(demo_dir, page, tmp_path, monkeypatch):
     at = page("peta", "pimpinan")
     at.segmented_control(key="peta_view").set_value("Per kecamatan").run()
     assert not at.exception
-    assert "tanpa batas wilayah" in at.warning[0].value
-    assert figure(at)["data"][0]["type"] == "scattermap"
+    assert "batas kecamatan bawaan" in at.warning[0].value
+    assert next(t for t in figure(at)["data"] if t.get("name") == "Cakupan ASN")["type"] == "choropleth"

@@ -87,16 +87,16 @@ def test_adoption_and_map(server, page):
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Peta adopsi").click()
     page.get_by_role("heading", name="Peta adopsi").wait_for()
     wait_idle(page)
-    page.locator(".js-plotly-plot canvas").first.wait_for()  # MapLibre drew, with no tile server reachable
+    page.locator(".js-plotly-plot .choroplethlocation").first.wait_for()  # the kecamatan, drawn offline
     assert page.locator(".js-plotly-plot").count() == 1
     page.wait_for_timeout(1000)
-    page.screenshot(path=str(SHOTS / "peta-opd.png"))
-    page.get_by_text("Per kecamatan").click()
+    page.screenshot(path=str(SHOTS / "peta-kecamatan.png"))
+    page.get_by_text("Per OPD", exact=True).click()
     wait_idle(page)
-    page.locator(".js-plotly-plot canvas").first.wait_for()
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # the regency and the town
     page.get_by_text("Tabel data peta").click()
     page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').wait_for()
-    page.screenshot(path=str(SHOTS / "peta-kecamatan.png"))
+    page.screenshot(path=str(SHOTS / "peta-opd.png"))
 
 
 def json_format(text: str) -> str:

@@ -279,14 +279,16 @@ def test_qr_page_marks_estimated_printing_dates(demo_dir, page):
 
 
 def test_map_hover_says_approximate(sqlite_engine):
+    from data_access import boundaries
     from ui import charts
 
     with sqlite_engine.begin() as conn:
         conn.execute(Opd.__table__.update().where(Opd.code == "DISKOMINFO").values(location_approx=False))
     ov = q.opd_overview(engine=sqlite_engine, start=date(2022, 1, 5), end=date(2022, 1, 31))
-    tr = charts.build_opd_map(ov).data[0]
-    assert "%{text}" in tr.hovertemplate
-    text = dict(zip(ov["code"], tr.text))
+    fig = charts.build_opd_map(ov, boundaries.load())
+    markers = [t for t in fig.data if t.type == "scattergeo" and t.mode == "markers"]
+    assert markers and all("%{text}" in tr.hovertemplate for tr in markers)
+    text = {c[0]: t for tr in markers for c, t in zip(tr.customdata, tr.text)}
     assert text["DISKOMINFO"] == "" and text["DISDIK"] == "<br><i>Lokasi perkiraan</i>"
 
 

@@ -260,7 +260,7 @@ def test_every_download_is_neutralised(demo_dir, downloads):
     for p in PAGES:  # every page, as kominfo (who may open all of them)
         runs[p.key] = run_page(p.key)
     # the other views of pages whose tables change with a control
-    runs["peta kecamatan"] = run_page("peta", state={"peta_view": "Per kecamatan"})
+    runs["peta opd"] = run_page("peta", state={"peta_view": "Per OPD"})
     runs["penolakan harian"] = run_page("penolakan", state={"penolakan_period": "Harian"})
     at = run_page("impor")
     at.file_uploader(key="impor_files").set_value(("berbahaya.csv", hostile_import(), "text/csv")).run()
@@ -289,7 +289,7 @@ def test_every_download_is_neutralised(demo_dir, downloads):
         return [c for cells in hits for c in cells]
 
     expected = {
-        "adopsi": ["adopsi-opd-"], "peta": ["peta-adopsi-"], "peta kecamatan": ["peta-adopsi-"],
+        "adopsi": ["adopsi-opd-"], "peta": ["peta-adopsi-"], "peta opd": ["peta-adopsi-"],
         "onboarding": ["opd-tanpa-qr-"], "audit": ["log-audit-"],
         "monev": ["kepatuhan-opd-", "kunjungan-monev-"],
         "penolakan": ["penolakan-tren-", "penolakan-per-opd-", "penolakan-asn-pengunjung-", "penolakan-hari-jam-",
@@ -314,7 +314,7 @@ def test_every_download_is_neutralised(demo_dir, downloads):
             assert want in cells, (run, prefix, ext, want)
 
     has("adopsi", "adopsi-opd-", H_SHORT)
-    has("peta", "peta-adopsi-", H_KEC)
+    has("peta opd", "peta-adopsi-", H_KEC)
     has("onboarding", "opd-tanpa-qr-", H_NAME)
     has("penolakan", "penolakan-per-opd-", H_SHORT)
     has("monev", "kepatuhan-opd-", H_SHORT)

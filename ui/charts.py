@@ -1,12 +1,18 @@
 """Figure builders: DataFrame in, finished plotly figure out. No Streamlit import here."""
 from __future__ import annotations
 
+import html
+from urllib.parse import quote
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from data_access import domain
+from data_access.boundaries import COVERAGE_SCALE, Boundaries, Frame, padded, place_labels, text_box
 from data_access.calendar import SURAT_EDARAN_DATE
 from data_access.domain import COVERAGE_TARGET, STAGE_LABELS, STAGES
+from data_access.fmt import fmt_pct
 
 # One palette for the status colours everywhere.
 STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}
@@ -140,10 +146,6 @@ def build_coverage_weekly(df: pd.DataFrame, names: dict[int, str]) -> go.Figure:
     return _finish(fig, "Cakupan ASN per pekan")
 
 
-def coverage_colorscale():
-    return [[0, "#c62828"], [0.5, "#f9a825"], [0.8, "#7cb342"], [1, "#1b5e20"]]
-
-
 def empty_figure(message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
@@ -153,82 +155,287 @@ def empty_figure(message: str) -> go.Figure:
 
 
 # ---------------------------------------------------------------- map
-BANGKALAN_CENTER = {"lat": -7.04, "lon": 112.90}
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# The maps are drawn on plotly's geo subplot with its base layers off: the kecamatan outlines
+# come from data_access.boundaries, the names are SVG text, so nothing is fetched from a tile,
+# font or topojson server and the map reads the same on a closed network.
+# plotly.js asks for a world topojson before it draws a geo subplot holding a choropleth, even
+# with every base layer off: the pages hand it an empty one inline, so nothing is fetched (the
+# '#' keeps the file name plotly appends out of the data).
+EMPTY_TOPOJSON_URL = "data:application/json," + quote('{"type":"Topology","objects":{},"arcs":[]}') + "#"
+MAP_CONFIG = {"scrollZoom": False, "displayModeBar": False, "topojsonURL": EMPTY_TOPOJSON_URL}
+MAP_MIN_WIDTH = 330  # px of a map at its narrowest (a 390 px phone): labels are placed for it
+TOWN_KECAMATAN = "Bangkalan"  # the kecamatan of the town where most offices stand
+MAP_INK = "#263238"
+MAP_BORDER = "#90a4ae"
+MAP_LAND = "#eceff1"
+NO_QR_COLOR = STATUS_COLORS["hitam"]
+_HALO = "0 0 2px #ffffff, 0 0 3px #ffffff, 0 0 4px #ffffff"
 
 
-def base_map_style() -> dict:
-    """A MapLibre style that needs no server to draw: a plain background, with OpenStreetMap
-    tiles on top that simply stay blank when the browser cannot reach them (closed network).
-    No text layers, so no font server is needed either."""
-    return {
-        "version": 8,
-        "sources": {
-            "osm": {"type": "raster", "tiles": [OSM_TILES], "tileSize": 256,
-                    "attribution": "© OpenStreetMap contributors"},
-        },
-        "layers": [
-            {"id": "latar", "type": "background", "paint": {"background-color": "#eef3f7"}},
-            {"id": "osm", "type": "raster", "source": "osm"},
-        ],
-    }
+def coverage_colorscale():
+    return [[p, c] for p, c in COVERAGE_SCALE]
 
 
-def _marker_sizes(values: pd.Series, *, smallest: float = 8, largest: float = 34) -> list[float]:
-    v = values.fillna(0).astype(float)
-    top = v.max()
-    if top <= 0:
-        return [smallest] * len(v)
-    return list(smallest + (largest - smallest) * (v / top) ** 0.5)
+def _coverage_colorbar(title: str = "Cakupan ASN") -> dict:
+    ticks = [0, 0.2, 0.4, 0.6, COVERAGE_TARGET, 1]
+    text = [fmt_pct(t, 0) + (" (target)" if t == COVERAGE_TARGET else "") for t in ticks]
+    return dict(title=dict(text=title, side="top"), orientation="h", x=0, xanchor="left", y=0, yanchor="top",
+                len=1, lenmode="fraction", thickness=10, tickvals=ticks, ticktext=text, outlinewidth=0)
 
 
-def _coverage_marker(df: pd.DataFrame, sizes) -> dict:
-    return dict(
-        size=sizes, color=df["coverage"].fillna(0), cmin=0, cmax=1, colorscale=coverage_colorscale(),
-        colorbar=dict(title="Cakupan ASN", tickformat=".0%"), opacity=0.9,
-    )
+def _plain(text) -> str:
+    """A name as literal text in a plotly label or hover (plotly reads <a>, <b>, <br> in them)."""
+    return html.escape(str(text), quote=False)
 
 
-def build_opd_map(df: pd.DataFrame) -> go.Figure:
-    """Every OPD at its coordinates: colour = ASN coverage, size = check-ins."""
+def _wrap(name: str, width: int = 16, lines_max: int = 3) -> str:
+    """A short name over at most `lines_max` lines for a map label (escaped)."""
+    words, lines = _plain(name).split(), [""]
+    for w in words:
+        if lines[-1] and len(lines[-1]) + 1 + len(w) > width and len(lines) < lines_max:
+            lines.append(w)
+        else:
+            lines[-1] = f"{lines[-1]} {w}".strip()
+    return "<br>".join(lines)
+
+
+# plotly fits a small lon/lat range (the town's) a few per cent larger than its area, cutting the
+# edges off: that map shows this much more on every side than the box its labels are kept in
+TOWN_VIEW_PAD = 0.06
+
+
+def _geo(frame: Frame, pad: float = 0.0) -> dict:
+    """The geo subplot showing a frame (and `pad` around it), with no base layer."""
+    x0, y0, x1, y1 = padded((frame.lon_min, frame.lat_min, frame.lon_max, frame.lat_max), pad)
+    return dict(visible=False, projection=dict(type="mercator"), showframe=False, bgcolor="rgba(0,0,0,0)",
+                lonaxis=dict(range=[x0, x1]), lataxis=dict(range=[y0, y1]), domain=dict(x=[0, 1], y=[0, 1]))
+
+
+def _frame(bbox, *, width: float = MAP_MIN_WIDTH, aspect: float | None = None, pad: float = 0.0) -> Frame:
+    """The box the labels are kept in, measured in px as it shows when the whole map (the box and
+    `pad` around it) is `width` px wide, its narrowest; `aspect` (height ÷ width) stretches the
+    box north and south."""
+    x0, y0, x1, y1 = bbox
+    k = np.cos(np.radians((y0 + y1) / 2))
+    if aspect is not None:
+        mid, half = (y0 + y1) / 2, (x1 - x0) * k * aspect / 2
+        y0, y1 = mid - half, mid + half
+    width = width / (1 + 2 * pad)
+    height = width * ((y1 - y0) / k) / (x1 - x0)
+    return Frame(x0, y0, x1, y1, width, height)
+
+
+def _rings_xy(rings) -> tuple[list, list]:
+    lon, lat = [], []
+    for ring in rings:
+        pts = list(ring) + [ring[0]]
+        lon += [p[0] for p in pts] + [None]
+        lat += [p[1] for p in pts] + [None]
+    return lon, lat
+
+
+def _add_land(fig: go.Figure, bounds: Boundaries, *, fill: str = MAP_LAND) -> None:
+    """The regency and every kecamatan in a plain colour (not hoverable): the ground under the
+    coloured kecamatan, also where a coarse file leaves slivers between them."""
+    gj = bounds.geojson()
+    names = list(bounds.kecamatan)
+    if bounds.outline:
+        gj["features"].insert(0, {"type": "Feature", "id": "_kabupaten", "properties": {"nama": "_kabupaten"},
+                                  "geometry": {"type": "MultiPolygon",
+                                               "coordinates": [[[list(p) for p in r]] for r in bounds.outline]}})
+        names.insert(0, "_kabupaten")
+    fig.add_choropleth(geojson=gj, locations=names, featureidkey="properties.nama", z=[0] * len(names),
+                       colorscale=[[0, fill], [1, fill]], showscale=False, hoverinfo="skip",
+                       marker=dict(line=dict(width=0.8, color=MAP_BORDER)), name="Kecamatan", showlegend=False)
+
+
+def _add_outline(fig: go.Figure, bounds: Boundaries) -> None:
+    if not bounds.outline:
+        return
+    lon, lat = _rings_xy(bounds.outline)
+    fig.add_scattergeo(lon=lon, lat=lat, mode="lines", line=dict(width=2.2, color=MAP_INK), hoverinfo="skip",
+                       name="Batas kabupaten", showlegend=False)
+
+
+def _add_labels(fig: go.Figure, frame: Frame, lon, lat, texts, *, font: int, obstacles=None, radius=5.0,
+                centred: bool = False, color: str = MAP_INK, name: str = "Nama", regions=None,
+                first: int | None = None) -> None:
+    """Names written on the map where they cover nothing else; a thin line joins a label that had
+    to move to its place."""
+    if not len(texts):
+        return
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ax, ay = frame.to_xy(lon, lat)
+    anchors = np.column_stack([ax, ay])
+    sizes = np.array([text_box(t, font) for t in texts])
+    obs = None
+    if obstacles is not None and len(obstacles[0]):
+        ox, oy = frame.to_xy(*obstacles)
+        obs = np.column_stack([ox, oy])
+    px_regions = None
+    if regions is not None:
+        px_regions = [[np.column_stack(frame.to_xy([p[0] for p in r], [p[1] for p in r])) for r in rings]
+                      for rings in regions]
+    centres, moved = place_labels(anchors, sizes, obstacles=obs, obstacle_radius=radius, width=frame.width,
+                                  height=frame.height, centred=centred, regions=px_regions, first=first)
+    llon, llat = frame.to_lonlat(centres[:, 0], centres[:, 1])
+    if moved.any():
+        seg_lon, seg_lat = [], []
+        for i in np.flatnonzero(moved):
+            # to the edge of the label's box, not into the text
+            dx, dy = centres[i] - anchors[i]
+            w, h = sizes[i] / 2 + 1
+            t = min(w / abs(dx) if dx else np.inf, h / abs(dy) if dy else np.inf, 1.0)
+            ex, ey = frame.to_lonlat(centres[i][0] - dx * t, centres[i][1] - dy * t)
+            seg_lon += [float(lon[i]), float(ex), None]
+            seg_lat += [float(lat[i]), float(ey), None]
+        fig.add_scattergeo(lon=seg_lon, lat=seg_lat, mode="lines", line=dict(width=0.8, color="#78909c"),
+                           hoverinfo="skip", showlegend=False, name="Garis penunjuk")
+    ink = dict(textfont=dict(color=color))  # a selection elsewhere does not dim the names
+    fig.add_scattergeo(lon=llon, lat=llat, mode="text", text=list(texts), hoverinfo="skip", showlegend=False,
+                       textfont=dict(size=font, color=color, shadow=_HALO), textposition="middle center", name=name,
+                       selected=ink, unselected=ink)
+
+
+def _finish_map(fig: go.Figure, title: str, frame: Frame, *, height: int, legend: bool = True,
+                scale: bool = True, pad: float = 0.0) -> go.Figure:
+    """The shared map layout: title, a legend under it, the colour bar under the map."""
+    fig.update_layout(geo=_geo(frame, pad), dragmode=False, clickmode="event+select")
+    _finish(fig, title, height=height)
+    fig.update_layout(margin=dict(l=4, r=4, t=84 if legend else 40, b=64 if scale else 6), showlegend=legend,
+                      title=dict(y=1, yref="container", yanchor="top", pad=dict(t=10)),
+                      legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12)))
+    return fig
+
+
+def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
+    """Per kecamatan: a choropleth of Cakupan ASN with each kecamatan's name and coverage written
+    on it, the regency outline, and a legend (colour bar) in Bahasa Indonesia. A kecamatan in
+    the data without an outline in the boundary file is a marker at its centroid. Clicking a
+    kecamatan selects it (points carry `location` = the kecamatan)."""
     fig = go.Figure()
-    fig.add_scattermap(
-        lat=df["lat"], lon=df["lon"], mode="markers",
-        text=["<br><i>Lokasi perkiraan</i>" if a else "" for a in df.get("location_approx", [False] * len(df))],
-        marker=_coverage_marker(df, _marker_sizes(df["checkins"])),
-        customdata=list(zip(df["name"], df["kecamatan"], df["coverage"].fillna(0), df["checkins"],
-                            domain.stage_label(df))),
-        hovertemplate="<b>%{customdata[0]}</b><br>Kec. %{customdata[1]}<br>Cakupan ASN %{customdata[2]:.1%}"
-                      "<br>%{customdata[3]:,} check-in<br>%{customdata[4]}%{text}<extra></extra>",
-        name="OPD",
-    )
-    fig.update_layout(map=dict(style=base_map_style(), center=BANGKALAN_CENTER, zoom=9.7))
-    return _finish(fig, "Peta adopsi per OPD", height=620)
-
-
-def build_kecamatan_map(df: pd.DataFrame, geojson: dict | None = None) -> go.Figure:
-    """Per kecamatan: a choropleth by coverage when boundaries are given, else markers at the
-    kecamatan centroids."""
-    fig = go.Figure()
-    custom = list(zip(df["kecamatan"], df["coverage"].fillna(0), df["checkins"], df["opds"]))
+    frame = _frame(bounds.bbox())
+    _add_land(fig, bounds, fill="#f5f5f5")
+    order = {k: i for i, k in enumerate(bounds.kecamatan)}  # drawn in the boundaries' order
+    drawn = df[df["kecamatan"].isin(list(order))].sort_values("kecamatan", key=lambda s: s.map(order))
+    custom = list(zip(drawn["kecamatan"].map(_plain), drawn["coverage"], drawn["checkins"], drawn["opds"],
+                      drawn["printed"]))
     hover = ("<b>Kec. %{customdata[0]}</b><br>Cakupan ASN %{customdata[1]:.1%}<br>%{customdata[2]:,} check-in"
-             "<br>%{customdata[3]} OPD<extra></extra>")
-    if geojson is not None:
-        fig.add_choroplethmap(
-            geojson=geojson, locations=df["kecamatan"], featureidkey="properties.nama",
-            z=df["coverage"].fillna(0), zmin=0, zmax=1, colorscale=coverage_colorscale(),
-            marker=dict(opacity=0.65, line=dict(width=1, color="#ffffff")),
-            colorbar=dict(title="Cakupan ASN", tickformat=".0%"), customdata=custom, hovertemplate=hover,
-            name="Kecamatan",
+             "<br>QR dicetak: %{customdata[4]} dari %{customdata[3]} OPD<extra></extra>")
+    fig.add_choropleth(
+        geojson=bounds.geojson(), locations=drawn["kecamatan"], featureidkey="properties.nama",
+        z=drawn["coverage"].fillna(0), zmin=0, zmax=1, colorscale=coverage_colorscale(),
+        marker=dict(line=dict(width=1, color="#ffffff")), colorbar=_coverage_colorbar(), customdata=custom,
+        hovertemplate=hover, name="Cakupan ASN", selected=dict(marker=dict(opacity=1)),
+        unselected=dict(marker=dict(opacity=0.45)),
+    )
+    loose = df[~df["kecamatan"].isin(list(bounds.kecamatan))]
+    if not loose.empty:
+        fig.add_scattergeo(
+            lon=loose["lon"], lat=loose["lat"], mode="markers", name="Kecamatan tanpa batas",
+            marker=dict(size=16, color=loose["coverage"].fillna(0), cmin=0, cmax=1, colorscale=coverage_colorscale(),
+                        line=dict(width=1, color="#ffffff")),
+            customdata=list(zip(loose["kecamatan"], loose["coverage"], loose["checkins"], loose["opds"],
+                                loose["printed"])),
+            hovertemplate=hover, showlegend=False,
         )
-    else:
-        fig.add_scattermap(
-            lat=df["lat"], lon=df["lon"], mode="markers",
-            marker=_coverage_marker(df, _marker_sizes(df["checkins"], smallest=12, largest=44)),
-            customdata=custom, hovertemplate=hover, name="Kecamatan",
+    _add_outline(fig, bounds)
+    cov = dict(zip(df["kecamatan"], df["coverage"]))
+    names = list(bounds.kecamatan) + list(loose["kecamatan"])
+    pts = [bounds.label_points.get(k) or (float(loose.set_index("kecamatan").loc[k, "lon"]),
+                                        float(loose.set_index("kecamatan").loc[k, "lat"])) for k in names]
+    texts = [f"<b>{_plain(k)}</b><br>{fmt_pct(cov[k])}" if k in cov else _plain(k) for k in names]
+    _add_labels(fig, frame, [p[0] for p in pts], [p[1] for p in pts], texts, font=11, centred=True,
+                name="Nama kecamatan", regions=[bounds.kecamatan.get(k, []) for k in names])
+    return _finish_map(fig, "Cakupan ASN per kecamatan", frame, height=480, legend=False)
+
+
+def _opd_markers(fig: go.Figure, df: pd.DataFrame, *, town_small: bool, scale: bool = True) -> None:
+    """Two marker traces, so the legend explains them: printed (colour = coverage) and not yet
+    printed (black diamonds). Points carry customdata[0] = the OPD's code."""
+    stage = domain.stage_label(df)
+    approx = df["location_approx"] if "location_approx" in df else pd.Series(False, index=df.index)
+    custom = list(zip(df["code"], df["name"].map(_plain), df["kecamatan"].map(_plain), df["coverage"].fillna(0),
+                      df["checkins"], stage.map(_plain)))
+    text = ["<br><i>Lokasi perkiraan</i>" if a else "" for a in approx]
+    hover = ("<b>%{customdata[1]}</b><br>Kec. %{customdata[2]}<br>Cakupan ASN %{customdata[3]:.1%}"
+             "<br>%{customdata[4]:,} check-in<br>%{customdata[5]}%{text}<extra></extra>")
+    printed = domain.qr_printed(df).to_numpy()
+    small = (df["kecamatan"] == TOWN_KECAMATAN).to_numpy() & town_small
+    size = np.where(small, 7, 12)
+    for mask, name, marker in (
+        (printed, "QR dicetak (warna: cakupan ASN)",
+         dict(color=df["coverage"].fillna(0), cmin=0, cmax=1, colorscale=coverage_colorscale(),
+              showscale=scale, colorbar=_coverage_colorbar(), symbol="circle")),
+        (~printed, "Belum mencetak QR", dict(color=NO_QR_COLOR, symbol="diamond")),
+    ):
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            continue
+        m = {k: (v.iloc[idx] if isinstance(v, pd.Series) else v) for k, v in marker.items()}
+        fig.add_scattergeo(
+            lon=df["lon"].iloc[idx], lat=df["lat"].iloc[idx], mode="markers", name=name,
+            marker=dict(size=size[idx], line=dict(width=1, color="#ffffff"), opacity=1, **m),
+            customdata=[custom[i] for i in idx], text=[text[i] for i in idx], hovertemplate=hover,
+            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0.5)),
         )
-    fig.update_layout(map=dict(style=base_map_style(), center=BANGKALAN_CENTER, zoom=9.7))
-    return _finish(fig, "Peta adopsi per kecamatan", height=620)
+
+
+def town_bbox(df: pd.DataFrame) -> tuple[float, float, float, float] | None:
+    """The box around the offices in the town (Kec. Bangkalan), or None when none is shown."""
+    town = df[df["kecamatan"] == TOWN_KECAMATAN]
+    if town.empty:
+        return None
+    x0, x1 = float(town["lon"].min()), float(town["lon"].max())
+    y0, y1 = float(town["lat"].min()), float(town["lat"].max())
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0, 0.006) / 2
+    return cx - half, cy - half, cx + half, cy + half
+
+
+def build_opd_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
+    """Per OPD, the whole regency: every office at its position (colour = coverage, black
+    diamond = no QR printed yet), the lagging ones (domain.behind) named on the map. The town's
+    offices are small here and framed: build_town_map shows them large."""
+    fig = go.Figure()
+    frame = _frame(bounds.bbox())
+    _add_land(fig, bounds)
+    _add_outline(fig, bounds)
+    box = town_bbox(df)
+    label_lon, label_lat, label_text = [], [], []
+    if box is not None:
+        x0, y0, x1, y1 = padded(box, 0.25)
+        fig.add_scattergeo(lon=[x0, x1, x1, x0, x0], lat=[y0, y0, y1, y1, y0], mode="lines", hoverinfo="skip",
+                           line=dict(width=1.5, color=MAP_INK, dash="dot"), showlegend=False, name="Kota Bangkalan")
+        n_town = int((df["kecamatan"] == TOWN_KECAMATAN).sum())
+        label_lon.append((x0 + x1) / 2)
+        label_lat.append(y1)
+        label_text.append(f"<b>Kota Bangkalan</b><br>{n_town} OPD: lihat perbesaran")
+    _opd_markers(fig, df, town_small=True)
+    rural = df[(df["kecamatan"] != TOWN_KECAMATAN) & domain.behind(df)]
+    label_lon += list(rural["lon"])
+    label_lat += list(rural["lat"])
+    label_text += [_wrap(s) for s in rural["short_name"]]
+    _add_labels(fig, frame, label_lon, label_lat, label_text, font=10, obstacles=(df["lon"], df["lat"]),
+                radius=6.5, name="Nama OPD tertinggal", first=0 if box is not None else None)
+    return _finish_map(fig, "Semua OPD", frame, height=420)
+
+
+def build_town_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
+    """Per OPD, zoomed to the town (Kec. Bangkalan), where most offices stand a few hundred metres
+    apart: each office a marker, every lagging one named, labels moved apart with a line to
+    their office where needed."""
+    fig = go.Figure()
+    town = df[df["kecamatan"] == TOWN_KECAMATAN]
+    box = town_bbox(df)
+    frame = _frame(padded(box, 0.36), aspect=1.3, pad=TOWN_VIEW_PAD)
+    _add_land(fig, bounds)
+    _add_outline(fig, bounds)
+    _opd_markers(fig, town, town_small=False, scale=False)
+    lag = town[domain.behind(town)]
+    _add_labels(fig, frame, lag["lon"], lag["lat"], [_wrap(s, 13) for s in lag["short_name"]], font=10,
+                obstacles=(town["lon"], town["lat"]), radius=7.5, name="Nama OPD tertinggal")
+    return _finish_map(fig, f"Perbesaran: Kota Bangkalan ({len(town)} OPD)", frame, height=520, legend=False,
+                       scale=False, pad=TOWN_VIEW_PAD)
 
 
 def build_pipeline(df: pd.DataFrame, *, estimated_printing: int = 0) -> go.Figure:

@@ -51,3 +51,26 @@ def demo_state() -> str | None:
     """'true' for demo data only, 'campuran' once real data was imported beside it, else None;
     read again at most once a minute."""
     return _demo_state(get_settings().database_url)
+
+
+# map boundaries (the shipped kecamatan outlines, or PANTAU_BOUNDARY_GEOJSON)
+@st.cache_data(ttl=3600, show_spinner=False)
+def _map_boundaries(path: str | None):
+    from pathlib import Path
+
+    from data_access import boundaries
+
+    problem = None
+    if path:
+        try:
+            return boundaries.load(boundaries.configured_file(Path(path))), None
+        except boundaries.BoundaryError as exc:
+            problem = str(exc)
+    return boundaries.load(), problem
+
+
+def map_boundaries():
+    """(Boundaries, problem): the configured boundary file, else the shipped outlines; a file that
+    cannot be used falls back to the shipped outlines, with the reason in Bahasa Indonesia."""
+    path = get_settings().boundary_geojson
+    return _map_boundaries(str(path) if path is not None else None)
