@@ -4,13 +4,14 @@ import streamlit as st
 
 from data_access import auth
 from data_access.demo import is_demo
-from ui.chrome import FAVICON
+from ui.chrome import FAVICON, hide_input_hints
 from ui.engine import engine_or_stop, open_engine
 from ui.nav import PAGES, pages_for, show_page_list
 from ui.safe import md, show_unexpected
 from ui.session import current_actor, logout, sign_in, sso_configured
 
 st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=FAVICON, layout="wide")
+hide_input_hints()  # Streamlit's "Press Enter to submit form" speaks English only
 
 
 def login_page() -> None:

@@ -47,7 +47,11 @@ ACTION_LABELS = {
     "kunjungan_koreksi": "Kunjungan monev dikoreksi",
     "kunjungan_foto": "Foto kunjungan ditambah",
     "impor": "Data check-in diimpor",
+    "profil_impor_buat": "Profil impor dibuat",
+    "profil_impor_ubah": "Profil impor diubah",
+    "profil_impor_hapus": "Profil impor dihapus",
     "libur_muat": "Hari libur dimuat",
+    "laporan_mingguan_unduh": "Laporan mingguan diunduh",
 }
 
 FIELD_LABELS = {
@@ -60,7 +64,8 @@ FIELD_LABELS = {
     "file_name": "Berkas", "checksum": "SHA-256", "batch_id": "No. impor", "rows_total": "Baris",
     "rows_loaded": "Dimuat", "rows_rejected": "Ditolak", "rows_duplicate": "Duplikat", "alasan": "Alasan",
     "ke": "Percobaan ke-", "alamat": "Alamat klien", "entri": "Entri", "ditambah": "Ditambah", "dihapus": "Dihapus",
-    "dasar_hukum": "Dasar hukum", "berkas": "Berkas", "jumlah": "Jumlah OPD",
+    "dasar_hukum": "Dasar hukum", "berkas": "Berkas", "jumlah": "Jumlah OPD", "via": "Melalui",
+    "kolom": "Kolom berkas", "pemetaan": "Pemetaan kolom", "lembar": "Lembar",
 }
 FORMAT_LABELS = {"png": "gambar QR (PNG)", "svg": "gambar QR (SVG)", "pdf": "poster QR", "zip": "ZIP poster QR"}
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -198,6 +203,11 @@ def audit_sentence(*, username: str, action: str, target: str | None, before=Non
         return f"{u} mengimpor data check-in dari berkas {t}"
     if action == "libur_muat":
         return f"{u} memuat hari libur tahun {t}"
+    if action in ("profil_impor_buat", "profil_impor_ubah", "profil_impor_hapus"):
+        verb = {"profil_impor_buat": "membuat", "profil_impor_ubah": "mengubah", "profil_impor_hapus": "menghapus"}
+        return f"{u} {verb[action]} profil impor {t}"
+    if action == "laporan_mingguan_unduh":
+        return f"{u} mengunduh laporan mingguan pekan {t}"
     label = ACTION_LABELS.get(action, action.replace("_", " "))
     return f"{u}: {label.lower()}" + (f" ({t})" if target else "")
 

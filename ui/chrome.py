@@ -33,6 +33,13 @@ def _key_class(key: str) -> str:
     return "st-key-" + re.sub(r"[^A-Za-z0-9_-]", "", key)
 
 
+def hide_input_hints() -> None:
+    """Text fields show "Press Enter to submit form" / "Press Enter to apply" (and a 3/40 counter)
+    while typed in, with no option to change the words: hidden on every page (the forms have their
+    own button in Bahasa Indonesia)."""
+    st.html("<style>[data-testid='InputInstructions'] { display: none; }</style>")
+
+
 def indonesian_uploader(key: str, *, note: str, button: str = BUTTON) -> None:
     """Indonesian button text and size note for the st.file_uploader with this key."""
     k = _key_class(key)
