@@ -13,6 +13,7 @@ from ui.data import kecamatan_summary, map_boundaries, opd_overview
 from ui.export import download_buttons
 from ui.page import empty_notice, setup_page
 from ui.safe import md
+from ui.tables import show_table
 
 actor, engine, flt = setup_page(
     "peta", "Peta adopsi",
@@ -123,8 +124,8 @@ if view != "Per OPD":
             summary_panel(ov, "kecamatan")
     table = pd.DataFrame({
         "Kecamatan": data["kecamatan"], "OPD": data["opds"], "QR dicetak": data["printed"],
-        "Cakupan ASN": [fmt_pct(v) for v in data["coverage"]], "Check-in": [fmt_int(v) for v in data["checkins"]],
-        "Tingkat penolakan": [fmt_pct(v) for v in data["refusal_rate"]],
+        "Cakupan ASN (%)": (data["coverage"] * 100).round(1), "Check-in": data["checkins"],
+        "Tingkat penolakan (%)": (data["refusal_rate"] * 100).round(1),
     })
 else:
     data = opd_overview(**flt.kwargs)
@@ -149,10 +150,13 @@ else:
             summary_panel(data, "OPD")
     table = pd.DataFrame({
         "OPD": data["short_name"], "Kecamatan": data["kecamatan"],
-        "Cakupan ASN": [fmt_pct(v) for v in data["coverage"]], "Check-in": [fmt_int(v) for v in data["checkins"]],
+        "Cakupan ASN (%)": (data["coverage"] * 100).round(1), "Check-in": data["checkins"],
         "Lintang": data["lat"], "Bujur": data["lon"],
     })
 st.caption(boundaries.SOURCE_NOTE + "." if bounds.shipped else f"Batas wilayah: {md(bounds.source)}.")
 with st.expander("Tabel data peta"):
-    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="peta_table")
+    # Indonesian formats on screen (87,6%; 1.234; -7,0279), the numbers kept for sorting and the download
+    show_table(table, key="peta_table", formats={"Cakupan ASN (%)": "pct_points", "Check-in": "int", "QR dicetak": "int",
+                                                 "Tingkat penolakan (%)": "pct_points", "Lintang": "coord",
+                                                 "Bujur": "coord"})
     download_buttons(table, f"peta-adopsi-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}", key="peta_export", sheet="Peta")

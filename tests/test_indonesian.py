@@ -117,6 +117,15 @@ def test_every_table_speaks_indonesian(demo_dir, page):
     jenis = [shown(e) for e in at.dataframe if "Jenis" in e.value]
     assert set(jenis[0]["Jenis"]) <= {"ASN", "Pengunjung"}
 
+    at = page("peta", "kominfo")
+    at.session_state["peta_view"] = "Per OPD"
+    at.run()
+    assert not at.exception
+    table = next(e for e in at.dataframe if "Lintang" in e.value)
+    view = shown(table)
+    assert view["Lintang"].str.fullmatch(r"-\d,\d{4}").all() and view["Bujur"].str.fullmatch(r"11\d,\d{4}").all()
+    assert pd.api.types.is_numeric_dtype(table.value["Check-in"])
+
 
 def test_no_label_names_two_things(demo_dir, page):
     """'Periode' is the sidebar's period only; the chart's day/week switch has its own name."""

@@ -6,7 +6,8 @@ dates: a click on a column header still sorts 987 before 1.234, and 31 Des 2021 
     show_table(df, key="adopsi_table", formats={"Check-in": "int", "Cakupan ASN": "pct"})
 
 Kinds: "int" (12.810), "dec" (4,5), "pct" (a fraction: 0,876 -> 87,6%), "pct_points" (87,6 -> 87,6%),
-"date" (5 Jan 2022), "date_long" (5 Januari 2022), "datetime_wib" (a naive-UTC instant shown in WIB)."""
+"date" (5 Jan 2022), "date_long" (5 Januari 2022), "datetime_wib" (a naive-UTC instant shown in WIB),
+"coord" (a latitude or longitude: -7,0279)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ FORMATTERS: dict[str, Callable] = {
     "date": _na(lambda v: fmt_date(v, short=True)),
     "date_long": _na(fmt_date),
     "datetime_wib": _na(fmt_datetime_wib),
+    "coord": _na(lambda v: fmt_dec(v, 4)),
 }
 
 
