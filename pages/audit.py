@@ -43,9 +43,9 @@ names = dict(zip(reg["code"], reg["short_name"]))
 sentences = [audit_sentence(username=r.username, action=r.action, target=r.target, before=r.before, after=r.after,
                             opd_names=names) for r in log.itertuples()]
 changes = [audit_changes(r.before, r.after, opd_names=names) for r in log.itertuples()]
-table = pd.DataFrame({
-    "Waktu (WIB)": pd.to_datetime(log["at"]),
+table = pd.DataFrame({  # the sentence first: on a phone it is what fits
     "Kejadian": sentences,
+    "Waktu (WIB)": pd.to_datetime(log["at"]),
     "Perubahan": ["; ".join(c) for c in changes],
     "Pengguna": log["username"],
     "Jenis": [ACTION_LABELS.get(a, a) for a in log["action"]],

@@ -64,8 +64,8 @@ else:
             lambda n: f"+{n}" if isinstance(n, str) else None)
     show_table(table, key="onboarding_missing",
                formats={"ASN": "int", "Terlambat (hari)": "int", "Skor prioritas": "int"},
-               column_config={"Urutan": st.column_config.NumberColumn(width="small", pinned=True),
-                              "OPD": st.column_config.TextColumn(width="medium", pinned=True),
+               column_config={"Urutan": st.column_config.NumberColumn(width="small"),
+                              "OPD": st.column_config.TextColumn(width="medium"),
                               "Alasan": st.column_config.TextColumn(width="large")})
     download_buttons(table.assign(**{"Kode OPD": missing["code"]}), f"opd-tanpa-qr-{flt.end:%Y%m%d}",
                      key="onboarding_export", sheet="OPD tanpa QR")
@@ -78,6 +78,7 @@ else:
         pick = st.selectbox("OPD", list(missing["code"]), key="onboarding_msg_opd",
                             format_func=lambda c: f"{ranks[c]}. {names[c]}")
         row = missing[missing["code"] == pick].iloc[0]
+        st.caption(f"Alasan: {md(row['reason'])}.")
         person = number = None
         if contacts is not None and pick in contacts.index:
             person, number = (v if isinstance(v, str) else None
