@@ -8,7 +8,7 @@ from ui.chrome import FAVICON, hide_input_hints
 from ui.engine import engine_or_stop, open_engine
 from ui.nav import PAGES, pages_for, show_page_list
 from ui.safe import md, show_unexpected
-from ui.session import current_actor, logout, sign_in, sso_configured
+from ui.session import current_actor, logout, sign_in, sso_configured, sync_cookie
 
 st.set_page_config(page_title="Pantau PeduliLindungi Bangkalan", page_icon=FAVICON, layout="wide")
 hide_input_hints()  # Streamlit's "Press Enter to submit form" speaks English only
@@ -48,7 +48,7 @@ def login_page() -> None:
         except auth.AuthError as exc:
             st.error(str(exc))
         else:
-            sign_in(actor)
+            sign_in(actor, engine)  # a session token for this browser's cookie: a reload stays signed in
             st.rerun()
     if sso_configured():
         st.divider()
@@ -68,6 +68,7 @@ if problem:  # the message alone: no menu of pages that cannot open either
 if st.session_state.pop("sso_logout", False):
     st.logout()  # also drop the identity cookie of the single sign-on
 actor = current_actor(engine)
+sync_cookie()  # the session cookie set after signing in, cleared after signing out
 if actor is None:
     # Every page address shows the login form, so a bookmarked or shared link (with its filters)
     # opens the requested page right after signing in.

@@ -14,6 +14,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .photos import QR_MATCH, QR_OTHER_OPD, QR_PROBLEMS, QR_UNKNOWN, QR_UNREADABLE, result_label
+
 # The onboarding funnel, in order. Each stage includes the ones before it: an OPD counts as
 # "QR dicetak" or further only when its QR has a printing date on or before the period's end.
 STAGES = ("belum_terdaftar", "terdaftar", "qr_dicetak", "aktif", "terverifikasi")
@@ -26,6 +28,11 @@ STAGE_LABELS = {
 }
 NOT_PRINTED_STAGES = STAGES[:2]
 PRINTED_STAGES = STAGES[2:]
+# "Terverifikasi" whose latest visit also brought a photo whose QR reads the OPD's own venue
+# code: the same stage, named after its stronger evidence.
+PHOTO_VERIFIED_LABEL = "Terverifikasi (foto)"
+# The photo results of a visit, best first: one photo that reads the OPD's own code is enough.
+PHOTO_RESULT_ORDER = (QR_MATCH, QR_OTHER_OPD, QR_UNKNOWN, QR_UNREADABLE)
 
 # "Aktif 7 hari terakhir": the window itself (stretched over long holidays) is
 # calendar.active_window_start; this is its length in an ordinary week, for labels.
@@ -68,13 +75,19 @@ def classify(df: pd.DataFrame, *, end: date) -> pd.DataFrame:
 
     Reads venue_code, venue_registered_on, qr_printed_on, checkins_7d (check-ins in the active
     window at `end`), last_day (last check-in on or before `end`, missing when none) and
-    qr_posted (the latest visit on or before `end`, missing when none). Adds:
+    qr_posted (the latest visit on or before `end`, missing when none) and, when present,
+    photo_result (the best QR result of that visit's photos, PHOTO_RESULT_ORDER; missing when
+    it has none). Adds:
 
     - registered: a venue code registered on or before `end` (no registration date counts as
       registered);
     - qr_printed: a QR printing date on or before `end` ("QR dicetak");
     - active: a check-in in the active window ("Aktif 7 hari terakhir");
     - verified: the latest visit found the QR posted;
+    - photo_verified: verified, and a photo of that visit reads the OPD's own venue code
+      (stage "terverifikasi" is then labelled PHOTO_VERIFIED_LABEL);
+    - photo_problem: the latest visit's photos read no code of this OPD: another OPD's code,
+      a code that is no registered venue, or no readable QR at all;
     - stage: one of STAGES (see `stage_codes`);
     - anomaly: None, or why an OPD without a printing date looks as if it had a QR:
       CHECKIN_WITHOUT_QR (check-ins on or before `end`), else POSTED_WITHOUT_QR (the latest
@@ -88,6 +101,9 @@ def classify(df: pd.DataFrame, *, end: date) -> pd.DataFrame:
     out["qr_printed"] = _on_or_before(out["qr_printed_on"], end)
     out["active"] = out["checkins_7d"].fillna(0).to_numpy() > 0
     out["verified"] = out["qr_posted"].isin([True, 1]).to_numpy(dtype=bool)
+    photo = out["photo_result"] if "photo_result" in out else pd.Series(None, index=out.index, dtype=object)
+    out["photo_verified"] = out["verified"].to_numpy(dtype=bool) & (photo == QR_MATCH).to_numpy(dtype=bool)
+    out["photo_problem"] = photo.isin(QR_PROBLEMS).to_numpy(dtype=bool)
     codes = stage_codes(registered=out["registered"], printed=out["qr_printed"], active=out["active"],
                         verified=out["verified"])
     out["stage"] = np.array(STAGES, dtype=object)[codes]
@@ -130,15 +146,38 @@ def anomaly(df: pd.DataFrame) -> pd.Series:
     return df["anomaly"].notna()
 
 
+def photo_problem(df: pd.DataFrame) -> pd.Series:
+    """"Foto QR bermasalah": the photos of the latest visit read no code of this OPD (another
+    OPD's code, a code that is no registered venue, or no readable QR)."""
+    if "photo_problem" not in df:
+        return pd.Series(False, index=df.index)
+    return df["photo_problem"].astype(bool)
+
+
 def needs_attention(df: pd.DataFrame) -> pd.Series:
-    """"Perlu perhatian": no printed QR (the anomaly included), or printed but quiet."""
-    return no_qr(df) | quiet(df)
+    """"Perlu perhatian": no printed QR (the anomaly included), printed but quiet, or the
+    latest visit's photo of the QR shows a problem."""
+    return no_qr(df) | quiet(df) | photo_problem(df)
+
+
+def photo_label(df: pd.DataFrame) -> pd.Series:
+    """The latest visit's photo finding in words ("Sesuai", "Kode OPD lain: Dinas Sosial",
+    ...); missing when that visit has no photo."""
+    if "photo_result" not in df:
+        return pd.Series(None, index=df.index, dtype=object)
+    other = df["photo_other_opd"] if "photo_other_opd" in df else pd.Series(None, index=df.index, dtype=object)
+    return pd.Series([result_label(r, o if isinstance(o, str) else None) if isinstance(r, str) else None
+                      for r, o in zip(df["photo_result"], other)], index=df.index, dtype=object)
 
 
 def stage_label(df: pd.DataFrame) -> pd.Series:
-    """The stage in words for tables, charts and reports; an anomaly is named after it
+    """The stage in words for tables, charts and reports; "Terverifikasi (foto)" when a photo
+    of the latest visit reads the OPD's own code; an anomaly is named after it
     ("Terdaftar (QR belum dicetak) · check-in tanpa QR tercetak")."""
     label = df["stage"].map(STAGE_LABELS)
+    if "photo_verified" in df:
+        label = label.where(~((df["stage"] == "terverifikasi") & df["photo_verified"].astype(bool)),
+                            PHOTO_VERIFIED_LABEL)
     if "anomaly" not in df:
         return label
     return label.where(df["anomaly"].isna(), label + " · " + df["anomaly"].fillna(""))

@@ -193,14 +193,16 @@ def list_visits(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.D
 
 
 def compliance(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    """Per OPD, worst first: QR printed, the last visit's findings, ASN coverage, check-ins per
-    working day, refusal rate, last check-in and days since (as of the range's end)."""
+    """Per OPD, worst first: QR printed, the last visit's findings (its photos' best QR result
+    included: domain.photo_label), ASN coverage, check-ins per working day, refusal rate, last
+    check-in and days since (as of the range's end)."""
     ov = queries.opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
     n_wd = len(workdays(start, end))
     ov["checkins_per_workday"] = ov["checkins"] / n_wd if n_wd else np.nan
     ov["days_since"] = [(end - d).days if d is not None and not pd.isna(d) else None for d in ov["last_day"]]
     printed = domain.qr_printed(ov)
-    # worst first: no QR, then a visit that found problems, then lowest coverage
-    visit_bad = (ov["qr_posted"] == False) | (ov["scanning_enforced"] == False)  # noqa: E712
+    # worst first: no QR, then a visit that found problems (a photo of the wrong or no QR too),
+    # then lowest coverage
+    visit_bad = (ov["qr_posted"] == False) | (ov["scanning_enforced"] == False) | domain.photo_problem(ov)  # noqa: E712
     ov["_score"] = (~printed).astype(int) * 100 + visit_bad.astype(int) * 10 + (1 - ov["coverage"].fillna(0))
     return ov.sort_values(["_score", "short_name"], ascending=[False, True]).drop(columns=["_score"]).reset_index(drop=True)

@@ -1,13 +1,19 @@
-"""Akun saya: who is signed in, change one's own password."""
+"""Akun saya: who is signed in, one's own display name (the officer of a visit), change one's
+own password."""
 import streamlit as st
 
 from data_access import auth
-from ui.page import setup_page
+from ui.data import display_name_of
+from ui.page import run_action, setup_page
 from ui.safe import md
+from ui.session import renew
 
 actor, engine, _ = setup_page("akun", "Akun saya", filters=False)
-st.write(f"Nama pengguna: **{md(actor.username)}** · Peran: **{auth.ROLE_LABELS[actor.role]}**")
-if st.session_state.get("auth", {}).get("sso"):
+sso = bool(st.session_state.get("auth", {}).get("sso"))
+shown = display_name_of(username=actor.username)
+st.write(f"Nama pengguna: **{md(actor.username)}** · Nama tampilan: **{md(shown)}** · "
+         f"Peran: **{auth.ROLE_LABELS[actor.role]}**")
+if sso:
     st.info("Anda masuk melalui SSO instansi; kata sandi dikelola oleh penyedia SSO.")
 else:
     st.subheader("Ganti kata sandi")
@@ -26,5 +32,15 @@ else:
                 except auth.AuthError as exc:
                     st.error(str(exc))
                 else:
-                    st.success("Kata sandi berhasil diganti.")
-st.caption("Sesi berakhir otomatis setelah 30 menit tanpa aktivitas. Tombol **Keluar** ada di bilah samping.")
+                    renew(engine)  # every session of the account ended: this browser gets a new one
+                    st.success("Kata sandi berhasil diganti. Sesi di perangkat lain diakhiri.")
+    st.subheader("Nama tampilan")
+    with st.form("akun_name", enter_to_submit=False):
+        name = st.text_input("Nama tampilan", value="" if shown == actor.username else shown, key="akun_display_name",
+                             max_chars=auth.MAX_DISPLAY_NAME, placeholder="mis. Abd. Halim (Satpol PP)",
+                             help="Nama yang tampil sebagai petugas saat mencatat kunjungan. Kosong: nama pengguna.")
+        if st.form_submit_button("Simpan nama"):
+            run_action(lambda: auth.set_display_name(engine=engine, actor=actor, username=actor.username,
+                                                     display_name=name), "Nama tampilan disimpan.")
+st.caption("Anda tetap masuk saat memuat ulang halaman atau membuka tab baru, sampai menekan **Keluar** (di bilah "
+           "samping), 30 menit tanpa aktivitas, atau 12 jam sejak masuk.")

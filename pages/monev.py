@@ -1,139 +1,297 @@
-"""Monev (Satpol PP): compliance per OPD for the filtered agencies and dates, the record of
-monitoring visits, and the printable report."""
+"""Monev (Satpol PP): the monitoring visits with their photo evidence (recorded here on a phone at
+the OPD's door, corrected, photos added later), compliance per OPD for the filtered agencies and
+dates, and the printable report. For Satpol PP the visit form comes first, so a phone shows it
+on its first screen; a visit just saved is shown at once, with the period that lists it."""
+import calendar
+from datetime import date
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
+from data_access import photos as ph
 from data_access import visits as vs
-from data_access.calendar import now_utc
-from data_access.domain import stage_label
+from data_access.calendar import SURAT_EDARAN_DATE, now_utc
+from data_access.domain import photo_label, stage_label
+from data_access.fmt import MONTHS, fmt_date, fmt_int
 from data_access.onboarding import today_wib
 from data_access.report import monev_report
-from ui.data import compliance, list_visits, opd_registry
+from ui.data import compliance, display_name_of, list_visits, opd_registry, visit_photos
 from ui.export import download_buttons
 from ui.page import run_action, setup_page
+from ui.safe import md
 
 actor, engine, flt = setup_page("monev", "Monev dan kunjungan",
-                                caption="Kepatuhan OPD terhadap Surat Edaran dan catatan kunjungan monitoring Satpol PP.")
+                                caption="Kunjungan monitoring Satpol PP dengan foto QR di pintu OPD, dan kepatuhan "
+                                        "OPD terhadap Surat Edaran.")
 stamp = f"{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
 YES_NO = {True: "ya", False: "tidak"}
-
-
-comp = compliance(**flt.kwargs)
-visits = list_visits(**flt.kwargs)
-
-st.subheader("Kepatuhan per OPD")
-st.caption("Terburuk di atas: belum ada QR, lalu temuan kunjungan yang bermasalah, lalu cakupan ASN terendah.")
-table = pd.DataFrame({
-    "OPD": comp["short_name"],
-    "Tahap": stage_label(comp),
-    "QR dicetak": pd.to_datetime(comp["qr_printed_on"]),
-    "Kunjungan terakhir": pd.to_datetime(comp["visited_on"]),
-    "QR terpasang": comp["qr_posted"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
-    "Scan ditegakkan": comp["scanning_enforced"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
-    "Cakupan ASN (%)": (comp["coverage"] * 100).round(1),
-    "Check-in per hari kerja": comp["checkins_per_workday"].round(1),
-    "Tingkat penolakan (%)": (comp["refusal_rate"] * 100).round(1),
-    "Check-in terakhir": pd.to_datetime(comp["last_day"]),
-    "Hari sejak check-in terakhir": comp["days_since"],
-})
-date_col = st.column_config.DateColumn(format="DD/MM/YYYY")
-num_col = st.column_config.NumberColumn(format="localized")
-st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="monev_compliance", column_config={
-    "QR dicetak": date_col, "Kunjungan terakhir": date_col, "Check-in terakhir": date_col,
-    "Cakupan ASN (%)": num_col, "Check-in per hari kerja": num_col, "Tingkat penolakan (%)": num_col,
-    "Hari sejak check-in terakhir": num_col,
-})
-export = table.copy()
-for c in ("QR dicetak", "Kunjungan terakhir", "Check-in terakhir"):
-    export[c] = export[c].dt.strftime("%d/%m/%Y")
-download_buttons(export, f"kepatuhan-opd-{stamp}", key="monev_compliance_export", sheet="Kepatuhan OPD")
-
-
-def report_bytes() -> bytes:
-    return monev_report(compliance=comp, visits=visits, start=flt.start, end=flt.end, filter_labels=flt.labels,
-                        generated_by=actor.username, generated_at=now_utc())
-
-
-st.download_button("Unduh laporan PDF (kepatuhan + kunjungan)", report_bytes, file_name=f"laporan-monev-{stamp}.pdf",
-                   mime="application/pdf", key="monev_report", type="primary", icon=":material/picture_as_pdf:",
-                   on_click="ignore")
-
-st.subheader(f"Kunjungan monev ({len(visits)})")
-vtable = pd.DataFrame({
-    "No.": visits["id"],
-    "Tanggal": pd.to_datetime(visits["visited_on"]),
-    "OPD": visits["short_name"],
-    "Petugas": visits["officer"],
-    "QR terpasang": visits["qr_posted"].map(YES_NO),
-    "Scan ditegakkan": visits["scanning_enforced"].map(YES_NO),
-    "Masuk tanpa scan": visits["unscanned_entries"],
-    "Catatan": visits["notes"].fillna(""),
-    "Dicatat oleh": visits["recorded_by"],
-})
-if vtable.empty:
-    st.info("Belum ada kunjungan pada periode dan filter ini.")
-else:
-    st.dataframe(vtable, hide_index=True, width="stretch", placeholder="–", key="monev_visits",
-                 column_config={"Tanggal": date_col})
-    vexport = vtable.assign(Tanggal=vtable["Tanggal"].dt.strftime("%d/%m/%Y"))
-    download_buttons(vexport, f"kunjungan-monev-{stamp}", key="monev_visits_export", sheet="Kunjungan")
-
-if not actor.can("visit_write"):
-    st.caption("Kunjungan dicatat oleh Satpol PP.")
-    st.stop()
-
+GALLERY_VISITS = 12  # visits whose photos the list shows as pictures (all are in the table)
+THUMB_W = 150  # px: two thumbnails side by side on a 390 px phone
+writer = actor.can("visit_write")
 reg = opd_registry()
 names = dict(zip(reg["code"], reg["short_name"]))
+ids = dict(zip(reg["code"], reg["id"]))
+date_col = st.column_config.DateColumn(format="DD/MM/YYYY")
+num_col = st.column_config.NumberColumn(format="localized")
+
+visits = list_visits(**flt.kwargs)
+photos = visit_photos(visit_ids=tuple(int(i) for i in visits["id"]))
 
 
-def visit_form(key: str, *, current: pd.Series | None = None) -> vs.VisitInput | None:
-    with st.form(key):
-        codes = list(reg["code"])
+def gallery(rows: pd.DataFrame) -> None:
+    """Thumbnails with each photo's QR result as its caption."""
+    st.image([bytes(t) for t in rows["thumb"]], caption=[md(label) for label in rows["result_label"]],
+             width=THUMB_W)
+
+
+def period_showing(day: date) -> tuple[date, date]:
+    """The month of `day` (up to today): the period a link offers for a visit outside the filter."""
+    last = date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    return day.replace(day=1), min(last, max(today_wib(), day))
+
+
+def saved_visit_notice() -> None:
+    """Right after a save, under the form (where a phone still shows the page): the visit with
+    its photos' results, and when the chosen period or filter leaves it out of the list below,
+    which period shows it, with a link there."""
+    saved = st.session_state.pop("monev_saved_visit", None)
+    if not saved:
+        return
+    vid, day, code = saved
+    in_period = flt.start <= day <= flt.end
+    in_filter = flt.opd_ids is None or ids.get(code) in flt.opd_ids
+    shots = visit_photos(visit_ids=(vid,))
+    with st.container(border=True, key="monev_saved_card"):
+        st.markdown(f":material/check_circle: **Tersimpan: kunjungan #{vid}** · {fmt_date(day)} · "
+                    f"{md(names.get(code, code))}" + (" · tercantum di daftar di bawah" if in_period and in_filter
+                                                      else ""))
+        if len(shots):
+            gallery(shots)
+        if not (in_period and in_filter):
+            outside_period_link(vid, day, in_period=in_period, in_filter=in_filter)
+
+
+def outside_period_link(vid: int, day: date, *, in_period: bool, in_filter: bool) -> None:
+    start, end = period_showing(day)
+    params = {"periode": [start.isoformat(), end.isoformat()]}
+    if in_filter:  # the OPD filter stays; otherwise the link shows every OPD
+        params.update({k: st.query_params.get_all(k) for k in ("kategori", "kecamatan", "opd")
+                       if st.query_params.get_all(k)})
+    why = []
+    if not in_period:
+        why.append(f"periode {fmt_date(flt.start)} – {fmt_date(flt.end)}")
+    if not in_filter:
+        why.append("filter OPD")
+    where = f"{fmt_date(start)} – {fmt_date(end)}" + ("" if in_filter else " untuk semua OPD")
+    st.warning(f"Di luar {' dan '.join(why)} yang dipilih, jadi kunjungan #{vid} tidak tercantum di daftar di bawah. "
+               f"Kunjungan ini tampil pada periode {where}.", icon=":material/event:")
+    label = f"Tampilkan {MONTHS[start.month - 1]} {start.year}"  # short: one line on a phone
+    try:
+        st.page_link("pages/monev.py", label=label, icon=":material/arrow_forward:", query_params=params)
+    except StreamlitPageNotFoundError:  # the page run on its own (tests), outside the navigation
+        st.markdown(f"[{label}](?{urlencode(params, doseq=True)})")
+
+
+def visit_form(key: str, *, current: pd.Series | None = None, default_opd: str | None = None,
+               officer: str = "", camera: bool = False):
+    """The visit's facts (and, for a new visit, its photos). -> (VisitInput, [(name, bytes)])
+    when submitted, else None. The yes/no questions of a new visit start unanswered."""
+    new = current is None
+    today = today_wib()
+    codes = list(reg["code"])
+    with st.form(key, enter_to_submit=False):
+        if new:
+            index = codes.index(default_opd) if default_opd in codes else None
+        else:
+            index = codes.index(current["code"])
+        opd = st.selectbox("OPD", codes, index=index, format_func=lambda c: names[c], placeholder="Pilih OPD",
+                           key=f"{key}_opd")
+        day = st.date_input("Tanggal kunjungan", value=today if new else current["visited_on"],
+                            min_value=SURAT_EDARAN_DATE, max_value=max(today, SURAT_EDARAN_DATE), format="DD/MM/YYYY",
+                            key=f"{key}_date", help="Tanggal WIB; tidak boleh di masa depan.")
+        who = st.text_input("Petugas", value=officer if new else current["officer"], key=f"{key}_officer",
+                            max_chars=vs.MAX_OFFICER)
         c1, c2 = st.columns(2)
-        opd = c1.selectbox("OPD", codes, index=codes.index(current["code"]) if current is not None else None,
-                           format_func=lambda c: names[c], placeholder="Pilih OPD", key=f"{key}_opd")
-        day = c2.date_input("Tanggal kunjungan", value=current["visited_on"] if current is not None else today_wib(),
-                            format="DD/MM/YYYY", key=f"{key}_date")
-        officer = st.text_input("Petugas", value=current["officer"] if current is not None else "", key=f"{key}_officer",
-                                max_chars=vs.MAX_OFFICER)
-        c3, c4, c5 = st.columns(3)
-        posted = c3.radio("QR terpasang di pintu masuk utama?", ["ya", "tidak"], horizontal=True, key=f"{key}_posted",
-                          index=0 if current is None or current["qr_posted"] else 1)
-        enforced = c4.radio("Pemindaian ditegakkan?", ["ya", "tidak"], horizontal=True, key=f"{key}_enforced",
-                            index=0 if current is None or current["scanning_enforced"] else 1)
-        unscanned = c5.number_input("Orang masuk tanpa memindai", value=int(current["unscanned_entries"])
-                                    if current is not None else 0, step=1, key=f"{key}_unscanned",
-                                    min_value=0, max_value=vs.MAX_UNSCANNED)
-        notes = st.text_area("Catatan", value=current["notes"] or "" if current is not None else "", key=f"{key}_notes",
-                             max_chars=vs.MAX_NOTES)
-        label = "Simpan koreksi" if current is not None else "Simpan kunjungan"
-        if not st.form_submit_button(label, type="primary"):
-            return None
-    return vs.VisitInput(opd, day, officer, posted == "ya", enforced == "ya", unscanned, notes)
+        posted = c1.radio("QR terpasang di pintu masuk utama?", ["ya", "tidak"], horizontal=True,
+                          index=None if new else (0 if current["qr_posted"] else 1), key=f"{key}_posted")
+        enforced = c2.radio("Pemindaian ditegakkan?", ["ya", "tidak"], horizontal=True,
+                            index=None if new else (0 if current["scanning_enforced"] else 1), key=f"{key}_enforced")
+        unscanned = st.number_input("Orang masuk tanpa memindai", value=0 if new else int(current["unscanned_entries"]),
+                                    step=1, min_value=0, max_value=vs.MAX_UNSCANNED, key=f"{key}_unscanned")
+        notes = st.text_area("Catatan", value="" if new else (current["notes"] or ""), key=f"{key}_notes",
+                             max_chars=vs.MAX_NOTES, height=80)
+        files, shot = [], None
+        if new:
+            files = photo_uploader(f"{key}_photos", ph.MAX_PHOTOS)
+            if camera:
+                shot = st.camera_input("Foto dari kamera", key=f"{key}_camera")
+        submitted = st.form_submit_button("Simpan kunjungan" if new else "Simpan koreksi", type="primary",
+                                          icon=":material/save:")
+    if not submitted:
+        return None
+    answer = {"ya": True, "tidak": False}
+    visit = vs.VisitInput(opd, day, who, answer.get(posted), answer.get(enforced), unscanned, notes)
+    uploads = list(files or []) + ([shot] if shot is not None else [])
+    return visit, [(f.name, f.getvalue()) for f in uploads]
 
 
-tab_new, tab_fix = st.tabs(["Catat kunjungan", "Koreksi kunjungan"])
-with tab_new:
-    # a fresh, empty form after each saved visit (a refused one keeps what was typed)
+def photo_uploader(key: str, room: int):
+    return st.file_uploader(
+        f"Foto QR di pintu (JPEG/PNG, paling banyak {room} foto, masing-masing hingga 10 MB)",
+        type=["jpg", "jpeg", "png"], accept_multiple_files=True, key=key, max_upload_size=10,
+        help="Di ponsel, tombol unggah juga menawarkan kamera. Metadata foto (lokasi GPS, jenis kamera) dihapus; "
+             "QR pada foto dibaca dan dicocokkan dengan kode venue OPD.")
+
+
+def record_tab() -> None:
+    # a fresh, empty form after each saved visit (a refused one keeps what was typed and chosen)
     n_saved = st.session_state.setdefault("monev_saved", 0)
     form_key = "monev_new" if n_saved == 0 else f"monev_new{n_saved}"
-    new = visit_form(form_key)
-    if new is not None:
-        def add_and_count() -> None:
-            vs.add_visit(engine=engine, actor=actor, visit=new)
-            st.session_state["monev_saved"] = n_saved + 1
+    single = [c for c, i in ids.items() if flt.opd_ids is not None and len(flt.opd_ids) == 1 and i in flt.opd_ids]
+    camera = st.toggle("Ambil foto dengan kamera di halaman ini", key="monev_camera",
+                       help="Tanpa ini, tombol unggah foto di ponsel tetap dapat membuka kamera.")
+    got = visit_form(form_key, default_opd=single[0] if single else None,
+                     officer=display_name_of(username=actor.username), camera=camera)
+    saved_visit_notice()
+    if got is None:
+        return
+    new, shots = got
 
-        run_action(add_and_count, f"Kunjungan ke {names.get(new.opd_code, '')} dicatat.")
-with tab_fix:
+    def add_and_count() -> None:
+        vid = vs.add_visit(engine=engine, actor=actor, visit=new, photos=shots)
+        st.session_state["monev_saved"] = n_saved + 1
+        st.session_state["monev_saved_visit"] = (vid, new.visited_on, new.opd_code)
+
+    run_action(add_and_count, f"Kunjungan ke {names.get(new.opd_code, '')} dicatat"
+                              + (f" dengan {len(shots)} foto." if shots else "."))
+
+
+def fix_tab() -> None:
     if visits.empty:
-        st.caption("Tidak ada kunjungan pada filter ini untuk dikoreksi.")
-    else:
-        vid = st.selectbox("Kunjungan", list(visits["id"]), key="monev_fix_id",
-                           format_func=lambda i: (lambda r: f"#{i} · {r['visited_on']:%d/%m/%Y} · {r['short_name']}")(
-                               visits.set_index("id").loc[i]))
-        current = visits.set_index("id").loc[vid]
-        fixed = visit_form(f"monev_fix_{vid}", current=current)
-        if fixed is not None:
-            run_action(lambda: vs.update_visit(engine=engine, actor=actor, visit_id=int(vid), visit=fixed),
-                 f"Kunjungan #{vid} dikoreksi.")
+        st.caption("Tidak ada kunjungan pada periode dan filter ini untuk dikoreksi.")
+        return
+    by_id = visits.set_index("id")
+    vid = st.selectbox("Kunjungan", list(visits["id"]), key="monev_fix_id",
+                       format_func=lambda i: f"#{i} · {by_id.loc[i, 'visited_on']:%d/%m/%Y} · {by_id.loc[i, 'short_name']}")
+    current = by_id.loc[vid]
+    got = visit_form(f"monev_fix_{vid}", current=current)
+    if got is not None:
+        fixed, _ = got
+        run_action(lambda: vs.update_visit(engine=engine, actor=actor, visit_id=int(vid), visit=fixed),
+                   f"Kunjungan #{vid} dikoreksi.")
+    have = photos[photos["visit_id"] == vid]
+    st.markdown(f"**Foto kunjungan #{vid}** ({fmt_int(len(have))} dari {ph.MAX_PHOTOS})")
+    if len(have):
+        gallery(have)
+    room = ph.MAX_PHOTOS - len(have)
+    if room <= 0:
+        st.caption(f"Kunjungan ini sudah memiliki {ph.MAX_PHOTOS} foto.")
+        return
+    n_added = st.session_state.setdefault("monev_photos_added", 0)
+    with st.form(f"monev_addphoto_{vid}_{n_added}", enter_to_submit=False):
+        files = photo_uploader(f"monev_addphoto_{vid}_{n_added}_files", room)
+        if st.form_submit_button("Tambah foto", icon=":material/add_photo_alternate:"):
+            def add() -> None:
+                if not files:
+                    raise vs.VisitError("Pilih foto yang akan ditambahkan.")
+                vs.add_photos(engine=engine, actor=actor, visit_id=int(vid),
+                              photos=[(f.name, f.getvalue()) for f in files])
+                st.session_state["monev_photos_added"] = n_added + 1
+
+            run_action(add, f"{len(files or [])} foto ditambahkan ke kunjungan #{vid}.")
+
+
+def visit_list() -> None:
+    st.subheader(f"Kunjungan monev ({fmt_int(len(visits))})")
+    if visits.empty:
+        st.info(f"Belum ada kunjungan pada periode {fmt_date(flt.start)} – {fmt_date(flt.end)} dan filter ini. "
+                "Ubah periode di bilah samping untuk melihat kunjungan lain.")
+        return
+    by_visit = photos.groupby("visit_id")["result_label"]
+    results = by_visit.agg(lambda s: "; ".join(s))
+    counts = by_visit.size()
+    vtable = pd.DataFrame({
+        "No.": visits["id"],
+        "Tanggal": pd.to_datetime(visits["visited_on"]),
+        "OPD": visits["short_name"],
+        "Hasil foto QR": [results.get(i, "–") for i in visits["id"]],
+        "QR terpasang": visits["qr_posted"].map(YES_NO),
+        "Scan ditegakkan": visits["scanning_enforced"].map(YES_NO),
+        "Masuk tanpa scan": visits["unscanned_entries"],
+        "Foto": [int(counts.get(i, 0)) for i in visits["id"]],
+        "Petugas": visits["officer"],
+        "Catatan": visits["notes"].fillna(""),
+        "Dicatat oleh": visits["recorded_by"],
+    })
+    st.space("xxsmall")  # room above the table for its toolbar, which a touch screen always shows
+    st.dataframe(vtable, hide_index=True, width="stretch", placeholder="–", key="monev_visits",
+                 column_config={"Tanggal": date_col, "Masuk tanpa scan": num_col, "Foto": num_col})
+    vexport = vtable.assign(Tanggal=vtable["Tanggal"].dt.strftime("%d/%m/%Y"))
+    download_buttons(vexport, f"kunjungan-monev-{stamp}", key="monev_visits_export", sheet="Kunjungan")
+    with_photos = visits[visits["id"].isin(photos["visit_id"])]
+    if with_photos.empty:
+        return
+    st.markdown(f"**Foto kunjungan** ({fmt_int(len(with_photos))} kunjungan berfoto)")
+    for r in with_photos.head(GALLERY_VISITS).itertuples():
+        with st.container(border=True):
+            st.markdown(f"**#{r.id}** · {fmt_date(r.visited_on)} · {md(r.short_name)} · {md(r.officer)}")
+            gallery(photos[photos["visit_id"] == r.id])
+    if len(with_photos) > GALLERY_VISITS:
+        st.caption(f"{GALLERY_VISITS} kunjungan berfoto terbaru ditampilkan; hasil foto semua kunjungan ada di tabel "
+                   "dan di laporan PDF.")
+
+
+def compliance_table() -> None:
+    comp = compliance(**flt.kwargs)
+    st.subheader("Kepatuhan per OPD")
+    st.caption("Terburuk di atas: belum ada QR, lalu temuan kunjungan yang bermasalah (termasuk foto dengan QR yang "
+               "salah atau tak terbaca), lalu cakupan ASN terendah.")
+    table = pd.DataFrame({
+        "OPD": comp["short_name"],
+        "Tahap": stage_label(comp),
+        "Foto QR": photo_label(comp),
+        "QR dicetak": pd.to_datetime(comp["qr_printed_on"]),
+        "Kunjungan terakhir": pd.to_datetime(comp["visited_on"]),
+        "QR terpasang": comp["qr_posted"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
+        "Scan ditegakkan": comp["scanning_enforced"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
+        "Cakupan ASN (%)": (comp["coverage"] * 100).round(1),
+        "Check-in per hari kerja": comp["checkins_per_workday"].round(1),
+        "Tingkat penolakan (%)": (comp["refusal_rate"] * 100).round(1),
+        "Check-in terakhir": pd.to_datetime(comp["last_day"]),
+        "Hari sejak check-in terakhir": comp["days_since"],
+    })
+    st.space("xxsmall")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="monev_compliance", column_config={
+        "QR dicetak": date_col, "Kunjungan terakhir": date_col, "Check-in terakhir": date_col,
+        "Cakupan ASN (%)": num_col, "Check-in per hari kerja": num_col, "Tingkat penolakan (%)": num_col,
+        "Hari sejak check-in terakhir": num_col,
+    })
+    export = table.copy()
+    for c in ("QR dicetak", "Kunjungan terakhir", "Check-in terakhir"):
+        export[c] = export[c].dt.strftime("%d/%m/%Y")
+    download_buttons(export, f"kepatuhan-opd-{stamp}", key="monev_compliance_export", sheet="Kepatuhan OPD")
+
+    def report_bytes() -> bytes:
+        return monev_report(compliance=comp, visits=visits, start=flt.start, end=flt.end, filter_labels=flt.labels,
+                            generated_by=actor.username, generated_at=now_utc(),
+                            photos=visit_photos(visit_ids=tuple(int(i) for i in visits["id"])))
+
+    st.download_button("Unduh laporan PDF (kepatuhan + kunjungan)", report_bytes,
+                       file_name=f"laporan-monev-{stamp}.pdf", mime="application/pdf", key="monev_report",
+                       type="primary", icon=":material/picture_as_pdf:", on_click="ignore")
+
+
+if writer:
+    tab_new, tab_fix = st.tabs(["Catat kunjungan", "Koreksi dan tambah foto"])
+    with tab_new:
+        record_tab()
+    with tab_fix:
+        fix_tab()
+    visit_list()
+    compliance_table()
+else:
+    compliance_table()
+    visit_list()
+    st.caption("Kunjungan dicatat oleh Satpol PP.")

@@ -70,8 +70,10 @@ with right:
 st.subheader("Perlu perhatian")
 no_qr = overview[domain.no_qr(overview)]
 quiet = overview[domain.quiet(overview)]
-st.caption(f"{fmt_int(int(domain.needs_attention(overview).sum()))} OPD: belum mencetak QR Code, atau QR sudah "
-           f"dicetak tetapi tanpa check-in {ACTIVE_WINDOW_DAYS} hari terakhir.")
+bad_photo = overview[domain.photo_problem(overview)]
+st.caption(f"{fmt_int(int(domain.needs_attention(overview).sum()))} OPD: belum mencetak QR Code, QR sudah "
+           f"dicetak tetapi tanpa check-in {ACTIVE_WINDOW_DAYS} hari terakhir, atau foto QR pada kunjungan monev "
+           "terakhir tidak menunjukkan kode venue OPD itu.")
 
 
 def attention_panel(title: str, rows: pd.DataFrame, none_msg: str, table: dict, key: str) -> None:
@@ -98,3 +100,10 @@ with b:
                                               for d in quiet["last_day"]],
                         "Dicetak": [fmt_date(d) for d in quiet["qr_printed_on"]],
                     }, "ringkasan_quiet")
+attention_panel("Foto QR kunjungan terakhir bermasalah", bad_photo,
+                "Tidak ada foto QR bermasalah pada kunjungan monev terakhir tiap OPD.", {
+                    "OPD": bad_photo["short_name"],
+                    "Hasil foto": domain.photo_label(bad_photo),
+                    "Kunjungan": [fmt_date(d) for d in bad_photo["visited_on"]],
+                    "Tahap": domain.stage_label(bad_photo),
+                }, "ringkasan_bad_photo")

@@ -102,10 +102,19 @@ def test_filters_from_address_on_every_page(demo_dir, page, pdef):
     assert bad.sidebar.caption[-1].value.startswith("52 dari 52 OPD · 7 Januari 2022")
 
 
+def visit_table(at):
+    """The list of visits on the monev page (the table with a 'Petugas' column)."""
+    return next(d.value for d in at.dataframe if "Petugas" in d.value.columns)
+
+
 def test_visit_form_and_correction(demo_dir, page):
     at = page("monev", "satpolpp")
     assert not at.exception
-    n_before = len(at.dataframe[1].value)
+    n_before = len(visit_table(at))
+    # the yes/no questions start unanswered; the officer is the signed-in user; the date is today (WIB)
+    assert at.radio(key="monev_new_posted").value is None and at.radio(key="monev_new_enforced").value is None
+    assert at.text_input(key="monev_new_officer").value == "satpolpp"
+    assert at.date_input(key="monev_new_date").value == today_wib()
     at.selectbox(key="monev_new_opd").select("DISDIK")
     at.date_input(key="monev_new_date").set_value(date(2022, 2, 14))
     at.text_input(key="monev_new_officer").input("   ")
@@ -115,20 +124,27 @@ def test_visit_form_and_correction(demo_dir, page):
     assert any("Nama petugas wajib diisi" in e.value for e in at.error)
     at.text_input(key="monev_new_officer").input("Petugas Uji Coba")
     at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
+    assert any("Jawab dulu" in e.value and "pemindaian" in e.value for e in at.error)  # one answer still missing
+    assert len(visit_table(at)) == n_before
+    at.radio(key="monev_new_enforced").set_value("ya")
+    at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "dicatat" in at.success[0].value
-    assert at.text_input(key="monev_new1_officer").value == ""  # a fresh form for the next visit
-    visits = at.dataframe[1].value
+    fresh = at.radio(key="monev_new1_posted")  # a fresh form for the next visit
+    assert fresh.value is None and at.text_input(key="monev_new1_officer").value == "satpolpp"
+    visits = visit_table(at)
     assert len(visits) == n_before + 1
     new = visits[visits["Petugas"] == "Petugas Uji Coba"].iloc[0]
     assert new["OPD"] == "Dinas Pendidikan" and new["QR terpasang"] == "tidak" and new["Masuk tanpa scan"] == 4
+    assert new["Scan ditegakkan"] == "ya" and new["Hasil foto QR"] == "–"
     # correct it
     vid = int(new["No."])
     at.selectbox(key="monev_fix_id").select(vid).run()
+    assert at.radio(key=f"monev_fix_{vid}_posted").value == "tidak"  # a correction starts from the record
     at.number_input(key=f"monev_fix_{vid}_unscanned").set_value(6)
     at.button(key=f"FormSubmitter:monev_fix_{vid}-Simpan koreksi").click().run()
     assert not at.exception and "dikoreksi" in at.success[0].value
-    visits = at.dataframe[1].value
+    visits = visit_table(at)
     assert visits.set_index("No.").loc[vid, "Masuk tanpa scan"] == 6
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Unduh laporan PDF (kepatuhan + kunjungan)" in labels
@@ -137,5 +153,5 @@ def test_visit_form_and_correction(demo_dir, page):
 def test_monev_read_only_for_pimpinan(demo_dir, page):
     at = page("monev", "pimpinan")
     assert not at.exception
-    assert not at.tabs and len(at.text_input) == 0
+    assert not at.tabs and len(at.main.text_input) == 0 and len(at.main.file_uploader) == 0  # no visit form
     assert len(at.dataframe) == 2

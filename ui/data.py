@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access import holidays, queries, visits
+from data_access import auth, holidays, queries, visits
 from data_access.config import get_settings
 from ui.cache import cached_query
 from ui.engine import get_engine
@@ -34,6 +34,10 @@ merah_by_kecamatan = cached_query(queries.merah_by_kecamatan)
 # monitoring visits
 compliance = cached_query(visits.compliance)
 list_visits = cached_query(visits.list_visits)
+visit_photos = cached_query(visits.visit_photos)
+
+# accounts
+display_name_of = cached_query(auth.display_name_of)
 
 # working days
 holiday_coverage = cached_query(holidays.coverage)

@@ -211,7 +211,8 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     df = reg.merge(act, left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
     df = df.merge(cov[["opd_id", "coverage"]], left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
     df = df.merge(
-        vis[["opd_id", "visited_on", "qr_posted", "scanning_enforced", "unscanned_entries"]],
+        vis[["opd_id", "visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos", "photo_result",
+             "photo_other_opd"]],
         left_on="id", right_on="opd_id", how="left",
     ).drop(columns=["opd_id"])
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
