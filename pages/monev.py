@@ -21,6 +21,7 @@ from ui.data import compliance, display_name_of, list_visits, opd_registry, visi
 from ui.export import download_buttons
 from ui.page import run_action, setup_page
 from ui.safe import md
+from ui.tables import show_table
 
 actor, engine, flt = setup_page("monev", "Monev dan kunjungan",
                                 caption="Kunjungan monitoring Satpol PP dengan foto QR di pintu OPD, dan kepatuhan "
@@ -33,8 +34,6 @@ writer = actor.can("visit_write")
 reg = opd_registry()
 names = dict(zip(reg["code"], reg["short_name"]))
 ids = dict(zip(reg["code"], reg["id"]))
-date_col = st.column_config.DateColumn(format="DD/MM/YYYY")
-num_col = st.column_config.NumberColumn(format="localized")
 
 visits = list_visits(**flt.kwargs)
 photos = visit_photos(visit_ids=tuple(int(i) for i in visits["id"]))
@@ -226,8 +225,7 @@ def visit_list() -> None:
         "Dicatat oleh": visits["recorded_by"],
     })
     st.space("xxsmall")  # room above the table for its toolbar, which a touch screen always shows
-    st.dataframe(vtable, hide_index=True, width="stretch", placeholder="–", key="monev_visits",
-                 column_config={"Tanggal": date_col, "Masuk tanpa scan": num_col, "Foto": num_col})
+    show_table(vtable, key="monev_visits", formats={"Tanggal": "date", "Masuk tanpa scan": "int", "Foto": "int"})
     vexport = vtable.assign(Tanggal=vtable["Tanggal"].dt.strftime("%d/%m/%Y"))
     download_buttons(vexport, f"kunjungan-monev-{stamp}", key="monev_visits_export", sheet="Kunjungan")
     with_photos = visits[visits["id"].isin(photos["visit_id"])]
@@ -263,10 +261,10 @@ def compliance_table() -> None:
         "Hari sejak check-in terakhir": comp["days_since"],
     })
     st.space("xxsmall")
-    st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="monev_compliance", column_config={
-        "QR dicetak": date_col, "Kunjungan terakhir": date_col, "Check-in terakhir": date_col,
-        "Cakupan ASN (%)": num_col, "Check-in per hari kerja": num_col, "Tingkat penolakan (%)": num_col,
-        "Hari sejak check-in terakhir": num_col,
+    show_table(table, key="monev_compliance", formats={
+        "QR dicetak": "date", "Kunjungan terakhir": "date", "Check-in terakhir": "date",
+        "Cakupan ASN (%)": "pct_points", "Check-in per hari kerja": "dec", "Tingkat penolakan (%)": "pct_points",
+        "Hari sejak check-in terakhir": "int",
     })
     export = table.copy()
     for c in ("QR dicetak", "Kunjungan terakhir", "Check-in terakhir"):

@@ -117,6 +117,13 @@ def test_every_table_speaks_indonesian(demo_dir, page):
     jenis = [shown(e) for e in at.dataframe if "Jenis" in e.value]
     assert set(jenis[0]["Jenis"]) <= {"ASN", "Pengunjung"}
 
+    at = page("monev", "pimpinan")
+    assert not at.exception
+    comp = next(e for e in at.dataframe if "Cakupan ASN (%)" in e.value)
+    view = shown(comp)
+    assert view["Cakupan ASN (%)"].str.fullmatch(r"\d+,\d%|–").all()
+    assert view["Check-in per hari kerja"].str.fullmatch(r"[\d.]+,\d|–").all()
+
     at = page("peta", "kominfo")
     at.session_state["peta_view"] = "Per OPD"
     at.run()
