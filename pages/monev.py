@@ -17,6 +17,7 @@ from data_access.domain import photo_label, stage_label
 from data_access.fmt import MONTHS, fmt_date, fmt_int
 from data_access.onboarding import today_wib
 from data_access.report import monev_report
+from ui.chrome import indonesian_uploader
 from ui.data import compliance, display_name_of, list_visits, opd_registry, visit_photos
 from ui.export import download_buttons
 from ui.page import run_action, setup_page
@@ -137,11 +138,13 @@ def visit_form(key: str, *, current: pd.Series | None = None, default_opd: str |
 
 
 def photo_uploader(key: str, room: int):
-    return st.file_uploader(
+    files = st.file_uploader(
         f"Foto QR di pintu (JPEG/PNG, paling banyak {room} foto, masing-masing hingga 10 MB)",
         type=["jpg", "jpeg", "png"], accept_multiple_files=True, key=key, max_upload_size=10,
         help="Di ponsel, tombol unggah juga menawarkan kamera. Metadata foto (lokasi GPS, jenis kamera) dihapus; "
              "QR pada foto dibaca dan dicocokkan dengan kode venue OPD.")
+    indonesian_uploader(key, note="Maks. 10 MB per foto · JPG, PNG", button="Pilih foto")
+    return files
 
 
 def record_tab() -> None:
