@@ -23,34 +23,105 @@ PRIMARY = "#1565c0"
 SECONDARY = "#c62828"
 ID_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 
+# Every figure must read on a 390 px phone (a chart about 350 px wide) as well as on a desktop:
+# - the title sits below a strip kept free for plotly's toolbar (always shown on a touch
+#   screen), and wraps to lines of TITLE_CHARS characters;
+# - the legend sits at the bottom of the figure, under the axis labels, never over them;
+# - a date axis has at most MAX_DATE_TICKS short labels; long category names are shortened on
+#   the axis and in legends (the whole name stays in the hover text).
+MODEBAR_SPACE = 34  # px above the title (the toolbar is 25 px high, 2 px from the top)
+TITLE_SIZE = 16
+TITLE_LINE = 21  # px per title line
+SUBTITLE_LINE = 16
+TITLE_CHARS = 38
+ABOVE_PLOT = 22  # px between the title and the plot: room for a note such as "Surat Edaran 5 Jan 2022"
+LEGEND_ROW = 22  # px per row of legend entries
+MAX_DATE_TICKS = 6
+LABEL_CHARS = 24  # a category name on an axis
+LEGEND_CHARS = 20  # a name in a legend
+
 LAYOUT = dict(
     template="plotly_white",
     separators=",.",  # Indonesian: decimal comma, thousands dot
-    margin=dict(l=10, r=10, t=60, b=10),
-    legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
+    legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.005, xanchor="left", x=0,
+                font=dict(size=12), itemsizing="constant"),
     hoverlabel=dict(namelength=-1),
     font=dict(family="Source Sans Pro, sans-serif"),
+    modebar=dict(bgcolor="rgba(255,255,255,0.8)"),
 )
+_MAP_LAYOUT = {**LAYOUT, "margin": dict(l=10, r=10, t=60, b=10),
+               "legend": dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0)}
 
 
-def _finish(fig: go.Figure, title: str, *, height: int = 380) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, **LAYOUT)
+def _lines(text: str | None, width: int) -> list[str]:
+    """Words of `text` in lines of at most `width` characters (a longer word keeps its own line)."""
+    lines: list[str] = []
+    for word in str(text or "").split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def short(name: str, width: int = LABEL_CHARS) -> str:
+    """A name cut to `width` characters with an ellipsis (for an axis or a legend)."""
+    name = str(name)
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
+
+
+def legend_rows(n: int, per_row: int = 3) -> int:
+    """Rows a legend of n entries takes on a phone (about three short entries to a row)."""
+    return -(-n // per_row) if n > 1 else (1 if n == 1 else 0)
+
+
+def _finish(fig: go.Figure, title: str, *, height: int = 380, subtitle: str | None = None,
+            legend: int | None = None) -> go.Figure:
+    """Title (wrapped, below the toolbar strip), size, margins, the shared layout. `legend`: rows
+    the legend takes on a phone (default: one per three traces shown in it); the figure grows by
+    what the title and the legend take, so the plot keeps its height."""
+    if any(t.type in ("choropleth", "scattergeo") for t in fig.data):  # the maps set their own margins
+        fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, **_MAP_LAYOUT)
+        return fig
+    lines = _lines(title, TITLE_CHARS)
+    sub = _lines(subtitle, TITLE_CHARS + 14)
+    top = MODEBAR_SPACE + TITLE_LINE * max(len(lines), 1) + SUBTITLE_LINE * len(sub) + ABOVE_PLOT
+    if legend is None:
+        legend = legend_rows(sum(1 for t in fig.data if t.showlegend is not False and t.name))
+    bottom = 10 + LEGEND_ROW * legend + (8 if legend else 0)
+    extra = top - 60 + bottom - 10
+    # plotly centres a title of several lines on its anchor: the anchor moves down by half of the extra lines
+    pad = MODEBAR_SPACE + round(TITLE_LINE * 0.6 * (len(lines) - 1))
+    fig.update_layout(
+        title=dict(text="<br>".join(lines), x=0, xanchor="left", xref="container", y=1, yref="container",
+                   yanchor="top", pad=dict(t=pad, l=4), font=dict(size=TITLE_SIZE)),
+        height=height + max(extra, 0), margin=dict(l=10, r=10, t=top, b=bottom), **LAYOUT,
+    )
+    if sub:
+        fig.update_layout(title_subtitle=dict(text="<br>".join(sub), font=dict(size=12)))
     return fig
 
 
 def _date_axis(fig: go.Figure, days: pd.Series) -> None:
-    """Indonesian month names on a date axis (plotly's own would be English)."""
+    """Indonesian month names on a date axis (plotly's own would be English), at most
+    MAX_DATE_TICKS of them, short enough for a phone: '10 Jan' for weeks; 'Feb' for months,
+    with the year under the first month and under each January."""
     if days.empty:
         return
     lo, hi = pd.Timestamp(days.min()), pd.Timestamp(days.max())
     span = (hi - lo).days
     if span > 62:
-        ticks = pd.date_range(lo.to_period("M").to_timestamp(), hi, freq="MS")
-        text = [f"{ID_MONTHS[t.month - 1]} {t.year}" for t in ticks]
+        months = pd.date_range(lo.to_period("M").to_timestamp(), hi, freq="MS")
+        step = -(-len(months) // MAX_DATE_TICKS)
+        ticks = months[::step]
+        text = [f"{ID_MONTHS[t.month - 1]}<br>{t.year}" if i == 0 or t.month <= step else ID_MONTHS[t.month - 1]
+                for i, t in enumerate(ticks)]
     else:
-        ticks = pd.date_range(lo, hi, freq="7D")
+        weeks = pd.date_range(lo, hi, freq="7D")
+        step = -(-len(weeks) // MAX_DATE_TICKS)
+        ticks = weeks[::step]
         text = [f"{t.day} {ID_MONTHS[t.month - 1]}" for t in ticks]
-    fig.update_xaxes(tickvals=list(ticks), ticktext=text)
+    fig.update_xaxes(tickvals=list(ticks), ticktext=text, tickangle=0)
 
 
 def mark_surat_edaran(fig: go.Figure, days: pd.Series | None = None) -> None:
@@ -73,7 +144,7 @@ def build_onboarding_progress(df: pd.DataFrame, *, total_opds: int) -> go.Figure
                     line=dict(color=STATUS_COLORS["hijau"], width=2),
                     hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>Aktif</extra>")
     fig.add_hline(y=total_opds, line=dict(color="#9e9e9e", dash="dot"),
-                  annotation_text=f"Semua OPD ({total_opds})", annotation_position="top left")
+                  annotation_text=f"Semua OPD ({total_opds})", annotation_position="top right")
     fig.update_yaxes(title="Jumlah OPD", rangemode="tozero")
     mark_surat_edaran(fig, df["day"])
     _date_axis(fig, df["day"])
@@ -116,7 +187,8 @@ def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> 
     fig.add_vline(x=target, line=dict(color=SECONDARY, dash="dash"),
                   annotation_text=f"Target {int(target * 100)}%", annotation_position="top")
     fig.update_xaxes(title="Cakupan ASN", tickformat=".0%", range=[0, 1.1])
-    fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None,
+                     tickvals=list(d["short_name"]), ticktext=[short(n) for n in d["short_name"]])
     fig.update_layout(barmode="overlay")
     return _finish(fig, "Cakupan ASN per OPD (urut)", height=max(380, 22 * len(d) + 120))
 
@@ -133,11 +205,12 @@ def build_coverage_weekly(df: pd.DataFrame, names: dict[int, str]) -> go.Figure:
     fig = go.Figure()
     for opd_id, part in df.groupby("opd_id", sort=False):
         is_total = opd_id == 0
+        name = "Seluruh pilihan" if is_total else names.get(opd_id, str(opd_id))
         fig.add_scatter(
             x=part["week"], y=part["coverage"], mode="lines+markers" if is_total else "lines",
-            name="Seluruh pilihan" if is_total else names.get(opd_id, str(opd_id)),
+            name=short(name, LEGEND_CHARS), meta=name,
             line=dict(width=4 if is_total else 1.5, color="#212121" if is_total else None),
-            hovertemplate="Pekan %{x|%d-%m-%Y}: %{y:.1%}<extra>%{fullData.name}</extra>",
+            hovertemplate="Pekan %{x|%d-%m-%Y}: %{y:.1%}<extra>%{meta}</extra>",
         )
     fig.add_hline(y=COVERAGE_TARGET, line=dict(color=SECONDARY, dash="dash"))
     fig.update_yaxes(title="Cakupan ASN", tickformat=".0%", rangemode="tozero")
@@ -451,12 +524,9 @@ def build_pipeline(df: pd.DataFrame, *, estimated_printing: int = 0) -> go.Figur
     fig.update_yaxes(title="Jumlah OPD", rangemode="tozero")
     mark_surat_edaran(fig, df["week_end"])
     _date_axis(fig, df["week_end"])
-    _finish(fig, "Tahap onboarding per pekan")
-    if estimated_printing:
-        fig.update_layout(title_subtitle_text=f"Tanggal cetak QR {estimated_printing} OPD adalah perkiraan: sumbernya "
-                                              "hanya menyebut QR sudah dicetak per 31 Januari 2022.",
-                          margin_t=80)
-    return fig
+    note = (f"Tanggal cetak QR {estimated_printing} OPD adalah perkiraan: sumbernya hanya menyebut QR sudah dicetak "
+            "per 31 Januari 2022." if estimated_printing else None)
+    return _finish(fig, "Tahap onboarding per pekan", subtitle=note)
 
 
 # ---------------------------------------------------------------- refusals
@@ -498,10 +568,13 @@ def build_top_opd(df: pd.DataFrame, *, value: str, title: str) -> go.Figure:
         customdata=d[["checkins", "refused"]].to_numpy(),
         hovertemplate="%{y}<br>%{customdata[1]:,} ditolak dari %{customdata[0]:,} check-in<extra></extra>",
         text=[f"{v * 100:.1f}%".replace(".", ",") if is_rate else f"{int(v):,}".replace(",", ".") for v in d[value]],
-        textposition="outside",
+        textposition="outside", cliponaxis=False,
     )
-    fig.update_xaxes(title="Tingkat penolakan" if is_rate else "Check-in ditolak", tickformat=".0%" if is_rate else ",d")
-    fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None)
+    top = float(d[value].max()) if len(d) else 0.0
+    fig.update_xaxes(title="Tingkat penolakan" if is_rate else "Check-in ditolak", tickformat=".0%" if is_rate else ",d",
+                     range=[0, top * 1.3 if top > 0 else 1], nticks=4)  # room for the value after the longest bar
+    fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None,
+                     tickvals=list(d["short_name"]), ticktext=[short(n) for n in d["short_name"]])
     return _finish(fig, title, height=max(320, 28 * len(d) + 120))
 
 
@@ -525,22 +598,26 @@ def build_refusal_heatmap(df: pd.DataFrame, *, as_rate: bool) -> go.Figure:
     if df.empty:
         return empty_figure("Tidak ada check-in pada filter ini")
     z = (refused / checkins.where(checkins > 0)) if as_rate else refused
+    x = [f"{h:02d}.00" for h in hours]
     fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=[f"{h:02d}.00" for h in hours], y=DAY_NAMES, colorscale="Reds",
-        colorbar=dict(title="Tingkat" if as_rate else "Ditolak", tickformat=".0%" if as_rate else ",d"),
+        z=z.to_numpy(), x=x, y=DAY_NAMES, colorscale="Reds",
+        colorbar=dict(title="Tingkat" if as_rate else "Ditolak", tickformat=".0%" if as_rate else ",d", thickness=12),
         hovertemplate="%{y} %{x} WIB<br>" + ("%{z:.1%}" if as_rate else "%{z:,} ditolak") + "<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title="Jam (WIB)")
+    # the hour alone under each column ("07"), upright: the axis title says what it is
+    fig.update_xaxes(title="Jam (WIB)", tickvals=x, ticktext=[f"{h:02d}" for h in hours], tickangle=0)
     return _finish(fig, "Penolakan menurut hari dan jam")
 
 
 def build_merah_kecamatan(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for kec, part in df.groupby("kecamatan"):
-        fig.add_scatter(x=part["week"], y=part["merah"], mode="lines+markers", name=f"Kec. {kec}",
+        fig.add_scatter(x=part["week"], y=part["merah"], mode="lines+markers", name=short(kec, LEGEND_CHARS),
                         hovertemplate="Pekan %{x|%d-%m-%Y}: %{y:,} ditolak (merah)<extra>Kec. " + kec + "</extra>")
-    fig.update_yaxes(title="Ditolak berstatus merah per pekan", rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(title="Ditolak merah per pekan", rangemode="tozero", tickformat=",d")
+    fig.update_layout(legend=dict(title=dict(text="Kecamatan:", side="top left")))
     mark_surat_edaran(fig, df["week"])
     _date_axis(fig, df["week"])
-    return _finish(fig, "Tindak lanjut vaksinasi: penolakan merah per kecamatan")
+    n = df["kecamatan"].nunique()
+    return _finish(fig, "Penolakan merah per kecamatan", legend=legend_rows(n) + 1)
