@@ -168,7 +168,7 @@ def test_filtered_link_and_visit(server, page):
     page.get_by_role("heading", name="Monev dan kunjungan").wait_for()
     wait_idle(page)
     # record a visit through the form
-    form = page.locator('[data-testid="stForm"]').first
+    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Simpan kunjungan")).first
     form.locator('[data-testid="stSelectbox"]').first.click()
     page.keyboard.type("Diskominfo")
     page.get_by_role("option", name="Diskominfo").first.click()
@@ -178,6 +178,9 @@ def test_filtered_link_and_visit(server, page):
     form.get_by_label("Petugas").fill("Petugas Peramban")
     form.get_by_label("Orang masuk tanpa memindai").fill("2")
     form.get_by_label("Catatan").fill("Uji melalui peramban")
+    # the two questions start unanswered and must be answered
+    form.get_by_role("radiogroup", name="QR terpasang di pintu masuk utama?").get_by_text("ya", exact=True).click()
+    form.get_by_role("radiogroup", name="Pemindaian ditegakkan?").get_by_text("tidak", exact=True).click()
     form.get_by_role("button", name="Simpan kunjungan").click()
     wait_idle(page)
     page.get_by_text("Kunjungan ke Diskominfo dicatat.").wait_for()
