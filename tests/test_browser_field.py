@@ -178,7 +178,7 @@ def test_visit_with_photos_on_a_phone(app, browser, tmp_path):
         for result in RESULTS:
             shown.get_by_text(result).first.wait_for()
         assert shown.locator("img").count() == 3
-        page.screenshot(path=str(SHOTS / "monev-daftar-390x844.png"), full_page=True)
+        shoot(page, "monev-daftar-390x844", PHONE)
 
 
 def test_visit_dated_today_is_listed(app, browser):
