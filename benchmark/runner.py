@@ -208,39 +208,43 @@ def measure_pages(engine: Engine, start: date, end: date, *, naive: bool = True)
     return out
 
 
-def generate_csv(path: Path, rows: int, *, seed: int = 5) -> None:
-    """A CSV export as an office would produce it (semicolon, Indonesian dates, names)."""
-    rng = np.random.default_rng(seed)
-    day = rng.integers(0, 180, size=rows)
-    mins = rng.integers(6 * 60, 16 * 60, size=rows)
-    secs = rng.integers(0, 60, size=rows)
-    base = np.datetime64("2023-01-02") + day.astype("timedelta64[D]")
-    stamp = pd.to_datetime(base) + pd.to_timedelta(mins, unit="m") + pd.to_timedelta(secs, unit="s")
-    nik = (3526000000000000 + rng.integers(0, rows // 20 + 1000, size=rows)).astype(str)
-    status = rng.choice(["Hijau", "HIJAU", "green", "Kuning", "Merah", "RED", "Hitam"], size=rows,
-                        p=[0.5, 0.2, 0.18, 0.05, 0.04, 0.02, 0.01])
-    frame = pd.DataFrame({
-        "Waktu": stamp.strftime("%d/%m/%Y %H.%M.%S"), "Kode Venue": rng.choice(CSV_VENUES, size=rows),
-        "Jenis Pengunjung": rng.choice(["ASN", "Pengunjung"], size=rows, p=[0.7, 0.3]), "Status": status, "NIK": nik,
-    })
-    frame.to_csv(path, sep=";", index=False)
+def generate_csv(path: Path, rows: int, *, seed: int = 5, start: str = "2023-01-02", piece: int = 250_000) -> None:
+    """A CSV export as an office would produce it (semicolon, Indonesian dates, NIKs): 180 days
+    from `start`, written a piece at a time so that making a large file takes little memory."""
+    people = rows // 20 + 1000
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        for k, first in enumerate(range(0, rows, piece)):
+            n = min(piece, rows - first)
+            rng = np.random.default_rng([seed, k])
+            day = rng.integers(0, 180, size=n)
+            mins = rng.integers(6 * 60, 16 * 60, size=n)
+            secs = rng.integers(0, 60, size=n)
+            base = np.datetime64(start) + day.astype("timedelta64[D]")
+            stamp = pd.to_datetime(base) + pd.to_timedelta(mins, unit="m") + pd.to_timedelta(secs, unit="s")
+            nik = (3526000000000000 + rng.integers(0, people, size=n)).astype(str)
+            status = rng.choice(["Hijau", "HIJAU", "green", "Kuning", "Merah", "RED", "Hitam"], size=n,
+                                p=[0.5, 0.2, 0.18, 0.05, 0.04, 0.02, 0.01])
+            pd.DataFrame({
+                "Waktu": stamp.strftime("%d/%m/%Y %H.%M.%S"), "Kode Venue": rng.choice(CSV_VENUES, size=n),
+                "Jenis Pengunjung": rng.choice(["ASN", "Pengunjung"], size=n, p=[0.7, 0.3]), "Status": status,
+                "NIK": nik,
+            }).to_csv(out, sep=";", index=False, header=k == 0)
 
 
 CSV_VENUES = ["BKL019-DISKOMINFO", "BKL033-RSUD", "BKL011-DINKES", "BKL020-DISKAN", "BKL022-DPMPTSP",
               "Dinas Pertanian", "Inspektorat"]
 
 
-def measure_import(engine: Engine, rows: int, workdir: Path) -> dict:
+def measure_import(engine: Engine, path: Path) -> dict:
+    """Import a generated CSV through the command line's route (import_file: read, checked and
+    written in pieces); its time and counts."""
     from data_access.auth import SYSTEM
     from data_access.importer import import_file
 
-    path = workdir / f"bench-{rows}.csv"
-    generate_csv(path, rows)
     t0 = time.perf_counter()
     res = import_file(engine=engine, actor=SYSTEM, path=path)
     secs = time.perf_counter() - t0
-    path.unlink(missing_ok=True)
-    return {"rows": rows, "seconds": round(secs, 2), "rows_per_second": int(rows / secs),
+    return {"rows": res.rows_total, "seconds": round(secs, 2), "rows_per_second": int(res.rows_total / secs),
             "loaded": res.rows_loaded, "rejected": res.rows_rejected, "duplicate": res.rows_duplicate}
 
 
@@ -283,9 +287,10 @@ def _in_child(fn, args):
 
 
 def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int = 20, opds: int | None = None,
-              log=print) -> dict:
+              memory_rows: tuple[int, ...] = (4_000_000,), log=print) -> dict:
     """The whole benchmark; returns the figures (and logs progress lines). `opds`: a province's
-    synthetic registry of that many OPDs in 38 regencies instead of Bangkalan's."""
+    synthetic registry of that many OPDs in 38 regencies instead of Bangkalan's. `memory_rows`:
+    further imports whose peak memory is measured (the first import's is measured too)."""
     import platform
 
     engine = make_engine(url)
@@ -328,7 +333,14 @@ def run_bench(*, url: str, rows: int, import_rows: int = 1_000_000, users: int =
     if import_rows:
         log(f"Mengukur impor CSV {import_rows:,} baris ...".replace(",", "."))
         with tempfile.TemporaryDirectory() as d:
-            result["import"] = _in_child(_import_worker, (url, import_rows, d))
+            result["import"] = _measured_import(url, Path(d), import_rows, start="2023-01-02")
+            result["import_memory"] = [{"rows": import_rows, "peak_mb": result["import"]["peak_mb"]}]
+            for n in memory_rows or ():
+                log(f"Mengukur memori impor {n:,} baris ...".replace(",", "."))
+                # a later half-year: new (OPD, day) pairs, as the first import's were
+                got = _measured_import(url, Path(d), n, start="2024-01-01" if n != import_rows else "2025-01-01")
+                result["import_memory"].append({"rows": n, "peak_mb": got["peak_mb"], "seconds": got["seconds"],
+                                                "rows_per_second": got["rows_per_second"]})
     if users:
         log(f"{users} sesi bersamaan ...")
         result["concurrent"] = _in_child(concurrent_worker, (url, users))
@@ -343,10 +355,26 @@ def _count(engine: Engine, col) -> int:
         return int(conn.execute(select(func.count(col))).scalar())
 
 
+def _measured_import(url: str, workdir: Path, rows: int, *, start: str) -> dict:
+    """A CSV of `rows` rows made in one child process and imported in a fresh one, so that the
+    import's peak memory is its own (the child's VmHWM: Python, pandas, pyarrow and all)."""
+    path = workdir / f"bench-{rows}-{start}.csv"
+    _in_child(_generate_worker, (str(path), rows, start))
+    try:
+        return _in_child(_import_worker, (url, str(path)))
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _generate_worker(args) -> None:
+    path, rows, start = args
+    generate_csv(Path(path), rows, start=start)
+
+
 def _import_worker(args) -> dict:
-    url, rows, d = args
+    url, path = args
     engine = make_engine(url)
-    res = measure_import(engine, rows, Path(d))
+    res = measure_import(engine, Path(path))
     res["peak_mb"] = round(peak_rss_mb(), 1)
     return res
 
@@ -370,6 +398,9 @@ def format_report(r: dict) -> str:
         i = r["import"]
         lines.append(f"Impor CSV: {fmt_int(i['rows'])} baris dalam {fmt_dec(i['seconds'])} dtk = "
                      f"{fmt_int(i['rows_per_second'])} baris/dtk (memori puncak {fmt_dec(i['peak_mb'])} MB)")
+    if r.get("import_memory"):
+        lines.append("Memori puncak proses impor (batas 400 MB): " + "; ".join(
+            f"{fmt_int(m['rows'])} baris {fmt_dec(m['peak_mb'])} MB" for m in r["import_memory"]))
     if "concurrent" in r:
         c = r["concurrent"]
         lines.append(f"{c['users']} sesi bersamaan: {c['errors']} galat, terlambat {fmt_dec(c['slowest_s'], 2)} dtk, "

@@ -1,31 +1,35 @@
 """Writing check-ins: pseudonymisation, duplicate-safe inserts, and the rollups kept in step.
 
-Every write goes through `write_checkins`, which inserts the rows and brings the rollups of
-the (OPD, day) pairs it touched up to date, in the caller's transaction: a reader never sees raw
-rows without their rollup or the other way round.
+Every write goes through a `CheckinWriter` (`write_checkins` for a frame in hand, the importer
+for a file read in pieces), which inserts the rows and brings the rollups of the (OPD, day)
+pairs it touched up to date, in the caller's transaction: a reader never sees raw rows without
+their rollup or the other way round.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import hmac
 import os
 import queue
 import shutil
+import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyarrow import csv as pa_csv
 from sqlalchemy import Connection, and_, delete, event, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from . import config, partitions, scratch
 from .calendar import WIB, to_utc_naive
-from .models import Checkin, RollupDaily, RollupHourly, RollupOpdDay
+from .models import OUTCOMES, STATUSES, VISITOR_TYPES, Checkin, Opd, RollupDaily, RollupHourly, RollupOpdDay
 from .rollup_spec import ROLLUPS, rollup_frame, rollup_select
 
 CHUNK = 50_000
@@ -95,30 +99,581 @@ def frame_to_columns(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str,
     return cols, texts
 
 
-def _chunks(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], dialect: str, stages: list[str]):
-    """The rows in CHUNK-sized pieces, in the form each driver loads fastest. SQLite: the rows
-    are written part by part into the staging files `stages` (see `_stage_sqlite`; the next
-    part is staged while the last one is being stored), and each piece is a range of row ids
-    in one of them. PostgreSQL: COPY text. MariaDB: tuples."""
-    n = len(cols["opd_id"])
-    if dialect == "sqlite":
-        size = -(-n // len(stages))
-        for part, stage in enumerate(stages):
-            rows = _stage_sqlite(_arrow_rows({k: v[part * size : (part + 1) * size] for k, v in cols.items()},
-                                             texts, fraction=True), stage)
-            for start in range(0, rows, CHUNK):
-                yield stage, start + 1, min(start + CHUNK, rows)
-        return
-    table = _arrow_rows(cols, texts, fraction=False)
-    for start in range(0, n, CHUNK):
-        part = table.slice(start, CHUNK)
-        if dialect == "postgresql":  # the values hold no tab, newline or backslash
-            buf = pa.BufferOutputStream()
-            pa_csv.write_csv(part, buf, pa_csv.WriteOptions(include_header=False, delimiter="\t",
-                                                            quoting_style="none"))
-            yield buf.getvalue().to_pybytes()
+
+# ---------------------------------------------------------------- writing in pieces
+# A write is a `CheckinWriter`: rows come in pieces (a whole frame for `write_checkins`, a piece
+# of a file for the importer), each piece sorted into the scan index's order with its repeated
+# scans dropped, and stored in CHUNK-sized units in the caller's transaction. What the rollups
+# need of each row is kept in a compact form (17 bytes a row, spilled to a scratch file past
+# ACC_SPILL_ROWS), and `finish()` writes the rollups once for the whole write.
+
+VOCABULARY = {"visitor_type": VISITOR_TYPES, "status": STATUSES, "outcome": OUTCOMES}
+_FLAG_SHIFT = {"visitor_type": 3, "status": 1, "outcome": 0}  # codes packed in one byte: tttsso
+# the compact row the rollups need: OPD, WIB day (days since 1970), WIB second of the day,
+# the visitor's number within this write, and the packed type/status/outcome codes
+ACC_ROW = np.dtype([("opd", "<i4"), ("day", "<i4"), ("sec", "<i4"), ("vid", "<i4"), ("flags", "u1")])
+ACC_SPILL_ROWS = 1_000_000  # compact rows kept in memory (17 MB) before they go to a scratch file
+FINISH_ROWS = 250_000  # rows of new (OPD, day) pairs grouped at once when the rollups are made
+SQLITE_WRITE_CACHE_KB = 16 * 1024  # SQLite's page cache while a writer stores (the app's connections: 64 MB)
+SEEN_BITS = 27  # PostgreSQL: a 16 MB bitmap of the (OPD, second) pairs already written by this write
+
+
+def _global_codes(codes: np.ndarray, values: pa.Array, column: str) -> np.ndarray:
+    """A piece's codes into its own distinct values -> codes into the column's vocabulary."""
+    vocab = VOCABULARY[column]
+    lut = []
+    for v in values.to_pylist():
+        if v not in vocab:
+            raise ValueError(f"{column}: nilai tidak dikenal {v!r}")
+        lut.append(vocab.index(v))
+    return np.asarray(lut, dtype="uint8")[codes] if lut else np.zeros(len(codes), dtype="uint8")
+
+
+@dataclass
+class _Piece:
+    """One piece, sorted and without repeated scans: `cols` as `frame_to_columns` gives them (the
+    three vocabulary columns as codes into VOCABULARY), `texts` the values behind the codes."""
+
+    cols: dict[str, np.ndarray]
+    texts: dict[str, pa.Array]
+    shared: dict = field(default_factory=dict)  # what the slices of a piece compute once
+
+    @property
+    def rows(self) -> int:
+        return len(self.cols["opd_id"])
+
+    def slice(self, start: int, stop: int) -> _Piece:
+        return _Piece({k: v[start:stop] for k, v in self.cols.items()}, self.texts, self.shared)
+
+    def key_bytes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The visitor keys as UTF-8 bytes (fixed-width numpy bytes) and their lengths."""
+        if "keys" not in self.shared:
+            keys = self.texts["visitor_key"]
+            lengths = pc.binary_length(keys.cast(pa.binary())).to_numpy(zero_copy_only=False).astype("int64")
+            if len(keys) and lengths.min() == lengths.max() and keys.offset == 0:  # ours: 32 hex digits each
+                data = keys.buffers()[2]
+                start = int(np.frombuffer(keys.buffers()[1], dtype="int32")[0])
+                fixed = np.frombuffer(data, dtype=f"S{lengths[0]}", count=len(keys), offset=start)
+            else:
+                fixed = np.array([k.encode() for k in keys.to_pylist()], dtype=f"S{max(int(lengths.max(initial=0)), 1)}")
+            self.shared["keys"] = (fixed, lengths)
+        return self.shared["keys"]
+
+
+def _piece(df: pd.DataFrame) -> _Piece:
+    cols, texts = frame_to_columns(df)
+    for k, vocab in VOCABULARY.items():
+        cols[k] = _global_codes(cols[k], texts[k], k)
+        texts[k] = pa.array(vocab, type=pa.string())
+    order = _scan_order(cols["opd_id"], cols["ts"].astype("int64"), cols["visitor_key"])
+    cols = {k: v[order] for k, v in cols.items()}
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = np.logical_and.reduce([c[1:] == c[:-1] for c in (cols["opd_id"], cols["ts"], cols["visitor_key"])])
+    if same.any():
+        cols = {k: v[~same] for k, v in cols.items()}
+    return _Piece(cols, texts)
+
+
+class _VisitorNumbers:
+    """Visitor keys -> numbers 0, 1, 2, ... that stay the same across the pieces of a write, kept
+    as sorted 64-bit halves of the 128-bit keys (20 bytes a visitor, no Python object each)."""
+
+    def __init__(self) -> None:
+        self.hi = np.empty(0, dtype="uint64")
+        self.lo = np.empty(0, dtype="uint64")
+        self.num = np.empty(0, dtype="int64")
+        self.exact: dict[bytes, int] | None = None  # after a clash of the first halves (never seen in practice)
+
+    def __len__(self) -> int:
+        return len(self.num) if self.exact is None else len(self.exact)
+
+    def numbers(self, keys: pa.Array) -> np.ndarray:
+        hi, lo = _key_halves(keys)
+        if self.exact is None:
+            if len(self.hi):
+                at = np.minimum(np.searchsorted(self.hi, hi), len(self.hi) - 1)
+                found = self.hi[at] == hi
+                clash = bool((found & (self.lo[at] != lo)).any())
+            else:
+                at, found, clash = np.zeros(len(hi), dtype="int64"), np.zeros(len(hi), dtype=bool), False
+            new_hi = hi[~found]
+            clash = clash or len(np.unique(new_hi)) != len(new_hi)
+            if not clash:
+                out = np.empty(len(hi), dtype="int64")
+                out[found] = self.num[at[found]]
+                out[~found] = np.arange(len(self.num), len(self.num) + len(new_hi))
+                hi_all = np.concatenate([self.hi, new_hi])
+                order = np.argsort(hi_all, kind="stable")
+                self.hi = hi_all[order]
+                self.lo = np.concatenate([self.lo, lo[~found]])[order]
+                self.num = np.concatenate([self.num, out[~found]])[order]
+                return out.astype("int32")
+            self.exact = {_key_bytes(h, l): int(n) for h, l, n in zip(self.hi, self.lo, self.num)}
+            self.hi = self.lo = self.num = np.empty(0, dtype="uint64")
+        out = np.empty(len(hi), dtype="int32")
+        for i, (h, l) in enumerate(zip(hi, lo)):
+            out[i] = self.exact.setdefault(_key_bytes(h, l), len(self.exact))
+        return out
+
+
+def _key_bytes(hi, lo) -> bytes:
+    return int(hi).to_bytes(8, "big") + int(lo).to_bytes(8, "big")
+
+
+def _key_halves(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """128 bits of each key: the key itself for our keys (32 hex digits), else its BLAKE2b hash."""
+    lengths = pc.utf8_length(keys)
+    raw = None
+    if len(keys) and pc.min(lengths).as_py() == 32 == pc.max(lengths).as_py():
+        try:  # our keys: 32 hex digits
+            raw = np.frombuffer(bytes.fromhex("".join(keys.to_pylist())), dtype=">u8").reshape(-1, 2)
+        except ValueError:
+            raw = None
+    if raw is None:
+        raw = np.frombuffer(b"".join(hashlib.blake2b(k.encode(), digest_size=16).digest()
+                                     for k in keys.to_pylist()), dtype=">u8").reshape(-1, 2)
+    return raw[:, 0].astype("uint64"), raw[:, 1].astype("uint64")
+
+
+class _Compact:
+    """The compact rows of a write (ACC_ROW), in memory and, past ACC_SPILL_ROWS, in an unnamed
+    scratch file (removed by the system when closed, also when the process dies)."""
+
+    def __init__(self) -> None:
+        self.held: list[np.ndarray] = []
+        self.held_rows = 0
+        self.spill = None
+        self.spilled = 0
+        self.pairs: dict[int, int] = {}  # (OPD << 32 | day) -> rows
+
+    def add(self, rows: np.ndarray) -> None:
+        keys, counts = np.unique(_pair_keys(rows), return_counts=True)
+        for k, c in zip(keys.tolist(), counts.tolist()):
+            self.pairs[k] = self.pairs.get(k, 0) + c
+        self.held.append(rows)
+        self.held_rows += len(rows)
+        if self.held_rows > ACC_SPILL_ROWS:
+            if self.spill is None:
+                self.spill = tempfile.TemporaryFile(dir=scratch.scratch_root())  # noqa: SIM115 (closed by close())
+            for block in self.held:
+                block.tofile(self.spill)
+                self.spilled += len(block)
+            self.held, self.held_rows = [], 0
+
+    def blocks(self, size: int = 1_000_000):
+        if self.spill is not None:
+            self.spill.seek(0)
+            left = self.spilled
+            while left:
+                block = np.fromfile(self.spill, dtype=ACC_ROW, count=min(size, left))
+                left -= len(block)
+                yield block
+        yield from self.held
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
+            self.spill = None
+
+
+def _pair_keys(rows: np.ndarray) -> np.ndarray:
+    return (rows["opd"].astype("int64") << 32) | rows["day"].astype("int64")
+
+
+def _member(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """values in sorted_keys (np.isin without its temporary copies)."""
+    pos = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    return sorted_keys[pos] == values
+
+
+@dataclass
+class _Range:
+    """SQLite: rows `first`..`last` (row ids) of a staging file, and the OPDs of its rows."""
+
+    path: str
+    first: int
+    last: int
+    opd_ids: frozenset = frozenset()
+
+    def __iter__(self):
+        return iter((self.path, self.first, self.last))
+
+
+FK_BY_WRITER = "pantau_fk_by_writer"  # key in a SQLite connection's info: foreign keys off, the writer checks
+
+
+@contextlib.contextmanager
+def writing_connection(engine):
+    """A connection for one large write (a file's import). On SQLite its foreign keys are
+    checked by the CheckinWriter, once per piece by a query on the OPDs the piece names, instead
+    of by SQLite per row: a statement that can fail on a foreign key midway keeps a journal of
+    every page it changes that the transaction changed before, which for a file read in pieces
+    grows to a large part of the file (190 MB for 4 million rows). They are on again before the
+    connection goes back to the pool."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+            conn.info[FK_BY_WRITER] = True
+        try:
+            yield conn
+        finally:
+            if sqlite:
+                conn.info.pop(FK_BY_WRITER, None)
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
+                except DBAPIError:
+                    conn.invalidate()  # never back to the pool without its foreign keys
+
+
+@dataclass
+class _PgRows:
+    """PostgreSQL: a unit of rows; `maybe_seen` marks rows whose (OPD, second) an earlier piece
+    of this write had: only those, and rows of (OPD, day) pairs stored before, can be repeats."""
+
+    piece: _Piece
+    maybe_seen: np.ndarray
+    maybe_stored: np.ndarray | None = None  # set by the writer, on the connection's thread
+
+
+class CheckinWriter:
+    """Check-ins written in pieces within the caller's transaction; `finish()` brings the rollups
+    up to date. `prepare` may run on another thread (it never touches the connection); `store`
+    and `finish` run on the connection's thread, in the order `prepare` gave the units.
+
+    Pairs (OPD, day) that held no check-in before the write (new data: the usual import, the
+    demo, the benchmark) get their rollups computed from the compact rows in hand; pairs that
+    did are recomputed from the stored check-ins, so that repeats and overlaps count once."""
+
+    def __init__(self, conn: Connection, *, source: str, batch_id: int | None = None, progress=None,
+                 total: int | None = None, rollups: bool = True) -> None:
+        _literal(source)
+        self.conn, self.source, self.batch_id = conn, source, batch_id
+        self.dialect = conn.dialect.name
+        self.progress, self.total = progress, total
+        self.inserted = 0
+        self.offered = 0  # rows handed to the database (repeats within a piece dropped)
+        self.rollups = rollups  # False: a check only (the importer's dry run), no rollups made
+        self._frames = None  # the rollups, made by `flush` on the preparing thread
+        self.done = 0
+        self.compact = _Compact()
+        self.visitors = _VisitorNumbers()
+        self._parts: list[str] = []  # SQLite staging files filled so far
+        self._part_opds: set[int] = set()  # SQLite: the OPDs of the staging file being filled
+        self._part: tuple[str, int] | None = None  # SQLite: the staging file being filled and its rows
+        self._budget = 0
+        self._seen = np.zeros(1 << (SEEN_BITS - 3), dtype="uint8") if self.dialect == "postgresql" else None
+        self._pairs_known: dict[int, bool] = {}  # PostgreSQL: (OPD, day) -> held check-ins before
+        self._opds_locked: set[int] = set()
+        self._bypass: bool | None = None  # PostgreSQL: may skip the per-row foreign-key triggers
+        self._fk_by_writer = bool(conn.info.get(FK_BY_WRITER))
+        if self._fk_by_writer and batch_id is not None and conn.exec_driver_sql(
+                "SELECT id FROM import_batch WHERE id = ?", (int(batch_id),)).first() is None:
+            raise ValueError(f"import_batch {batch_id} tidak ada")
+        self._stager = None
+        if self.dialect == "sqlite":
+            self._stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkin-stage")
+            engine = conn.engine
+            if not event.contains(engine, "checkin", _drop_stages):
+                event.listen(engine, "checkin", _drop_stages)
+            stages = conn.info.setdefault(STAGES, {})
+            if not stages:
+                scratch.clean_stale()  # what a killed import left behind
+            self._budget = max(1, min(8, MAX_ATTACHED - len(stages)))
+            # a large write spills its dirty pages to the log whatever the cache: a smaller one
+            # keeps the import's memory down, and is given back in close()
+            self._cache = conn.exec_driver_sql("PRAGMA main.cache_size").scalar()
+            if self._cache < 0 and -self._cache > SQLITE_WRITE_CACHE_KB:
+                conn.exec_driver_sql(f"PRAGMA main.cache_size = -{SQLITE_WRITE_CACHE_KB}")
+            else:
+                self._cache = None
+        if self.dialect == "postgresql":
+            self._pg_setup()
+
+    # -------------------------------------------------------- preparing (any thread)
+    def prepare(self, df: pd.DataFrame):
+        """Yield the storage units of a piece (SQLite: ranges of a staging file, as each file is
+        complete; PostgreSQL: rows; MariaDB: tuples)."""
+        if df.empty:
+            return
+        piece = _piece(df)
+        self.offered += piece.rows
+        self._keep_compact(piece)
+        if self.dialect == "sqlite":  # staged on the writer's own thread (ADBC works without the GIL)
+            yield self._stager.submit(self._stage_job, _arrow_rows(piece.cols, piece.texts, fraction=True),
+                                      np.unique(piece.cols["opd_id"]).tolist())
+        elif self.dialect == "postgresql":
+            seen = self._mark_seen(piece.cols["opd_id"], piece.cols["ts"])
+            for start in range(0, piece.rows, CHUNK):
+                yield _PgRows(piece.slice(start, start + CHUNK), seen[start:start + CHUNK])
         else:
-            yield list(zip(*(c.to_pylist() for c in part.columns)))
+            table = _arrow_rows(piece.cols, piece.texts, fraction=False)
+            for start in range(0, piece.rows, CHUNK):
+                part = table.slice(start, CHUNK)
+                yield list(zip(*(c.to_pylist() for c in part.columns)))
+
+    def flush(self):
+        """Yield the units still held back (SQLite: the staging file being filled); then, on this
+        thread, make the rollups from the compact rows while the connection's thread stores the
+        last units."""
+        if self.dialect == "sqlite":
+            yield self._stager.submit(self._flush_job)
+        if self.rollups and self.compact.pairs:
+            self._frames = self._compute_frames()
+
+    def _stage_job(self, table: pa.Table, opd_ids: list[int]) -> list[_Range]:
+        self._part_opds.update(opd_ids)
+        return list(self._stage(table))
+
+    def _flush_job(self) -> list[_Range]:
+        return list(self._release()) if self._part is not None else []
+
+    def _keep_compact(self, piece: _Piece) -> None:
+        c = piece.cols
+        rows = np.empty(piece.rows, dtype=ACC_ROW)
+        rows["opd"] = c["opd_id"]
+        rows["day"] = c["day"].astype("int64")
+        wib = c["ts"].astype("int64") + 7 * 3600
+        rows["sec"] = wib - c["day"].astype("int64") * 86400
+        rows["vid"] = self.visitors.numbers(piece.texts["visitor_key"])[c["visitor_key"]]
+        rows["flags"] = sum(c[k].astype("uint8") << s for k, s in _FLAG_SHIFT.items())
+        self.compact.add(rows)
+
+    def _stage(self, table: pa.Table):
+        """SQLite: append the rows to the staging file being filled; a file is complete (and its
+        ranges handed out) at STAGE_ROWS, 1,5 x STAGE_ROWS, 2,25 x ... rows, the last one
+        unbounded: a file read in this transaction cannot be written again (its read lock stays)."""
+        while table.num_rows:
+            if self._part is None:
+                self._part = (str(scratch.new_scratch_dir() / "checkin_load.db"), 0)
+                self._parts.append(self._part[0])
+            path, rows = self._part
+            last = len(self._parts) >= self._budget
+            capacity = int(STAGE_ROWS * 1.5 ** (len(self._parts) - 1))
+            room = table.num_rows if last else capacity - rows
+            take = table.slice(0, room)
+            table = table.slice(room)
+            _stage_sqlite(take, path, append=rows > 0)
+            self._part = (path, rows + take.num_rows)
+            if not last and self._part[1] >= capacity:
+                yield from self._release()
+
+    def _release(self):
+        path, rows = self._part
+        self._part = None
+        opds, self._part_opds = frozenset(self._part_opds), set()
+        for start in range(0, rows, CHUNK):
+            yield _Range(path, start + 1, min(start + CHUNK, rows), opds)
+
+    def _mark_seen(self, opd: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """PostgreSQL: rows whose (OPD, second) an earlier piece had (or shares a bit with one)."""
+        h = opd.astype("uint64") * np.uint64(0x9E3779B97F4A7C15) + ts.astype("int64").astype("uint64")
+        h ^= h >> np.uint64(31)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(29)
+        bit = (h >> np.uint64(64 - SEEN_BITS)).astype("int64")
+        byte, mask = bit >> 3, (np.uint8(1) << (bit & 7).astype("uint8"))
+        seen = (self._seen[byte] & mask) != 0
+        np.bitwise_or.at(self._seen, byte, mask)
+        return seen
+
+    # -------------------------------------------------------- storing (the connection's thread)
+    def store(self, unit) -> None:
+        if isinstance(unit, Future):  # SQLite: the ranges of staging files the job completed
+            for r in unit.result():
+                self.store(r)
+            return
+        if self.dialect == "sqlite":
+            stages = self.conn.info[STAGES]
+            stages.setdefault(unit.path, None)
+            if self._fk_by_writer:
+                self._lock_opds(unit.opd_ids)
+            rows = unit.last - unit.first + 1
+        elif self.dialect == "postgresql":
+            partitions.ensure_for_days(self.conn, unit.piece.cols["day"])  # the months' partitions first
+            unit.maybe_stored = self._stored_before(unit.piece)
+            self._lock_opds(np.unique(unit.piece.cols["opd_id"]).tolist())
+            rows = unit.piece.rows
+        else:
+            rows = len(unit)
+        self.conn.info[BYPASS_OK] = bool(self._bypass)
+        try:
+            self.inserted += _bulk_insert_ignore(self.conn, unit, source=self.source, batch_id=self.batch_id)
+        finally:
+            self.conn.info.pop(BYPASS_OK, None)
+        self.done += rows
+        if self.progress is not None:
+            self.progress(self.done, max(self.total or 0, self.done))
+
+    def _pg_setup(self) -> None:
+        """PostgreSQL checks a foreign key with a query per inserted row (two keys: two thirds of
+        an import's time). Where the role may (a superuser, or `GRANT SET ON PARAMETER
+        session_replication_role`), the writer checks them itself, once per piece by a join, and
+        stores the rows with those triggers off (statement by statement: `_pg_bypass`)."""
+        conn = self.conn
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
+            self._bypass = True
+        except DBAPIError:
+            self._bypass = False
+        if self.batch_id is not None:
+            found = conn.exec_driver_sql("SELECT id FROM import_batch WHERE id = %(b)s FOR KEY SHARE",
+                                         {"b": int(self.batch_id)}).first()
+            if found is None:
+                raise ValueError(f"import_batch {self.batch_id} tidak ada")
+
+    def _lock_opds(self, opd) -> None:
+        """The foreign-key check of a piece, as the database would do it per row: its OPDs exist
+        (on PostgreSQL also locked against deletion until the transaction ends, as the trigger
+        locks them; SQLite's write lock already keeps every other writer out)."""
+        todo = sorted({int(o) for o in opd} - self._opds_locked)
+        if not todo:
+            return
+        if self.dialect == "postgresql":
+            rows = self.conn.exec_driver_sql("SELECT id FROM opd WHERE id = ANY(%(ids)s) FOR KEY SHARE", {"ids": todo})
+        else:
+            rows = self.conn.execute(select(Opd.id).where(Opd.id.in_(todo)))
+        found = {r[0] for r in rows}
+        if found != set(todo):
+            raise ValueError(f"opd_id tidak dikenal: {sorted(set(todo) - found)[:5]}")
+        self._opds_locked.update(found)
+
+    def _stored_before(self, piece: _Piece) -> np.ndarray:
+        """PostgreSQL: rows of (OPD, day) pairs that held check-ins before this write (their
+        rollup row exists; the rollups of this write are only written by `finish`)."""
+        keys = (piece.cols["opd_id"].astype("int64") << 32) | piece.cols["day"].astype("int64")
+        uniq = np.unique(keys)
+        todo = [k for k in uniq.tolist() if k not in self._pairs_known]
+        if todo:
+            opds = sorted({k >> 32 for k in todo})
+            days = [k & 0xFFFFFFFF for k in todo]
+            r = RollupOpdDay.__table__
+            lo, hi = _EPOCH + timedelta(days=min(days)), _EPOCH + timedelta(days=max(days))
+            held = {(o << 32) | (d - _EPOCH).days for o, d in self.conn.execute(
+                select(r.c.opd_id, r.c.day).where(r.c.opd_id.in_(opds), r.c.day >= lo, r.c.day <= hi))}
+            for k in todo:
+                self._pairs_known[k] = k in held
+        old = np.array([k for k in uniq.tolist() if self._pairs_known[k]], dtype="int64")
+        return np.isin(keys, old) if len(old) else np.zeros(len(keys), dtype=bool)
+
+    # -------------------------------------------------------- the rollups
+    def finish(self) -> int:
+        """Bring the rollups of the pairs written up to date; returns the rows inserted."""
+        try:
+            if self.rollups and self.compact.pairs:
+                self._write_rollups()
+        finally:
+            self.close()
+        return self.inserted
+
+    def close(self) -> None:
+        """Remove what the write holds outside the database: the spilled compact rows, and
+        staging files never handed to the connection (those are removed when it goes back to
+        the pool)."""
+        if self._stager is not None:
+            self._stager.shutdown(wait=True, cancel_futures=True)
+        self.compact.close()
+        if getattr(self, "_cache", None) is not None:
+            with contextlib.suppress(DBAPIError):
+                self.conn.exec_driver_sql(f"PRAGMA main.cache_size = {int(self._cache)}")
+            self._cache = None
+        handed = self.conn.info.get(STAGES, {}) if self.dialect == "sqlite" else {}
+        for path in self._parts:
+            if path not in handed:
+                shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+        self._parts = [p for p in self._parts if p in handed]
+
+    def _compute_frames(self) -> tuple[dict, dict[int, int]]:
+        """The rollups of every (OPD, day) pair written, from the compact rows, grouped FINISH_ROWS
+        rows at a time (every row of a pair in its group; repeated scans counted once); and each
+        pair's distinct scans. Which pairs held check-ins before is only asked at `finish`: their
+        rows are dropped there and recomputed from the stored check-ins."""
+        pairs = sorted(self.compact.pairs.items())
+        groups: list[list[int]] = [[]]
+        held_rows = 0
+        for k, c in pairs:
+            if groups[-1] and held_rows + c > FINISH_ROWS:
+                groups.append([])
+                held_rows = 0
+            groups[-1].append(k)
+            held_rows += c
+        frames: dict = {}
+        distinct: dict[int, int] = {}
+        for group in groups:
+            keys = np.array(group, dtype="int64")  # sorted
+            rows = np.concatenate([b[_member(_pair_keys(b), keys)] for b in self.compact.blocks(FINISH_ROWS)])
+            for model, frame in self._group_rollups(rows, distinct):
+                frames.setdefault(model, []).append(frame)
+        return frames, distinct
+
+    def _write_rollups(self) -> None:
+        conn = self.conn
+        frames, distinct = self._frames if self._frames is not None else self._compute_frames()
+        self._frames = None
+        pairs = np.array(sorted(distinct), dtype="int64")
+        opd_ids = sorted({int(k) >> 32 for k in pairs.tolist()})
+        days = pairs & 0xFFFFFFFF
+        day_from, day_to = _EPOCH + timedelta(days=int(days.min())), _EPOCH + timedelta(days=int(days.max()))
+        r = RollupOpdDay.__table__
+        held = np.array(sorted((o << 32) | (d - _EPOCH).days for o, d in conn.execute(
+            select(r.c.opd_id, r.c.day).where(r.c.opd_id.in_(opd_ids), r.c.day >= day_from, r.c.day <= day_to))),
+            dtype="int64")
+        old = _member(pairs, held) if len(held) else np.zeros(len(pairs), dtype=bool)
+        expected = sum(distinct[k] for k in pairs[~old].tolist())
+        if self.inserted < expected:  # another writer stored some of these scans meanwhile: recompute
+            refresh_rollups(conn, opd_ids=opd_ids, day_from=day_from, day_to=day_to)
+            return
+        for model, parts in frames.items():
+            frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            if len(held):
+                keys = (frame["opd_id"].to_numpy(dtype="int64") << 32) | pd.to_datetime(frame["day"]).to_numpy(
+                    dtype="datetime64[D]").astype("int64")
+                frame = frame[~_member(keys, held)]
+            _insert_rollups(conn, [(model, frame)])
+        if old.any():
+            old_days = days[old]
+            refresh_rollups(conn, opd_ids=sorted({int(k) >> 32 for k in pairs[old].tolist()}),
+                            day_from=_EPOCH + timedelta(days=int(old_days.min())),
+                            day_to=_EPOCH + timedelta(days=int(old_days.max())))
+
+    @staticmethod
+    def _group_rollups(rows: np.ndarray, distinct: dict[int, int]) -> list[tuple]:
+        """Rollups of pairs whose every row is in `rows` (repeated scans counted once); each
+        pair's distinct scans added to `distinct`."""
+        opd, day = rows["opd"].astype("int64"), rows["day"].astype("int64")
+        sec, vid = rows["sec"].astype("int64"), rows["vid"].astype("int64")
+        pairs, pair = np.unique((opd << 32) | day, return_inverse=True)
+        width = int(vid.max()) + 1
+        if len(pairs) * 86400 * width < 2**62:  # one sort key: (pair, second, visitor)
+            key = (pair * 86400 + sec) * width + vid
+            order = np.argsort(key)
+            key = key[order]
+            first = np.ones(len(key), dtype=bool)
+            np.not_equal(key[1:], key[:-1], out=first[1:])
+        else:
+            order = np.lexsort((vid, sec, pair))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = ((pair[order][1:] != pair[order][:-1]) | (sec[order][1:] != sec[order][:-1])
+                         | (vid[order][1:] != vid[order][:-1]))
+        take = order[first]
+        distinct.update(zip(pairs.tolist(), np.bincount(pair[take], minlength=len(pairs)).tolist()))
+        flags = rows["flags"][take]
+        cols = {"opd_id": opd[take], "day": day[take].astype("datetime64[D]"), "hour": sec[take] // 3600,
+                "visitor_key": vid[take],
+                **{k: ((flags >> s) & (7 if k == "visitor_type" else 3 if k == "status" else 1)).astype("int64")
+                   for k, s in _FLAG_SHIFT.items()}}
+        texts = {k: pa.array(v, type=pa.string()) for k, v in VOCABULARY.items()}
+        texts["visitor_key"] = pa.nulls(width, type=pa.string())  # visitor numbers lie in [0, width)
+        return _rollup_frames(cols, texts)
+
+
+_EPOCH = date(1970, 1, 1)
 
 
 def _iso_days(days: np.ndarray) -> pa.Array:
@@ -130,8 +685,12 @@ def _iso_days(days: np.ndarray) -> pa.Array:
 
 @functools.cache
 def _times_of_day(suffix: str) -> pa.Array:
-    """'HH:MM:SS' + suffix for every second of a day, made once."""
-    return pa.array([f"{x // 3600:02d}:{x // 60 % 60:02d}:{x % 60:02d}{suffix}" for x in range(86400)])
+    """'HH:MM:SS' + suffix for every second of a day, made once (in Arrow: no Python string each)."""
+    two = pa.array([f"{x:02d}" for x in range(60)])
+    sec = np.arange(86400)
+    parts = [two.take(pa.array(sec // 3600)), two.take(pa.array(sec // 60 % 60)), two.take(pa.array(sec % 60))]
+    text = pc.binary_join_element_wise(*parts, ":")
+    return pc.binary_join_element_wise(text, pa.scalar(suffix), "") if suffix else text
 
 
 def _arrow_rows(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], *, fraction: bool) -> pa.Table:
@@ -148,38 +707,21 @@ def _arrow_rows(cols: dict[str, np.ndarray], texts: dict[str, pa.Array], *, frac
     })
 
 
-def _stage_sqlite(table: pa.Table, path: str) -> int:
-    """Write the rows into a new SQLite file through ADBC, whose C driver binds and inserts
+def _stage_sqlite(table: pa.Table, path: str, *, append: bool = False) -> int:
+    """Write the rows into a SQLite scratch file through ADBC, whose C driver binds and inserts
     them without Python objects per row and without holding the GIL. Returns the row count."""
     import adbc_driver_sqlite.dbapi as adbc
 
     with adbc.connect(path, autocommit=True) as load, contextlib.closing(load.cursor()) as cur:
         cur.execute("PRAGMA journal_mode=OFF")  # a scratch file: nothing to recover
         cur.execute("PRAGMA synchronous=OFF")
-        cur.adbc_ingest("checkin_load", table, mode="create")
+        cur.adbc_ingest("checkin_load", table, mode="append" if append else "create")
     return table.num_rows
 
 
-STAGE_ROWS = 125_000  # rows per staging file
+STAGE_ROWS = 125_000  # rows of the first staging file of a write (the next: 1,5 times as many, ...)
 MAX_ATTACHED = 9  # SQLite attaches at most 10 databases to a connection
 STAGES = "pantau_checkin_stages"  # key in the pooled connection's info: staging file -> attached name
-
-
-def _new_stages(conn: Connection, rows: int) -> list[str]:
-    """Scratch files for one SQLite write, removed (and detached) when `conn` goes back to the
-    pool: SQLite cannot detach a database inside the transaction that read it."""
-    engine = conn.engine
-    if not event.contains(engine, "checkin", _drop_stages):
-        event.listen(engine, "checkin", _drop_stages)
-    stages = conn.info.setdefault(STAGES, {})
-    if not stages:
-        scratch.clean_stale()  # what a killed import left behind
-    paths = []
-    for _ in range(max(1, min(-(-rows // STAGE_ROWS), 8, MAX_ATTACHED - len(stages)))):
-        path = str(scratch.new_scratch_dir() / "checkin_load.db")
-        stages[path] = None
-        paths.append(path)
-    return paths
 
 
 def _drop_stages(dbapi_conn, record) -> None:
@@ -193,9 +735,65 @@ def _drop_stages(dbapi_conn, record) -> None:
         shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
+# PostgreSQL's binary COPY format: the header, each row's field count and the fields with their
+# byte lengths, the trailer
+_PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_PG_TRAILER = b"\xff\xff"
+_PG_EPOCH_S = 946_684_800  # 2000-01-01, PostgreSQL's epoch, in Unix seconds
+PG_COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_key", "source", "batch_id", *TEXT_COLUMNS[:3])
+
+
+def _pg_binary(piece: _Piece, take: np.ndarray, *, source: str, batch_id: int | None) -> bytes:
+    """The rows `take` of a piece in PostgreSQL's binary COPY format (columns PG_COLUMNS), built
+    in numpy: the rows are grouped by their type/status/outcome texts and key length, so that
+    within a group every row has the same layout."""
+    c = {k: v[take] for k, v in piece.cols.items()}
+    n = len(c["opd_id"])
+    if not n:
+        return _PG_HEADER + _PG_TRAILER
+    keys, lengths = piece.key_bytes()
+    key_len = lengths[c["visitor_key"]]
+    vocab = {k: [v.encode() for v in VOCABULARY[k]] for k in TEXT_COLUMNS[:3]}
+    group = ((c["visitor_type"].astype("int64") * 4 + c["status"]) * 2 + c["outcome"]) * 1024 + key_len
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    src = source.encode()
+    out = [_PG_HEADER]
+    for idx in np.split(order, bounds):
+        g = int(group[idx[0]])
+        klen = g % 1024
+        vt, st, oc = (g // 1024) // 8, (g // 1024) // 2 % 4, (g // 1024) % 2
+        tail = b"".join(len(v).to_bytes(4, "big") + v for v in (vocab["visitor_type"][vt],
+                                                                 vocab["status"][st], vocab["outcome"][oc]))
+        fields = [("n", ">i2"), ("l1", ">i4"), ("opd", ">i4"), ("l2", ">i4"), ("ts", ">i8"), ("l3", ">i4"),
+                  ("day", ">i4"), ("l4", ">i4"), ("hour", ">i2"), ("l5", ">i4"), ("key", f"S{klen}"),
+                  ("l6", ">i4"), ("src", f"S{len(src)}"), ("l7", ">i4")]
+        if batch_id is not None:
+            fields.append(("batch", ">i4"))
+        fields.append(("tail", f"S{len(tail)}"))
+        rec = np.empty(len(idx), dtype=np.dtype(fields))
+        rec["n"] = len(PG_COLUMNS)
+        rec["l1"], rec["l2"], rec["l3"], rec["l4"] = 4, 8, 4, 2
+        rec["opd"] = c["opd_id"][idx]
+        rec["ts"] = (c["ts"][idx].astype("int64") - _PG_EPOCH_S) * 1_000_000
+        rec["day"] = c["day"][idx].astype("int64") - _PG_EPOCH_S // 86400
+        rec["hour"] = c["hour"][idx]
+        rec["l5"] = klen
+        rec["key"] = keys[c["visitor_key"][idx]].astype(f"S{klen}") if klen else b""  # (shorter ones: no padding)
+        rec["l6"] = len(src)
+        rec["src"] = src
+        rec["l7"] = -1 if batch_id is None else 4
+        if batch_id is not None:
+            rec["batch"] = batch_id
+        rec["tail"] = tail
+        out.append(rec.tobytes())
+    out.append(_PG_TRAILER)
+    return b"".join(out)
+
+
 def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | None) -> int:
-    """Insert one chunk from `_chunks` through the driver, skipping existing scans; returns rows
-    inserted. The one place where the dialects differ for bulk loads."""
+    """Insert one unit from `CheckinWriter.prepare`, skipping scans already stored; returns
+    rows inserted. The one place where the dialects differ for bulk loads."""
     dialect = conn.dialect.name
     cols = ", ".join(COLUMNS)
     raw = conn.connection.driver_connection
@@ -206,31 +804,39 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
         # source and batch_id as literals: the same for every row.
         path, first, last = rows
         stages = conn.info[STAGES]
-        if stages[path] is None:
+        if stages.get(path) is None:
             stages[path] = f"checkin_load_{sum(1 for s in stages.values() if s)}"
             raw.execute(f"ATTACH DATABASE ? AS {stages[path]}", (path,))
+            # read once, in order: a small page cache (an attached file inherits main's 64 MB)
+            raw.execute(f"PRAGMA {stages[path]}.cache_size = -2048")
         consts = f"{_literal(source)}, {'NULL' if batch_id is None else int(batch_id)}"
         before = raw.total_changes
         raw.execute(f"INSERT OR IGNORE INTO checkin ({cols}) SELECT {row_cols}, {consts} "
                     f"FROM {stages[path]}.checkin_load WHERE rowid BETWEEN ? AND ?", (first, last))
         return raw.total_changes - before
     if dialect == "postgresql":
-        cur = raw.cursor()
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS checkin_load (opd_id INT, ts TIMESTAMP, day DATE, hour SMALLINT, "
-            "visitor_type VARCHAR(12), status VARCHAR(8), outcome VARCHAR(10), visitor_key VARCHAR(32)) "
-            "ON COMMIT DELETE ROWS"
-        )
-        cur.execute("TRUNCATE checkin_load")
-        with cur.copy(f"COPY checkin_load ({row_cols}) FROM STDIN") as copy:
-            copy.write(rows)
-        cur.execute(
-            f"INSERT INTO checkin ({cols}) SELECT {row_cols}, %s, %s FROM checkin_load ON CONFLICT DO NOTHING",
-            (source, batch_id),
-        )
-        n = cur.rowcount
-        cur.execute("TRUNCATE checkin_load")
-        cur.close()
+        # Rows that cannot repeat a stored scan (their pair held nothing before this write, and
+        # no earlier piece had their OPD and second) are copied straight into the table in
+        # binary; the others go through a temporary table and ON CONFLICT DO NOTHING.
+        maybe = rows.maybe_seen | rows.maybe_stored
+        pg_cols = ", ".join(PG_COLUMNS)
+        n = 0
+        with _pg_bypass(conn), raw.cursor() as cur:
+            if (~maybe).any():
+                with cur.copy(f"COPY checkin ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.write(_pg_binary(rows.piece, np.flatnonzero(~maybe), source=source, batch_id=batch_id))
+                n += cur.rowcount
+            if maybe.any():
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS checkin_piece (opd_id INT, ts TIMESTAMP, day DATE, "
+                    "hour SMALLINT, visitor_key VARCHAR(32), source VARCHAR(8), batch_id INT, "
+                    "visitor_type VARCHAR(12), status VARCHAR(8), outcome VARCHAR(10)) ON COMMIT DELETE ROWS")
+                with cur.copy(f"COPY checkin_piece ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.write(_pg_binary(rows.piece, np.flatnonzero(maybe), source=source, batch_id=batch_id))
+                cur.execute(f"INSERT INTO checkin ({pg_cols}) SELECT {pg_cols} FROM checkin_piece "
+                            "ON CONFLICT DO NOTHING")
+                n += cur.rowcount
+                cur.execute("TRUNCATE checkin_piece")
         return n
     # MariaDB: INSERT IGNORE would also swallow foreign-key errors, so stage the rows and
     # insert only those whose scan is not stored yet.
@@ -254,6 +860,24 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
     return n
 
 
+@contextlib.contextmanager
+def _pg_bypass(conn: Connection):
+    """PostgreSQL: the foreign-key triggers off for the statements inside, when the writer has
+    checked the keys itself (CheckinWriter._lock_opds) and the role may turn them off."""
+    writer_may = conn.info.get(BYPASS_OK)
+    if not writer_may:
+        yield
+        return
+    conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
+
+
+BYPASS_OK = "pantau_fk_checked_by_writer"  # key in the connection's info, set while a writer stores
+
+
 def _literal(source: str) -> str:
     if not source.isalpha() or not source.isascii():
         raise ValueError(f"source {source!r}")
@@ -268,20 +892,24 @@ def _in_background(produce, consume) -> None:
     stop = threading.Event()
     done = object()
 
+    def hand_over(item) -> bool:
+        """Put `item` in the queue unless the consumer has stopped (then nobody takes it)."""
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def run() -> None:
         try:
             for item in produce():
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over(item):
                     return
-            items.put(done)
+            hand_over(done)
         except BaseException as exc:  # handed to the consumer, raised there
-            items.put(exc)
+            hand_over(exc)
 
     worker = threading.Thread(target=run, name="checkin-chunks", daemon=True)
     worker.start()
@@ -299,61 +927,22 @@ def write_checkins(
     conn: Connection, df: pd.DataFrame, *, source: str, batch_id: int | None = None, progress=None
 ) -> int:
     """Insert check-ins (duplicates of an existing scan are skipped) and bring the rollups of
-    the (OPD, day) pairs they touch up to date. Returns the number of rows inserted.
-
-    Pairs that held no check-in before (new data: the usual import, the demo, the benchmark)
-    get their rollups computed from the rows in hand; pairs that did are recomputed from the
-    stored check-ins, so that duplicates and overlaps count once."""
+    the (OPD, day) pairs they touch up to date, in the caller's transaction. Returns the number
+    of rows inserted. A frame of many rows is stored in pieces while the next is prepared."""
     if df.empty:
         return 0
-    cols, texts = frame_to_columns(df)
-    # index-friendly insert order, in which the same scan twice within one write (counted once)
-    # sits side by side
-    order = _scan_order(cols["opd_id"], cols["ts"].astype("int64"), cols["visitor_key"])
-    cols = {k: v[order] for k, v in cols.items()}
-    same = np.zeros(len(order), dtype=bool)
-    same[1:] = np.logical_and.reduce([c[1:] == c[:-1] for c in (cols["opd_id"], cols["ts"], cols["visitor_key"])])
-    if same.any():
-        cols = {k: v[~same] for k, v in cols.items()}
-    n = len(cols["opd_id"])
-    opd_ids = np.unique(cols["opd_id"]).tolist()
-    day_from = pd.Timestamp(cols["day"].min()).date()
-    day_to = pd.Timestamp(cols["day"].max()).date()
-    partitions.ensure_partitions(conn, day_from, day_to)  # the months' partitions first
-    r = RollupOpdDay.__table__
-    stored = conn.execute(
-        select(r.c.opd_id, r.c.day).where(r.c.opd_id.in_(opd_ids), r.c.day >= day_from, r.c.day <= day_to)
-    ).all()
-    pair = cols["opd_id"] * 1_000_000 + cols["day"].astype("int64")
-    old_pairs = np.array([o * 1_000_000 + (d - date(1970, 1, 1)).days for o, d in stored], dtype="int64")
-    old = np.isin(pair, old_pairs)
-    new_rows = int((~old).sum())
-    dialect = conn.dialect.name
-    stages = _new_stages(conn, n) if dialect == "sqlite" else []
-    inserted = 0
-    done = 0
+    writer = CheckinWriter(conn, source=source, batch_id=batch_id, progress=progress, total=len(df))
+    try:
+        _in_background(lambda: _pieces_of(writer, df), writer.store)
+        return writer.finish()
+    finally:
+        writer.close()
 
-    def consume(chunk) -> None:
-        nonlocal inserted, done
-        inserted += _bulk_insert_ignore(conn, chunk, source=source, batch_id=batch_id)
-        done = min(done + CHUNK, n)
-        if progress is not None:
-            progress(done, n)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollups") as pool:
-        # the rollups of new pairs are computed from the rows in hand while the rows are stored
-        frames = pool.submit(_rollup_frames, {k: v[~old] for k, v in cols.items()}, texts) if new_rows else None
-        _in_background(lambda: _chunks(cols, texts, dialect, stages), consume)
-        if inserted < new_rows:  # cannot happen unless another writer raced us: recompute all
-            refresh_rollups(conn, opd_ids=opd_ids, day_from=day_from, day_to=day_to)
-            return inserted
-        if frames is not None:
-            _insert_rollups(conn, frames.result())
-    if old.any():
-        old_days = cols["day"][old]
-        refresh_rollups(conn, opd_ids=np.unique(cols["opd_id"][old]).tolist(),
-                        day_from=pd.Timestamp(old_days.min()).date(), day_to=pd.Timestamp(old_days.max()).date())
-    return inserted
+def _pieces_of(writer: CheckinWriter, df: pd.DataFrame, rows: int = 1_000_000):
+    for start in range(0, len(df), rows):
+        yield from writer.prepare(df.iloc[start:start + rows])
+    yield from writer.flush()
 
 
 def _scan_order(opd: np.ndarray, ts: np.ndarray, vkey: np.ndarray) -> np.ndarray:

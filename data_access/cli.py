@@ -282,15 +282,22 @@ def cmd_import(args) -> int:
     from pathlib import Path
 
     from . import auth
-    from .importer import ImportFailed, import_file
+    from .importer import ImportFailed, import_file, parse_mapping
 
+    try:
+        mapping = parse_mapping(args.map)
+    except ImportFailed as exc:
+        raise CliError(str(exc)) from None
+    if args.save_profile and len(args.files) > 1:
+        raise CliError("--save-profile hanya untuk satu berkas sekali jalan.")
     engine = _ready_engine(args)
     actor = auth.Actor(args.user, "kominfo") if args.user else auth.SYSTEM
     results, failed = [], 0
     for path in args.files:  # one file's failure never stops the others
         bar, progress = _progress_bar(Path(path).name, disabled=args.quiet or args.json)
         try:
-            res = import_file(engine=engine, actor=actor, path=path, progress=progress)
+            res = import_file(engine=engine, actor=actor, path=path, progress=progress, mapping=mapping,
+                              profile=args.profile, sheet=args.sheet, dry_run=args.dry_run)
         except Exception as exc:
             bar.close()
             failed += 1
@@ -301,12 +308,12 @@ def cmd_import(args) -> int:
             continue
         bar.close()
         summary = res.summary()
-        if args.rejects and not res.rejects.empty:
+        if args.rejects and res.rows_rejected:
             out = Path(args.rejects)
             if len(args.files) > 1:
                 out = out.with_name(f"{out.stem}-{Path(path).stem}{out.suffix or '.csv'}")
             try:
-                out.write_bytes(res.rejects_csv())
+                res.write_rejects(out)
                 summary["rejects_file"] = str(out)
             except OSError as exc:  # the rows are stored; only the list of rejects is missing
                 failed += 1
@@ -314,14 +321,74 @@ def cmd_import(args) -> int:
                 if not args.json:
                     print(f"{path}: baris ditolak tidak dapat ditulis ke {out}: {exc.strerror or exc}",
                           file=sys.stderr)
+        if args.save_profile:
+            from .import_profiles import save_profile
+
+            try:
+                saved = save_profile(engine=engine, actor=actor, name=args.save_profile, columns=res.columns,
+                                     mapping={**res.mapping, **{f: c for f, c in mapping.items() if c is None}},
+                                     sheet=res.sheet)
+                summary["saved_profile"] = saved.name
+            except ValueError as exc:
+                failed += 1
+                summary["profile_error"] = str(exc)
+                if not args.json:
+                    print(f"{path}: profil impor tidak disimpan: {exc}", file=sys.stderr)
         results.append(summary)
         if not args.json:
             print(f"{path}: {fmt_int(res.rows_total)} baris: {fmt_int(res.rows_loaded)} dimuat, "
                   f"{fmt_int(res.rows_rejected)} ditolak, {fmt_int(res.rows_duplicate)} duplikat"
+                  + (" (periksa saja: tidak ada yang disimpan)" if res.dry_run else "")
                   + (f" (baris ditolak: {summary['rejects_file']})" if "rejects_file" in summary else ""))
+            for line in _import_details(res, summary):
+                print("  " + line)
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, ensure_ascii=False))
     return EXIT_ERROR if failed else 0
+
+
+def _import_details(res, summary: dict) -> list[str]:
+    """How the file was read and what was rejected, one fact a line."""
+    from .importer import DELIMITER_LABELS
+
+    lines = []
+    if res.sheet is not None:
+        lines.append(f"lembar: {res.sheet}")
+    if res.encoding is not None:
+        lines.append(f"dibaca sebagai {res.encoding}, pemisah {DELIMITER_LABELS.get(res.delimiter, repr(res.delimiter))}")
+    lines.append("kolom: " + ", ".join(f"{f}={c}" for f, c in res.mapping.items())
+                 + (f" (profil {res.profile})" if res.profile else ""))
+    if res.reasons:
+        lines.append("ditolak: " + "; ".join(f"{r} ({fmt_int(n)})" for r, n in res.reasons.items()))
+    if "saved_profile" in summary:
+        lines.append(f"profil impor disimpan: {summary['saved_profile']}")
+    return lines
+
+
+def cmd_profiles(args) -> int:
+    from . import auth
+    from .import_profiles import delete_profile, list_profiles
+
+    engine = _ready_engine(args)
+    if args.delete:
+        actor = auth.Actor(args.user, "kominfo") if args.user else auth.SYSTEM
+        from .importer import ImportFailed
+
+        try:
+            delete_profile(engine=engine, actor=actor, name=args.delete)
+        except ImportFailed as exc:
+            raise CliError(str(exc)) from None
+        print(f"Profil impor {args.delete} dihapus.")
+        return 0
+    profiles = list_profiles(engine=engine)
+    if not profiles:
+        print("Belum ada profil impor. Simpan dengan: python -m data_access import BERKAS --map ... "
+              "--save-profile NAMA")
+        return 0
+    for p in profiles:
+        cols = ", ".join(f"{f}={c}" for f, c in p.mapping.items() if c is not None)
+        print(f"{p.name}" + (f" (lembar {p.sheet})" if p.sheet else "") + f": {cols}  [diubah {p.updated_by}]")
+    return 0
 
 
 def cmd_bench(args) -> int:
@@ -333,7 +400,8 @@ def cmd_bench(args) -> int:
     url = args.database_url or config.get_settings().database_url
     log = (lambda *_: None) if args.json else (lambda m: print(m, file=sys.stderr))
     result = run_bench(url=url, rows=args.rows, import_rows=args.import_rows, users=args.users, opds=args.opds,
-                       log=log)
+                       memory_rows=(tuple(args.memory_rows) if args.memory_rows is not None
+                                    else (4 * args.import_rows,)) if args.import_rows else (), log=log)
     print(json.dumps(result, ensure_ascii=False) if args.json else format_report(result))
     return 0
 
@@ -386,15 +454,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("import", help="impor ekspor check-in (CSV atau XLSX); satu berkas = satu transaksi")
     s.add_argument("files", nargs="+", metavar="BERKAS")
-    s.add_argument("--rejects", metavar="BERKAS", help="tulis baris yang ditolak (nomor baris dan alasan) ke CSV ini")
+    s.add_argument("--map", action="append", metavar="ISIAN=KOLOM",
+                   help="kolom berkas untuk satu isian, mis. --map venue=\"Tempat Check-in\" (boleh berulang; "
+                        "KOLOM kosong: isian tidak dipakai). Isian: waktu, tanggal, jam, venue, status, jenis, hasil, "
+                        "nik, telepon, nama, visitor_id")
+    s.add_argument("--profile", metavar="NAMA", help="pakai profil impor tersimpan (pemetaan kolom dan lembar)")
+    s.add_argument("--save-profile", metavar="NAMA", help="simpan pemetaan kolom berkas ini sebagai profil impor")
+    s.add_argument("--sheet", metavar="LEMBAR", help="lembar XLSX yang dibaca (nama atau nomor urut dari 1)")
+    s.add_argument("--dry-run", action="store_true",
+                   help="periksa saja: laporan lengkap (dimuat, ditolak, duplikat, alasan) tanpa menyimpan apa pun")
+    s.add_argument("--rejects", metavar="BERKAS",
+                   help="tulis baris yang ditolak (nomor baris dan alasan) ke CSV ini, dengan pemisah berkas asal")
     s.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
     s.add_argument("--user", help="nama operator yang dicatat di log (bawaan: sistem)")
     s.add_argument("--quiet", action="store_true", help="tanpa bilah kemajuan")
     s.set_defaults(func=cmd_import)
 
+    s = sub.add_parser("profiles", help="daftar profil impor (pemetaan kolom tersimpan), atau hapus satu")
+    s.add_argument("--delete", metavar="NAMA", help="hapus profil impor ini")
+    s.add_argument("--user", help="nama operator yang dicatat di log audit (bawaan: sistem)")
+    s.set_defaults(func=cmd_profiles)
+
     s = sub.add_parser("bench", help="ukur kecepatan dan memori pada basis data uji baru (MENGHAPUS isinya)")
     s.add_argument("--rows", type=int, default=5_000_000, help="jumlah check-in sintetis (bawaan 5.000.000)")
     s.add_argument("--import-rows", type=int, default=1_000_000, help="baris CSV untuk uji impor (0 = lewati)")
+    s.add_argument("--memory-rows", type=int, nargs="*", metavar="N",
+                   help="impor lain yang diukur memori puncaknya (bawaan: 4 x --import-rows, yaitu 4.000.000; "
+                        "tanpa angka = lewati)")
     s.add_argument("--users", type=int, default=20, help="sesi bersamaan (0 = lewati)")
     s.add_argument("--opds", type=int, metavar="N",
                    help="registri provinsi sintetis: N OPD di 38 kabupaten/kota (bawaan: registri Bangkalan)")

@@ -60,12 +60,14 @@ def neutralise_frame(df: pd.DataFrame, *, xlsx: bool = False) -> pd.DataFrame:
     return out
 
 
-def csv_text(df: pd.DataFrame, sep: str = ",") -> str:
+def csv_text(df: pd.DataFrame, sep: str = ",", *, header: bool = True) -> str:
     """Lines end in CRLF (RFC 4180): then every field holding a carriage return is quoted, and a
     bare CR inside a text cannot start a new row whose first cell is a formula. Every text field
     is quoted, so a spreadsheet that splits on another separator (Excel with Indonesian regional
-    settings splits on ';') cannot cut a text into a cell that starts with '='."""
-    return neutralise_frame(df).to_csv(index=False, sep=sep, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+    settings splits on ';') cannot cut a text into a cell that starts with '='. Without `header`:
+    the rows only (a file written in pieces)."""
+    return neutralise_frame(df).to_csv(index=False, sep=sep, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC,
+                                       header=header)
 
 
 def csv_bytes(df: pd.DataFrame, sep: str = ",") -> bytes:

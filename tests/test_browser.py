@@ -217,6 +217,38 @@ def test_import_upload_and_rejects(server, page, tmp_path):
     import csv
     import io
 
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))  # the uploaded file's own delimiter
     assert rows[0][:2] == ["baris", "alasan"] and rows[1][:2] == ["3", "status tidak dikenal"]
     assert "3526019999000002" not in text
+
+
+def test_import_mapping_step(server, page, tmp_path):
+    """A door-scanner log whose headers are not ours: the mapping step opens, the columns are
+    chosen in its select boxes, the preview appears, "Periksa saja" stores nothing, the import
+    stores the rows, and the mapping is saved as a profile for the next file."""
+    f = tmp_path / "pemindai-pintu.csv"
+    f.write_text("Jam Masuk;Tempat Check-in;Warna;No KTP\n"
+                 "15/02/2022 07.41;BKL019-DISKOMINFO;Hijau;3526019999000011\n"
+                 "15/02/2022 07.42;BKL019-DISKOMINFO;ungu;3526019999000012\n", encoding="utf-8")
+    login(page, server + "/impor", "kominfo", "demo-kominfo")
+    page.get_by_role("heading", name="Impor data check-in").wait_for()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(f))
+    page.get_by_text("Kolom wajib belum dipetakan").wait_for()
+    assert page.get_by_role("button", name="Impor", exact=True).is_disabled()
+    for field, column in (("waktu", "Jam Masuk"), ("venue", "Tempat Check-in")):
+        page.locator(f'[class*="_map_{field}"] [data-testid="stSelectbox"]').click()
+        page.get_by_role("option", name=column, exact=True).click()
+        wait_idle(page)
+    page.get_by_text("Pratinjau 20 baris pertama").wait_for()
+    assert page.get_by_text("Kolom wajib belum dipetakan").count() == 0
+    page.screenshot(path=str(SHOTS / "impor-pemetaan.png"), full_page=True)
+    page.get_by_role("button", name="Periksa saja").click()
+    page.get_by_text("Periksa saja, tidak ada yang disimpan").wait_for()
+    page.get_by_role("button", name="Impor", exact=True).click()
+    page.get_by_text("2 baris · 1 dimuat · 1 ditolak · 0 duplikat").wait_for()
+    page.get_by_label("Simpan pemetaan ini sebagai profil impor").fill("Pemindai pintu")
+    page.get_by_label("Simpan pemetaan ini sebagai profil impor").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Simpan profil").click()
+    page.get_by_text("disimpan; berkas dengan judul kolom yang sama").wait_for()
