@@ -572,6 +572,13 @@ class CheckinWriter:
             self.close()
         return self.inserted
 
+    def day_span(self) -> tuple[date, date] | None:
+        """The first and last WIB day written (None before any row)."""
+        if not self.compact.pairs:
+            return None
+        days = [k & 0xFFFFFFFF for k in self.compact.pairs]
+        return _EPOCH + timedelta(days=min(days)), _EPOCH + timedelta(days=max(days))
+
     def close(self) -> None:
         """Remove what the write holds outside the database: the spilled compact rows, and
         staging files never handed to the connection (those are removed when it goes back to

@@ -1,6 +1,7 @@
 """Engine creation, schema upgrade, and the few places where dialects differ."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
@@ -66,12 +67,14 @@ def _private_sqlite_file(path: Path) -> None:
     config.private_file(path)
 
 
-def after_bulk_write(engine: Engine) -> None:
+def after_bulk_write(engine: Engine, *, days: tuple[date, date] | None = None) -> None:
     """Housekeeping after a large write (an import of a hundred thousand rows, the benchmark's
     fill), outside its transaction. SQLite: fold the write-ahead log back into the database
     file, so readers stop searching a log of hundreds of megabytes. PostgreSQL: vacuum and
     analyse the rollups (what autovacuum would do a minute later), so pages get index-only
-    scans and fresh statistics at once. MariaDB: refresh the rollups' statistics.
+    scans and fresh statistics at once, and analyse the check-ins: with `days` (the span the
+    write touched) only the months' partitions (an import: 1 s instead of 5 s for the whole
+    partitioned table at 10 million rows). MariaDB: refresh the rollups' statistics.
     Best effort: with readers busy, SQLite does what it can and the rest waits for later."""
     rollups = ("rollup_opd_day", "rollup_hourly", "rollup_daily")
     with engine.connect() as conn:
@@ -85,7 +88,13 @@ def after_bulk_write(engine: Engine) -> None:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             for t in rollups:
                 conn.exec_driver_sql(f"VACUUM (ANALYZE) {t}")
-            conn.exec_driver_sql("ANALYZE checkin")
+            from .partitions import existing, is_partitioned, months, partition_name
+
+            touched = []
+            if days is not None and is_partitioned(conn):
+                there = existing(conn)
+                touched = [n for n in map(partition_name, months(*days)) if n in there]
+            conn.exec_driver_sql(f"ANALYZE {', '.join(touched)}" if touched else "ANALYZE checkin")
         else:
             conn.exec_driver_sql(f"ANALYZE TABLE {', '.join(rollups)}").all()
 

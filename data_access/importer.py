@@ -1493,7 +1493,8 @@ def import_source(*, engine: Engine, actor: Actor, source: Path | bytes, file_na
     key = config.pseudonym_key()
     while True:
         try:
-            _import(engine=engine, actor=actor, table=table, cols=cols, key=key, result=result, progress=progress)
+            span = _import(engine=engine, actor=actor, table=table, cols=cols, key=key, result=result,
+                           progress=progress)
             break
         except _ArrowGaveUp:  # Arrow's reader gave up midway: again with pandas' (nothing was stored)
             table.arrow = False
@@ -1510,14 +1511,15 @@ def import_source(*, engine: Engine, actor: Actor, source: Path | bytes, file_na
                 f"{(str(exc).splitlines() or [''])[0][:200]})."
             ) from exc
     if not dry_run and result.rows_loaded >= LARGE_IMPORT:
-        after_bulk_write(engine)
+        after_bulk_write(engine, days=span)
     return result
 
 
 def _import(*, engine: Engine, actor: Actor, table: OpenedFile, cols: dict[str, str], key: bytes,
-            result: ImportResult, progress) -> None:
+            result: ImportResult, progress):
     """One pass: a thread reads and checks the pieces and prepares their rows while this one
-    stores them; the batch record, rows, rollups and audit entry in one transaction."""
+    stores them; the batch record, rows, rollups and audit entry in one transaction. Returns the
+    span of WIB days written."""
     rejects = _Rejects(table.delimiter or ",")
     counts = {"total": 0, "valid": 0}
     with writing_connection(engine) as conn:
@@ -1558,6 +1560,7 @@ def _import(*, engine: Engine, actor: Actor, table: OpenedFile, cols: dict[str, 
             _in_background(produce, consume)
             if counts["total"] == 0:
                 raise ImportFailed("Berkas tidak berisi baris data (hanya judul kolom atau kosong).")
+            span = writer.day_span()
             loaded = writer.finish()
             result.rows_total = counts["total"]
             result.rows_rejected = rejects.rows
@@ -1570,7 +1573,7 @@ def _import(*, engine: Engine, actor: Actor, table: OpenedFile, cols: dict[str, 
                 progress(result.rows_total, result.rows_total)
             if result.dry_run:
                 trans.rollback()
-                return
+                return span
             conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
                 rows_total=result.rows_total, rows_loaded=loaded, rows_rejected=result.rows_rejected,
                 rows_duplicate=result.rows_duplicate))
@@ -1579,6 +1582,7 @@ def _import(*, engine: Engine, actor: Actor, table: OpenedFile, cols: dict[str, 
             if loaded and get_meta(conn, "demo") == "true":
                 set_meta(conn, "demo", "campuran")  # real rows now sit beside the demo rows
             trans.commit()
+            return span
         except BaseException:
             result.batch_id = None
             if trans.is_active:

@@ -537,3 +537,16 @@ def test_page_ambiguous_columns_open_the_mapping_step(demo_dir):
     assert venue.value == "venue"  # the first is proposed; the user may choose the other
     at.button(key="impor_check").click().run()
     assert any("1 dimuat" in i.value for i in at.info)
+
+
+def test_housekeeping_after_an_import_takes_the_days_written(engine):
+    """After a large import only the months written are analysed on PostgreSQL (the whole
+    partitioned table takes seconds); every database accepts the span, with or without data."""
+    from datetime import date
+
+    from data_access.db import after_bulk_write
+
+    run(engine, HEADER + "2022-01-31 08:15,BKL019-DISKOMINFO,ASN,hijau,,1\n")
+    after_bulk_write(engine, days=(date(2022, 1, 31), date(2022, 3, 2)))
+    after_bulk_write(engine, days=(date(2030, 1, 1), date(2030, 1, 2)))  # no partition for those months
+    assert count(engine) == 1
