@@ -14,7 +14,7 @@ from data_access import photos as ph
 from data_access import visits as vs
 from data_access.calendar import SURAT_EDARAN_DATE, now_utc
 from data_access.domain import photo_label, stage_label
-from data_access.fmt import MONTHS, fmt_date, fmt_int
+from data_access.fmt import MONTHS, fmt_date, fmt_int, parse_date
 from data_access.onboarding import today_wib
 from data_access.report import monev_report
 from ui.chrome import indonesian_uploader
@@ -108,9 +108,12 @@ def visit_form(key: str, *, current: pd.Series | None = None, default_opd: str |
             index = codes.index(current["code"])
         opd = st.selectbox("OPD", codes, index=index, format_func=lambda c: names[c], placeholder="Pilih OPD",
                            key=f"{key}_opd")
-        day = st.date_input("Tanggal kunjungan", value=today if new else current["visited_on"],
-                            min_value=SURAT_EDARAN_DATE, max_value=max(today, SURAT_EDARAN_DATE), format="DD/MM/YYYY",
-                            key=f"{key}_date", help="Tanggal WIB; tidak boleh di masa depan.")
+        # typed, not picked: Streamlit's calendar speaks English (issue 19); any way Indonesians write
+        # a day is read (data_access.fmt.parse_date)
+        typed = st.text_input("Tanggal kunjungan (hh/bb/tttt)", value=f"{today if new else current['visited_on']:%d/%m/%Y}",
+                              max_chars=40, key=f"{key}_date", placeholder="hh/bb/tttt",
+                              help=f"Tanggal WIB, antara {fmt_date(SURAT_EDARAN_DATE)} dan hari ini ({fmt_date(today)}). "
+                                   "Boleh ditulis 14/02/2022, 14-2-2022 atau 14 Februari 2022.")
         who = st.text_input("Petugas", value=officer if new else current["officer"], key=f"{key}_officer",
                             max_chars=vs.MAX_OFFICER)
         c1, c2 = st.columns(2)
@@ -130,6 +133,11 @@ def visit_form(key: str, *, current: pd.Series | None = None, default_opd: str |
         submitted = st.form_submit_button("Simpan kunjungan" if new else "Simpan koreksi", type="primary",
                                           icon=":material/save:")
     if not submitted:
+        return None
+    try:
+        day = parse_date(typed)
+    except ValueError as exc:  # nothing is stored; the form keeps what was typed
+        st.error(md(f"Tanggal kunjungan tidak dapat dipakai: {exc}."))
         return None
     answer = {"ya": True, "tidak": False}
     visit = vs.VisitInput(opd, day, who, answer.get(posted), answer.get(enforced), unscanned, notes)

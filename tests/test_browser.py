@@ -172,9 +172,7 @@ def test_filtered_link_and_visit(server, page):
     form.locator('[data-testid="stSelectbox"]').first.click()
     page.keyboard.type("Diskominfo")
     page.get_by_role("option", name="Diskominfo").first.click()
-    for segment, value in (("day", "14"), ("month", "02"), ("year", "2022")):
-        form.get_by_role("spinbutton", name=f"{segment}, Tanggal kunjungan").click()
-        page.keyboard.type(value, delay=30)
+    form.get_by_role("textbox", name="Tanggal kunjungan (hh/bb/tttt)").fill("14/02/2022")
     form.get_by_label("Petugas").fill("Petugas Peramban")
     form.get_by_label("Orang masuk tanpa memindai").fill("2")
     form.get_by_label("Catatan").fill("Uji melalui peramban")

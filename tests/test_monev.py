@@ -10,6 +10,7 @@ from data_access import auth
 from data_access import queries as q
 from data_access import visits as vs
 from data_access.calendar import now_utc
+from data_access.db import make_engine
 from data_access.onboarding import today_wib
 from data_access.report import monev_report
 from tests.helpers import load_small, opd_id
@@ -114,9 +115,10 @@ def test_visit_form_and_correction(demo_dir, page):
     # the yes/no questions start unanswered; the officer is the signed-in user; the date is today (WIB)
     assert at.radio(key="monev_new_posted").value is None and at.radio(key="monev_new_enforced").value is None
     assert at.text_input(key="monev_new_officer").value == "satpolpp"
-    assert at.date_input(key="monev_new_date").value == today_wib()
+    assert at.text_input(key="monev_new_date").value == f"{today_wib():%d/%m/%Y}"
+    assert not at.date_input  # no calendar: Streamlit's speaks English
     at.selectbox(key="monev_new_opd").select("DISDIK")
-    at.date_input(key="monev_new_date").set_value(date(2022, 2, 14))
+    at.text_input(key="monev_new_date").input("14 Februari 2022")
     at.text_input(key="monev_new_officer").input("   ")
     at.radio(key="monev_new_posted").set_value("tidak")
     at.number_input(key="monev_new_unscanned").set_value(4)  # the form itself refuses a negative count
@@ -148,6 +150,28 @@ def test_visit_form_and_correction(demo_dir, page):
     assert visits.set_index("No.").loc[vid, "Masuk tanpa scan"] == 6
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Unduh laporan PDF (kepatuhan + kunjungan)" in labels
+
+
+def test_visit_date_is_typed_and_a_bad_one_is_refused_in_words(demo_dir, page):
+    at = page("monev", "satpolpp")
+    n_before = len(visit_table(at))
+    at.selectbox(key="monev_new_opd").select("DISDIK")
+    at.radio(key="monev_new_posted").set_value("ya")
+    at.radio(key="monev_new_enforced").set_value("ya")
+    tomorrow = today_wib() + timedelta(days=1)
+    for typed, reason in (("31/02/2022", "bukan tanggal yang ada"), ("kemarin lusa", "tidak dikenali"),
+                          (f"{tomorrow:%d/%m/%Y}", "masa depan"), ("04/01/2022", "sebelum Surat Edaran"),
+                          ("", "tanggal kosong")):
+        at.text_input(key="monev_new_date").input(typed)
+        at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
+        assert not at.exception and any(reason in e.value for e in at.error), (typed, [e.value for e in at.error])
+        assert len(visit_table(at)) == n_before
+        assert at.radio(key="monev_new_posted").value == "ya"  # what was answered stays
+    at.text_input(key="monev_new_date").input("5-1-2022")
+    at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    got = vs.list_visits(engine=make_engine(f"sqlite:///{demo_dir / 'pantau.db'}"), start=date(2022, 1, 5), end=date(2022, 1, 5))
+    assert list(got["code"]) == ["DISDIK"]
 
 
 def test_monev_read_only_for_pimpinan(demo_dir, page):
