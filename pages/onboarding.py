@@ -11,6 +11,7 @@ from data_access.labels import CATEGORY_LABELS, label_of
 from ui import charts
 from ui.data import holiday_coverage, opd_overview, opd_registry, pipeline_weekly
 from ui.export import download_buttons
+from ui.figures import figure
 from ui.page import run_action, setup_page
 from ui.safe import md
 from ui.tables import show_table
@@ -33,7 +34,7 @@ for col, stage in zip(cols, STAGES):
     col.metric(STAGE_LABELS[stage], fmt_int(counts.get(stage, 0)), border=True)
 
 estimated = int((overview["qr_printed_on"].notna() & overview["qr_printed_estimate"]).sum())
-st.plotly_chart(charts.build_pipeline(pipeline_weekly(**flt.kwargs), estimated_printing=estimated),
+st.plotly_chart(figure(charts.build_pipeline, pipeline_weekly(**flt.kwargs), estimated_printing=estimated),
                 width="stretch", key="onboarding_pipeline")
 
 st.subheader("OPD yang belum mencetak QR Code: siapa dikejar dulu")

@@ -14,6 +14,7 @@ from ui.data import (
     refusals_daily,
 )
 from ui.export import download_buttons
+from ui.figures import figure
 from ui.page import empty_notice, setup_page
 from ui.tables import show_table
 
@@ -53,8 +54,8 @@ period = a.segmented_control("Satuan waktu grafik", ["Harian", "Pekanan"], defau
                               help="Titik grafik per hari atau per pekan; periodenya diatur di filter.")
 measure = b.segmented_control("Ukuran", ["Jumlah", "Persentase"], default="Jumlah", key="penolakan_measure")
 trend = daily if period == "Harian" else charts.weekly_refusals(daily)
-st.plotly_chart(charts.build_refusal_trend(trend, as_rate=measure == "Persentase",
-                                           period_label="hari" if period == "Harian" else "pekan"),
+st.plotly_chart(figure(charts.build_refusal_trend, trend, as_rate=measure == "Persentase",
+                       period_label="hari" if period == "Harian" else "pekan"),
                 width="stretch", key="penolakan_trend")
 table_block(pd.DataFrame({
     "Tanggal" if period == "Harian" else "Pekan mulai": trend["day"],
@@ -90,7 +91,7 @@ table_block(pd.DataFrame({
 left, right = st.columns(2)
 with left:
     vt = refusals_by_visitor_type(**flt.kwargs)
-    st.plotly_chart(charts.build_visitor_type_refusals(vt), width="stretch", key="penolakan_vt")
+    st.plotly_chart(figure(charts.build_visitor_type_refusals, vt), width="stretch", key="penolakan_vt")
     table_block(pd.DataFrame({
         "Jenis": vt["visitor_type"].map(lambda v: label_of(VISITOR_TYPE_LABELS, v)), "Check-in": vt["checkins"],
         "Ditolak": vt["refused"], "Merah": vt["merah"], "Hitam": vt["hitam"], "Kuning ditolak": vt["kuning"],
@@ -99,7 +100,7 @@ with left:
 with right:
     heat = refusal_heatmap(**flt.kwargs)
     heat_rate = st.toggle("Tampilkan sebagai persentase", key="penolakan_heat_rate")
-    st.plotly_chart(charts.build_refusal_heatmap(heat, as_rate=heat_rate), width="stretch", key="penolakan_heat")
+    st.plotly_chart(figure(charts.build_refusal_heatmap, heat, as_rate=heat_rate), width="stretch", key="penolakan_heat")
     table_block(pd.DataFrame({
         "Hari": heat["dow"].map(dict(enumerate(charts.DAY_NAMES))), "Jam (WIB)": heat["hour"],
         "Check-in": heat["checkins"], "Ditolak": heat["refused"],
@@ -110,6 +111,6 @@ merah = merah_by_kecamatan(**flt.kwargs)
 if merah.empty:
     st.info("Tidak ada penolakan berstatus merah pada filter ini.")
 else:
-    st.plotly_chart(charts.build_merah_kecamatan(merah), width="stretch", key="penolakan_merah")
+    st.plotly_chart(figure(charts.build_merah_kecamatan, merah), width="stretch", key="penolakan_merah")
     table_block(pd.DataFrame({"Kecamatan": merah["kecamatan"], "Pekan mulai": merah["week"],
                               "Ditolak (merah)": merah["merah"]}), "penolakan-merah-kecamatan", "penolakan_merah")

@@ -11,6 +11,7 @@ from data_access.fmt import fmt_date, fmt_int, fmt_pct
 from data_access.queries import weighted_coverage
 from ui import charts
 from ui.data import daily_counts, map_boundaries, onboarding_progress, opd_overview, totals
+from ui.figures import figure
 from ui.page import empty_notice, setup_page
 
 actor, engine, flt = setup_page("ringkasan", "Ringkasan", caption="Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan")
@@ -58,14 +59,14 @@ st.download_button(
 progress = onboarding_progress(**flt.kwargs)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.build_onboarding_progress(progress, total_opds=n_opd), width="stretch",
+    st.plotly_chart(figure(charts.build_onboarding_progress, progress, total_opds=n_opd), width="stretch",
                     key="ringkasan_progress")
 daily = daily_counts(**flt.kwargs)
 with right:
     if daily.empty:
         empty_notice("check-in")
     else:
-        st.plotly_chart(charts.build_daily_checkins(daily), width="stretch", key="ringkasan_daily")
+        st.plotly_chart(figure(charts.build_daily_checkins, daily), width="stretch", key="ringkasan_daily")
 
 st.subheader("Perlu perhatian")
 no_qr = overview[domain.no_qr(overview)]
