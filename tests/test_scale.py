@@ -89,7 +89,9 @@ def test_bench_command_runs(tmp_path):
     for p in out["pages"]:
         assert p["fast_ms"] > 0 and p["naive_ms"] > 0 and p["ratio"] > 0
     assert out["import"]["rows"] == 3000 and out["import"]["loaded"] + out["import"]["duplicate"] == 3000
-    assert out["concurrent"]["users"] == 2 and out["concurrent"]["errors"] == 0
+    c = out["concurrent"]
+    assert c["users"] == 2 and c["errors"] == 0 and c["at_start"]["errors"] == c["after_warm_up"]["errors"] == 0
+    assert c["warm_up_s"] > 0 and c["slowest_s"] == c["after_warm_up"]["slowest_s"] > 0
     assert out["fast_route_peak_mb"] > 0 and out["apptest_cold_s"] > 0
     # a second run empties its own benchmark database first (foreign keys and all)
     again = subprocess.run([sys.executable, "-m", "data_access", "--database-url", url, "bench", "--rows", "5000",
