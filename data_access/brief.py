@@ -23,7 +23,7 @@ from .auth import Actor, audit
 from .boundaries import SOURCE_NOTE, Boundaries, Frame, coverage_rgb, padded, place_labels, text_box
 from .calendar import SURAT_EDARAN_NO
 from .domain import ACTIVE_WINDOW_DAYS, COVERAGE_TARGET
-from .fmt import DAYS, MONTHS, fmt_date, fmt_datetime_wib, fmt_dec, fmt_int, fmt_pct
+from .fmt import DAYS, MONTHS_SHORT, fmt_date, fmt_datetime_wib, fmt_dec, fmt_int, fmt_pct, fmt_range
 from .report import _latin1
 
 TITLE = "Laporan Mingguan Pimpinan"
@@ -67,24 +67,13 @@ class Week:
 
     def label(self) -> str:
         y, w, _ = self.monday.isocalendar()
-        return f"Pekan {w}/{y} ({span_text(self.monday, self.sunday)})"
+        return f"Pekan {w}/{y} ({fmt_range(self.monday, self.sunday)})"
 
 
 def last_full_week(today: date) -> Week:
     """The last Monday-to-Sunday week that has ended by `today` (a Monday's job reports the week
     before)."""
     return Week.containing(today).previous()
-
-
-def span_text(start: date, end: date) -> str:
-    """'31 Januari – 6 Februari 2022', '3–9 Januari 2022', or one day."""
-    if start == end:
-        return fmt_date(start)
-    if start.year != end.year:
-        return f"{fmt_date(start)} – {fmt_date(end)}"
-    if start.month != end.month:
-        return f"{start.day} {MONTHS[start.month - 1]} – {fmt_date(end)}"
-    return f"{start.day}–{fmt_date(end)}"
 
 
 # ---------------------------------------------------------------- figures
@@ -152,11 +141,11 @@ def weekly_brief(*, engine: Engine, week: Week) -> WeeklyBrief:
     if this.has_data:
         prev_span = _clip(this.start - timedelta(days=7), this.end - timedelta(days=7), rng)
         if (this.start, this.end) != (week.monday, week.sunday):
-            notes.append(f"Data pekan ini hanya mencakup {span_text(this.start, this.end)}; pembandingnya hari "
+            notes.append(f"Data pekan ini hanya mencakup {fmt_range(this.start, this.end)}; pembandingnya hari "
                          "yang sama pada pekan sebelumnya.")
     else:
         prev_span = _clip(week.monday - timedelta(days=7), week.sunday - timedelta(days=7), rng)
-        where = (f"Data check-in yang ada: {span_text(*rng)}." if rng else "Basis data belum berisi check-in.")
+        where = (f"Data check-in yang ada: {fmt_range(*rng)}." if rng else "Basis data belum berisi check-in.")
         notes.append(f"Tidak ada data check-in untuk pekan ini. {where} Angka check-in, OPD aktif, tingkat "
                      "penolakan dan cakupan ASN tidak dapat dihitung; jumlah QR dicetak berasal dari registri OPD.")
     prev, ov_prev = _figures(engine, prev_span, week.monday - timedelta(days=1))
@@ -379,7 +368,7 @@ def brief_pdf(brief: WeeklyBrief, bounds: Boundaries, *, generated_by: str, gene
         "Penerapan check-in PeduliLindungi di OPD Pemerintah Kabupaten Bangkalan (Surat Edaran Bupati Nomor "
         f"{SURAT_EDARAN_NO}); seluruh {fmt_int(brief.n_opds)} OPD.",
         f"Pekan: {_day_name(wk.monday)} {fmt_date(wk.monday)} - {_day_name(wk.sunday)} {fmt_date(wk.sunday)} (WIB). "
-        + (f"Pembanding: {span_text(brief.prev.start, brief.prev.end)}." if brief.prev.has_data
+        + (f"Pembanding: {fmt_range(brief.prev.start, brief.prev.end)}." if brief.prev.has_data
            else "Pembanding: pekan sebelumnya (tanpa data)."),
         f"Dibuat oleh {generated_by} pada {fmt_datetime_wib(generated_at)}.",
     ]
@@ -411,7 +400,7 @@ def brief_pdf(brief: WeeklyBrief, bounds: Boundaries, *, generated_by: str, gene
     map_x, map_w = MARGIN + left_w + gap, CONTENT_W - left_w - gap
     map_h = map_w * 0.72
     _heading(pdf, "Kemajuan pekan ini")
-    printed = [f"{r.short_name} ({r.qr_printed_on.day} {MONTHS[r.qr_printed_on.month - 1][:3]}"
+    printed = [f"{r.short_name} ({r.qr_printed_on.day} {MONTHS_SHORT[r.qr_printed_on.month - 1]}"
                + (", perkiraan" if r.qr_printed_estimate else "") + ")" for r in brief.printed.itertuples()]
     _name_list(pdf, MARGIN, left_w, f"QR dicetak pekan ini ({fmt_int(len(printed))} OPD)", printed,
                empty="Tidak ada OPD yang mencetak QR pekan ini.", max_lines=6)

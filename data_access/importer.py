@@ -21,6 +21,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -635,29 +636,37 @@ def _load_workbook(raw):
     return openpyxl.load_workbook(raw, read_only=True, data_only=True, keep_links=False)
 
 
-def _open_xlsx(opened: OpenedFile, sheet: str | None, mapping: dict[str, str | None] | None) -> None:
-    """Check the package (bounds before any XML parser sees it), list its sheets and choose one:
-    `sheet` (its name, or its number counted from 1), else the first whose columns cover the
-    required fields, else the first with a recognised column, else the first."""
+@contextmanager
+def _workbook(raw):
+    """The workbook in the binary stream `raw`, read only, after the package checks (bounds
+    before any XML parser sees it); closed on leaving. A damaged file, whether found on opening
+    or while reading the workbook inside the block, becomes ImportFailed."""
     try:
-        with opened.binary() as raw:
-            with zipfile.ZipFile(raw) as zf:
-                _check_xlsx_package(zf)
-            raw.seek(0)
-            wb = _load_workbook(raw)
-            try:
-                headers: dict[str, list[str]] = {}
-                hints: dict[str, int | None] = {}
-                for ws in wb.worksheets:
-                    hints[ws.title] = getattr(ws, "max_row", None)
-                    first = next(_xlsx_sheet_rows(ws), None)
-                    headers[ws.title] = _xlsx_names(first[0], len(first[0])) if first else []
-            finally:
-                wb.close()
+        with zipfile.ZipFile(raw) as zf:
+            _check_xlsx_package(zf)
+        raw.seek(0)
+        wb = _load_workbook(raw)
+        try:
+            yield wb
+        finally:
+            wb.close()
     except ImportFailed:
         raise
     except Exception as exc:  # zipfile and openpyxl raise many kinds for a damaged file
         raise ImportFailed(f"Berkas Excel tidak dapat dibaca ({exc.__class__.__name__}).") from None
+
+
+def _open_xlsx(opened: OpenedFile, sheet: str | None, mapping: dict[str, str | None] | None) -> None:
+    """Check the package (bounds before any XML parser sees it), list its sheets and choose one:
+    `sheet` (its name, or its number counted from 1), else the first whose columns cover the
+    required fields, else the first with a recognised column, else the first."""
+    with opened.binary() as raw, _workbook(raw) as wb:
+        headers: dict[str, list[str]] = {}
+        hints: dict[str, int | None] = {}
+        for ws in wb.worksheets:
+            hints[ws.title] = getattr(ws, "max_row", None)
+            first = next(_xlsx_sheet_rows(ws), None)
+            headers[ws.title] = _xlsx_names(first[0], len(first[0])) if first else []
     opened.sheets = list(headers)
     if sheet is not None:
         chosen = _sheet_named(opened.sheets, sheet)
@@ -753,21 +762,9 @@ def _read_xlsx(raw, sheet: str | None = None) -> pd.DataFrame:
     """A sheet (default: the first) whole, as pd.read_excel(dtype=str) reads it (numbers that are whole
     without '.0', dates as 'YYYY-MM-DD HH:MM:SS', empty and error cells missing, empty rows
     inside kept)."""
-    with raw:
-        try:
-            with zipfile.ZipFile(raw) as zf:
-                _check_xlsx_package(zf)
-            raw.seek(0)
-            wb = _load_workbook(raw)
-            try:
-                ws = wb[sheet] if sheet else (wb.worksheets[0] if wb.worksheets else None)
-                rows = list(_xlsx_sheet_rows(ws)) if ws is not None else []
-            finally:
-                wb.close()
-        except ImportFailed:
-            raise
-        except Exception as exc:  # zipfile and openpyxl raise many kinds for a damaged file
-            raise ImportFailed(f"Berkas Excel tidak dapat dibaca ({exc.__class__.__name__}).") from None
+    with raw, _workbook(raw) as wb:
+        ws = wb[sheet] if sheet else (wb.worksheets[0] if wb.worksheets else None)
+        rows = list(_xlsx_sheet_rows(ws)) if ws is not None else []
     while rows and not rows[-1][0]:
         rows.pop()  # trailing empty rows
     if not rows:

@@ -14,7 +14,7 @@ from data_access import photos as ph
 from data_access import visits as vs
 from data_access.calendar import SURAT_EDARAN_DATE, now_utc
 from data_access.domain import photo_label, stage_label
-from data_access.fmt import MONTHS, fmt_date, fmt_int, parse_date
+from data_access.fmt import fmt_date, fmt_int, fmt_month, parse_date
 from data_access.onboarding import today_wib
 from data_access.report import monev_report
 from ui.chrome import indonesian_uploader
@@ -87,7 +87,7 @@ def outside_period_link(vid: int, day: date, *, in_period: bool, in_filter: bool
     where = f"{fmt_date(start)} – {fmt_date(end)}" + ("" if in_filter else " untuk semua OPD")
     st.warning(f"Di luar {' dan '.join(why)} yang dipilih, jadi kunjungan #{vid} tidak tercantum di daftar di bawah. "
                f"Kunjungan ini tampil pada periode {where}.", icon=":material/event:")
-    label = f"Tampilkan {MONTHS[start.month - 1]} {start.year}"  # short: one line on a phone
+    label = f"Tampilkan {fmt_month(start)}"  # short: one line on a phone
     try:
         st.page_link("pages/monev.py", label=label, icon=":material/arrow_forward:", query_params=params)
     except StreamlitPageNotFoundError:  # the page run on its own (tests), outside the navigation

@@ -1,5 +1,6 @@
 """Browser harness: run `streamlit run dashboard.py` on a free localhost port against a
-given database and drive Debian's Chromium through Playwright."""
+given database and drive Debian's Chromium through Playwright. A browser test module calls
+skip_without_chromium() at import and starts its server with demo_server()."""
 from __future__ import annotations
 
 import os
@@ -9,8 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("PANTAU_CHROMIUM", "/usr/bin/chromium")
@@ -23,6 +27,16 @@ CHROMIUM_ARGS = [
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
+
+
+def skip_without_chromium() -> None:
+    """Skip the calling test module when Chromium is missing; on CI (CI=true) that is an error
+    instead, since .ci/run installs it."""
+    if chromium_available():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError("chromium is missing: .ci/run installs it")
+    pytest.skip("chromium not installed", allow_module_level=True)
 
 
 def free_port() -> int:
@@ -63,6 +77,25 @@ def streamlit_server(env: dict[str, str], *, timeout: float = 120):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def app_env(data_dir: Path) -> dict[str, str]:
+    """The environment of an app whose SQLite database lives in `data_dir` (created with the demo
+    data on the first start when missing)."""
+    return {"PANTAU_DATA_DIR": str(data_dir), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
+
+
+@contextmanager
+def demo_server(demo_template: Path, folder: Path, prepare: Callable[[Path], None] | None = None):
+    """A Streamlit server on a copy of the demo database (`demo_template`) in the data folder
+    `folder`, with no DATABASE_URL; `prepare(folder)` runs on the copy before the server starts
+    (to add a user, say). Yields the server's URL."""
+    shutil.copy(demo_template, folder / "pantau.db")
+    if prepare is not None:
+        prepare(folder)
+    os.environ.pop("DATABASE_URL", None)
+    with streamlit_server(app_env(folder)) as url:
+        yield url
 
 
 @contextmanager

@@ -6,28 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import browser_page, chromium_available, login, streamlit_server, wait_idle
+from tests.browser import app_env, browser_page, demo_server, login, skip_without_chromium, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 SERVER_DIR: list[Path] = []
 SHOTS = Path(os.environ.get("PANTAU_SCREENSHOTS", "/tmp/pantau-screenshots"))
 
-if not chromium_available():
-    if os.environ.get("CI", "").lower() == "true":
-        raise RuntimeError("chromium is missing: .ci/run installs it")
-    pytest.skip("chromium not installed", allow_module_level=True)
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(demo_template, tmp_path_factory):
-    import shutil
-
     d = tmp_path_factory.mktemp("browser_data")
-    shutil.copy(demo_template, d / "pantau.db")
     SERVER_DIR.append(d)
-    env = {"PANTAU_DATA_DIR": str(d), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
-    os.environ.pop("DATABASE_URL", None)
-    with streamlit_server(env) as url:
+    with demo_server(demo_template, d) as url:
         yield url
 
 
@@ -40,8 +32,7 @@ def page():
 
 def test_first_run_creates_demo_database(tmp_path):
     """No DATABASE_URL and no file: the app creates the SQLite file with demo data itself."""
-    env = {"PANTAU_DATA_DIR": str(tmp_path), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
-    with streamlit_server(env) as url, browser_page() as p:
+    with streamlit_server(app_env(tmp_path)) as url, browser_page() as p:
         p.goto(url)
         p.get_by_label("Nama pengguna").wait_for(timeout=180_000)
         assert (tmp_path / "pantau.db").exists()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from data_access import visits as vs
 from data_access.db import make_engine
 from data_access.models import Opd
 from data_access.onboarding import today_wib
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, streamlit_server, wait_idle
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, skip_without_chromium, wait_idle
 from tests.photo_fixtures import blank_photo, poster_photo
 from ui.nav import pages_for
 
@@ -33,22 +32,16 @@ DESKTOP = (1440, 900)
 RESULTS = ("Sesuai", re.compile(r"^Kode OPD lain:\W*Dinas Kesehatan$"), "QR tidak terbaca")
 PASSWORDS = {"pimpinan": "demo-pimpinan", "kominfo": "demo-kominfo", "satpolpp": "demo-satpolpp"}
 
-if not chromium_available():
-    if os.environ.get("CI", "").lower() == "true":
-        raise RuntimeError("chromium is missing: .ci/run installs it")
-    pytest.skip("chromium not installed", allow_module_level=True)
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def app(demo_template, tmp_path_factory):
     d = tmp_path_factory.mktemp("browser_field")
-    shutil.copy(demo_template, d / "pantau.db")
-    eng = make_engine(f"sqlite:///{d / 'pantau.db'}")
-    env = {"PANTAU_DATA_DIR": str(d), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
-    os.environ.pop("DATABASE_URL", None)
-    with streamlit_server(env) as url:
+    with demo_server(demo_template, d) as url:
+        eng = make_engine(f"sqlite:///{d / 'pantau.db'}")
         yield url, eng
-    eng.dispose()
+        eng.dispose()
 
 
 @pytest.fixture(scope="module")

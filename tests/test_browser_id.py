@@ -4,14 +4,13 @@ filters on a phone, the wa.me link carries the message shown, and no request lea
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser import browser_page, chromium_available, login, streamlit_server, wait_idle
+from tests.browser import app_env, browser_page, demo_server, login, skip_without_chromium, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("PANTAU_SCREENSHOTS", "/tmp/pantau-screenshots")) / "id"
@@ -19,23 +18,14 @@ SERVER_DIR: list[Path] = []
 # the map's optional online base layer is the one thing allowed to come from elsewhere
 TILE_HOSTS = ("tile", "openstreetmap", "carto", "mapbox", "arcgis")
 
-if not chromium_available():
-    if os.environ.get("CI", "").lower() == "true":
-        raise RuntimeError("chromium is missing: .ci/run installs it")
-    pytest.skip("chromium not installed", allow_module_level=True)
-
-
-def env_for(data_dir: Path) -> dict[str, str]:
-    return {"PANTAU_DATA_DIR": str(data_dir), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(demo_template, tmp_path_factory):
     d = tmp_path_factory.mktemp("browser_id_data")
-    shutil.copy(demo_template, d / "pantau.db")
     SERVER_DIR.append(d)
-    os.environ.pop("DATABASE_URL", None)
-    with streamlit_server(env_for(d)) as url:
+    with demo_server(demo_template, d) as url:
         yield url
 
 
@@ -58,7 +48,7 @@ def summary(page) -> str:
 def test_first_start_shows_no_page_list_before_sign_in(tmp_path, path):
     """A fresh machine: the demo data is written on the first start (about 10 s). All that time and
     on the login form, the sidebar lists no pages; after signing in, the role's pages."""
-    with streamlit_server(env_for(tmp_path)) as url, browser_page() as p:
+    with streamlit_server(app_env(tmp_path)) as url, browser_page() as p:
         start = time.time()
         p.goto(url + path)
         seen = []

@@ -9,27 +9,18 @@ from pathlib import Path
 import pytest
 
 from data_access.registry import KECAMATAN_CENTROIDS
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, streamlit_server, wait_idle
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, skip_without_chromium, wait_idle
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("PANTAU_SCREENSHOTS", "/tmp/pantau-screenshots")) / "map"
 FETCHERS = ("plot.ly", "openstreetmap", "openmaptiles", "cartocdn", "mapbox")  # what an online map would load
 
-if not chromium_available():
-    if os.environ.get("CI", "").lower() == "true":
-        raise RuntimeError("chromium is missing: .ci/run installs it")
-    pytest.skip("chromium not installed", allow_module_level=True)
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(demo_template, tmp_path_factory):
-    import shutil
-
-    d = tmp_path_factory.mktemp("browser_map")
-    shutil.copy(demo_template, d / "pantau.db")
-    env = {"PANTAU_DATA_DIR": str(d), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
-    os.environ.pop("DATABASE_URL", None)
-    with streamlit_server(env) as url:
+    with demo_server(demo_template, tmp_path_factory.mktemp("browser_map")) as url:
         yield url
 
 

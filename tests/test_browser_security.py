@@ -3,8 +3,7 @@ a link's Markdown is not rendered, and no error shows a traceback. Its own serve
 lockout and the address throttle touch no other test."""
 from __future__ import annotations
 
-import os
-import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,25 +11,24 @@ from sqlalchemy import select
 from data_access import auth
 from data_access.db import make_engine
 from data_access.models import User
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, login, streamlit_server, wait_idle
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, login, skip_without_chromium, wait_idle
 
 pytestmark = pytest.mark.browser
 
-if not chromium_available():
-    if os.environ.get("CI", "").lower() == "true":
-        raise RuntimeError("chromium is missing: .ci/run installs it")
-    pytest.skip("chromium not installed", allow_module_level=True)
+skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
 def app(demo_template, tmp_path_factory):
     d = tmp_path_factory.mktemp("browser_security")
-    shutil.copy(demo_template, d / "pantau.db")
-    eng = make_engine(f"sqlite:///{d / 'pantau.db'}")
-    auth.add_user(engine=eng, actor=auth.SYSTEM, username="sasaran", password="sandi-benar-123", role="satpolpp")
-    env = {"PANTAU_DATA_DIR": str(d), "PANTAU_PSEUDONYM_KEY": os.environ["PANTAU_PSEUDONYM_KEY"]}
-    os.environ.pop("DATABASE_URL", None)
-    with streamlit_server(env) as url:
+    eng = None
+
+    def add_target(folder: Path) -> None:  # the account the sign-in tests lock
+        nonlocal eng
+        eng = make_engine(f"sqlite:///{folder / 'pantau.db'}")
+        auth.add_user(engine=eng, actor=auth.SYSTEM, username="sasaran", password="sandi-benar-123", role="satpolpp")
+
+    with demo_server(demo_template, d, prepare=add_target) as url:
         yield url, eng
     eng.dispose()
 

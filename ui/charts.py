@@ -12,7 +12,7 @@ from data_access import domain
 from data_access.boundaries import COVERAGE_SCALE, Boundaries, Frame, padded, place_labels, text_box
 from data_access.calendar import SURAT_EDARAN_DATE
 from data_access.domain import COVERAGE_TARGET, STAGE_LABELS, STAGES
-from data_access.fmt import fmt_pct
+from data_access.fmt import MONTHS_SHORT, fmt_pct
 
 # One palette for the status colours everywhere.
 STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}
@@ -21,7 +21,6 @@ STATUS_LABELS = {"hijau": "Hijau", "kuning": "Kuning", "merah": "Merah", "hitam"
 STAGE_COLORS = dict(zip(STAGES, ("#9e9e9e", "#90caf9", "#42a5f5", "#1565c0", "#2e7d32"), strict=True))
 PRIMARY = "#1565c0"
 SECONDARY = "#c62828"
-ID_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 
 # Every figure must read on a 390 px phone (a chart about 350 px wide) as well as on a desktop:
 # - the title sits below a strip kept free for plotly's toolbar (always shown on a touch
@@ -114,13 +113,13 @@ def _date_axis(fig: go.Figure, days: pd.Series) -> None:
         months = pd.date_range(lo.to_period("M").to_timestamp(), hi, freq="MS")
         step = -(-len(months) // MAX_DATE_TICKS)
         ticks = months[::step]
-        text = [f"{ID_MONTHS[t.month - 1]}<br>{t.year}" if i == 0 or t.month <= step else ID_MONTHS[t.month - 1]
+        text = [f"{MONTHS_SHORT[t.month - 1]}<br>{t.year}" if i == 0 or t.month <= step else MONTHS_SHORT[t.month - 1]
                 for i, t in enumerate(ticks)]
     else:
         weeks = pd.date_range(lo, hi, freq="7D")
         step = -(-len(weeks) // MAX_DATE_TICKS)
         ticks = weeks[::step]
-        text = [f"{t.day} {ID_MONTHS[t.month - 1]}" for t in ticks]
+        text = [f"{t.day} {MONTHS_SHORT[t.month - 1]}" for t in ticks]
     fig.update_xaxes(tickvals=list(ticks), ticktext=text, tickangle=0)
 
 
