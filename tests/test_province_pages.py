@@ -63,4 +63,7 @@ def test_ranking_ends():
     assert len(bottom) == 10 and pd.isna(bottom["coverage"].iloc[-1])  # no value ranks last
     top, bottom = q.ranking_ends(df, by="coverage", n=10, search="opd 01")
     assert top["short_name"].tolist() == [f"OPD {i:03d}" for i in range(19, 9, -1)] and bottom.empty
+    # the place in the whole ranking stays with each row after the search
+    assert top["position"].tolist() == list(range(81, 91))
+    assert len(q.search_rows(df, " opd 01 ")) == 10 and len(q.search_rows(df, "")) == 100
     assert q.MANY_OPDS == 60
