@@ -1,5 +1,7 @@
-"""Data for pages over a province's registry (data_access/queries/province.py): figures per
-regency add up to the whole, a regency filter selects its OPDs, and a ranking shows its ends."""
+"""Pages over a province's registry: the data (data_access/queries/province.py: figures per
+regency add up to the whole, a regency filter selects its OPDs, a ranking shows its ends) and
+the pages through AppTest (the regency filter, the ends of the rankings with a search, the map
+per regency and per kecamatan), and Bangkalan's registry alone, where none of this shows."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,6 +15,7 @@ from data_access.checkins import write_checkins
 from data_access.db import init_schema, make_engine
 from data_access.models import Opd
 from data_access.synthetic import synthetic_frame, synthetic_registry
+from tests.test_indonesian import plain, summary_of
 
 START, END = date(2022, 2, 1), date(2022, 3, 15)
 
@@ -67,3 +70,49 @@ def test_ranking_ends():
     assert top["position"].tolist() == list(range(81, 91))
     assert len(q.search_rows(df, " opd 01 ")) == 10 and len(q.search_rows(df, "")) == 100
     assert q.MANY_OPDS == 60
+
+
+# ---------------------------------------------------------------- the pages over a province
+# tests/conftest.py's province_dir: the synthetic registry of 150 OPDs in 38 regencies (Bangkalan's
+# 52 and three or four for each other one), check-ins from 1 February to 15 March 2022.
+def test_regency_filter_narrows_the_opds(province_dir, page):
+    at = page("adopsi", "pimpinan")
+    assert not at.exception
+    assert [m.label for m in at.sidebar.multiselect][:2] == ["Kabupaten/Kota", "Kategori"]  # above the others
+    kab = at.sidebar.multiselect(key="kab")
+    assert len(kab.options) == 38 and kab.value == []
+    assert len(at.sidebar.multiselect(key="opd").options) == 150
+    kab.set_value(["Kota Surabaya", "Sidoarjo"]).run()
+    assert not at.exception
+    opds = at.sidebar.multiselect(key="opd").options
+    assert 0 < len(opds) < 10 and all("Surabaya" in o or "Sidoarjo" in o for o in opds)
+    assert all("Surabaya" in k or "Sidoarjo" in k for k in at.sidebar.multiselect(key="kecamatan").options)
+    assert at.sidebar.caption[-1].value.startswith(f"{len(opds)} dari 150 OPD · ")
+    assert summary_of(at).startswith(f"Kota Surabaya, Kab. Sidoarjo ({len(opds)} OPD) · ")
+    assert len(at.dataframe[0].value) == len(opds)  # few OPDs: the whole table, no search
+    assert not [t for t in at.text_input if t.label == "Cari OPD"]
+
+
+def test_regency_link_applies_and_an_unknown_one_is_named(province_dir, page):
+    at = page("adopsi", "pimpinan", query={"kab": "Kota Surabaya"})
+    assert not at.exception and not at.warning
+    assert at.sidebar.multiselect(key="kab").value == ["Kota Surabaya"]
+    assert summary_of(at).startswith("Kota Surabaya (")
+    assert set(at.dataframe[0].value["OPD"].map(lambda n: n.split(" ", 2)[-1])) == {"Kota Surabaya"}
+    at = page("adopsi", "pimpinan", query={"kab": ["Sidoarjo", "Atlantis"]})
+    assert not at.exception
+    notice = plain(" ".join(w.value for w in at.warning))
+    assert "kabupaten/kota tidak dikenal dan dibuang: Atlantis" in notice and "Sidoarjo" not in notice
+    assert summary_of(at).startswith("Kab. Sidoarjo (")
+
+
+def test_bangkalan_alone_has_no_regency_filter(demo_dir, page):
+    at = page("adopsi", "pimpinan")
+    assert not at.exception
+    assert [m.label for m in at.sidebar.multiselect] == ["Kategori", "Kecamatan", "OPD"]
+    assert not [t for t in at.text_input if t.label == "Cari OPD"]
+    at = page("adopsi", "pimpinan", query={"kab": "Sidoarjo"})
+    assert "kabupaten/kota tidak dikenal dan dibuang: Sidoarjo" in plain(" ".join(w.value for w in at.warning))
+    assert "kab" not in at.query_params
+    at = page("adopsi", "pimpinan", query={"kab": "Bangkalan"})  # its one regency: nothing to choose
+    assert not at.exception and not at.warning
