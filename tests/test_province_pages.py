@@ -15,6 +15,8 @@ from data_access.checkins import write_checkins
 from data_access.db import init_schema, make_engine
 from data_access.models import Opd
 from data_access.synthetic import synthetic_frame, synthetic_registry
+from tests.helpers import figure
+from tests.test_exports import payloads
 from tests.test_indonesian import plain, summary_of
 
 START, END = date(2022, 2, 1), date(2022, 3, 15)
@@ -116,3 +118,51 @@ def test_bangkalan_alone_has_no_regency_filter(demo_dir, page):
     assert "kab" not in at.query_params
     at = page("adopsi", "pimpinan", query={"kab": "Bangkalan"})  # its one regency: nothing to choose
     assert not at.exception and not at.warning
+
+
+def _bars(fig: dict) -> list[str]:
+    return [y for t in fig["data"] if t["type"] == "bar" for y in t["y"]]
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """What the download buttons serve (tests/test_exports.py's recorder)."""
+    from tests import test_exports
+
+    return test_exports.downloads.__wrapped__(monkeypatch)
+
+
+def _csv_rows(at, served, label: str = "Unduh CSV") -> int:
+    import io
+
+    data = next(d for lbl, _, d in payloads(at, served) if lbl == label)
+    return len(pd.read_csv(io.BytesIO(data), sep=None, engine="python", encoding="utf-8-sig"))
+
+
+def test_adoption_shows_the_ends_of_the_ranking_with_a_search(province_dir, page, served):
+    at = page("adopsi", "pimpinan")
+    assert not at.exception
+    assert any(c.value.startswith("150 OPD diperingkat menurut cakupan ASN. Tampil 10 teratas dan 10 terbawah")
+               for c in at.caption)
+    top, bottom = figure(at, 0), figure(at, 1)
+    assert len(_bars(top)) == 10 and len(_bars(bottom)) == 10
+    assert "tertinggi" in top["layout"]["title"]["text"] and "terendah" in bottom["layout"]["title"]["text"]
+    table = at.dataframe[0].value
+    assert len(table) == 20 and table["Peringkat"].tolist() == [*range(1, 11), *range(141, 151)]
+    assert set(_bars(top)) | set(_bars(bottom)) == set(table["OPD"])
+    assert _csv_rows(at, served) == 150  # the download keeps every OPD
+    # the search keeps the OPDs whose name holds it, then ranks them: fewer than 20 show whole
+    at.text_input(key="adopsi_cari").input("kota surabaya").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert 0 < len(table) <= 20 and table["OPD"].str.contains("Kota Surabaya").all()
+    assert len(at.get("plotly_chart")) == 2  # one ranking chart and the weekly one
+    assert sorted(_bars(figure(at, 0))) == sorted(table["OPD"])
+    assert any("cocok dengan “kota surabaya”, semuanya tampil" in c.value for c in at.caption)
+    at.text_input(key="adopsi_cari").input("dinas").run()  # more than 20 match: their ends
+    table = at.dataframe[0].value
+    assert len(table) == 20 and table["OPD"].str.contains("Dinas", case=False).all()
+    assert table["Peringkat"].is_monotonic_increasing
+    at.text_input(key="adopsi_cari").input("tidak ada yang begini").run()
+    assert not at.exception and "Tidak ada OPD yang namanya memuat" in at.info[-1].value
+    assert _csv_rows(at, served) == 150

@@ -12,7 +12,7 @@ from data_access import domain
 from data_access.boundaries import COVERAGE_SCALE, Boundaries, Frame, padded, place_labels, text_box
 from data_access.calendar import SURAT_EDARAN_DATE
 from data_access.domain import COVERAGE_TARGET, STAGE_LABELS, STAGES
-from data_access.fmt import fmt_pct
+from data_access.fmt import fmt_int, fmt_pct
 
 # One palette for the status colours everywhere.
 STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}
@@ -164,10 +164,12 @@ def build_daily_checkins(df: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Check-in per hari")
 
 
-def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> go.Figure:
+def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET,
+                       title: str = "Cakupan ASN per OPD (urut)") -> go.Figure:
     """Ranked horizontal bars of ASN coverage per OPD, coloured by stage. OPDs without data
     get a grey marker and the label 'tanpa data' instead of being left out; a printed QR
-    without check-ins in the active window is marked 'sepi', an anomaly is named."""
+    without check-ins in the active window is marked 'sepi', an anomaly is named. With a
+    `position` column (a long ranking's ends), the hover says each OPD's place in it."""
     d = df.sort_values("coverage", ascending=True, na_position="first")
     d = d.assign(_note=_bar_notes(d))
     fig = go.Figure()
@@ -181,8 +183,10 @@ def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> 
             text=[("tanpa data" if c == 0 or pd.isna(c) else f"{c * 100:.0f}%".replace(".", ",")) + note
                   for c, note in zip(part["coverage"], part["_note"])],
             textposition="outside",
-            customdata=part[["checkins"]].to_numpy(),
-            hovertemplate="%{y}<br>Cakupan ASN %{x:.1%}<br>%{customdata[0]:,} check-in<extra>" + label + "</extra>",
+            customdata=list(zip(part["checkins"], [f"Peringkat {fmt_int(p)}<br>" for p in part["position"]]
+                                if "position" in part else [""] * len(part))),
+            hovertemplate="%{y}<br>%{customdata[1]}Cakupan ASN %{x:.1%}<br>%{customdata[0]:,} check-in<extra>"
+                          + label + "</extra>",
         )
     fig.add_vline(x=target, line=dict(color=SECONDARY, dash="dash"),
                   annotation_text=f"Target {int(target * 100)}%", annotation_position="top")
@@ -190,7 +194,7 @@ def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> 
     fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None,
                      tickvals=list(d["short_name"]), ticktext=[short(n) for n in d["short_name"]])
     fig.update_layout(barmode="overlay")
-    return _finish(fig, "Cakupan ASN per OPD (urut)", height=max(380, 22 * len(d) + 120))
+    return _finish(fig, title, height=max(380, 22 * len(d) + 120))
 
 
 def _bar_notes(df: pd.DataFrame) -> list[str]:
