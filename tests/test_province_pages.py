@@ -166,3 +166,36 @@ def test_adoption_shows_the_ends_of_the_ranking_with_a_search(province_dir, page
     at.text_input(key="adopsi_cari").input("tidak ada yang begini").run()
     assert not at.exception and "Tidak ada OPD yang namanya memuat" in at.info[-1].value
     assert _csv_rows(at, served) == 150
+
+
+def test_refusals_onboarding_and_monev_show_the_ends(province_dir, page, served):
+    at = page("penolakan", "pimpinan")
+    assert not at.exception
+    assert any(c.value.startswith("150 OPD diperingkat menurut jumlah penolakan.") for c in at.caption)
+    table = next(d.value for d in at.dataframe if "Peringkat" in d.value)
+    assert len(table) == 20 and table["Ditolak"].iloc[0] == table["Ditolak"].max()
+    per_opd = next(d for lbl, name, d in payloads(at, served) if name.startswith("penolakan-per-opd") and
+                   name.endswith(".csv"))
+    assert per_opd.decode("utf-8-sig").count("\n") == 151  # the header and every OPD
+    merah = next(figure(at, i) for i in range(len(at.get("plotly_chart")))
+                 if figure(at, i)["layout"]["title"]["text"].startswith("Penolakan merah"))
+    assert len(merah["data"]) == 10  # the ten kecamatan with the most, not one line per kecamatan
+    at.text_input(key="penolakan_cari").input("Kota Surabaya").run()
+    assert not at.exception
+    top = next(figure(at, i) for i in range(len(at.get("plotly_chart")))
+               if figure(at, i)["layout"]["title"]["text"] == "Penolakan terbanyak")
+    assert _bars(top) and all("Kota Surabaya" in n for n in _bars(top))
+
+    at = page("onboarding", "kominfo")
+    assert not at.exception
+    chase = at.dataframe[0].value
+    assert len(chase) == 20 and chase["Urutan"].is_monotonic_increasing and chase["Urutan"].iloc[0] == 1
+    assert any("OPD diperingkat menurut urutan kejar" in c.value for c in at.caption)
+    at.text_input(key="onboarding_cari").input("Pamekasan").run()
+    assert not at.exception and at.dataframe[0].value["OPD"].str.contains("Pamekasan").all()
+
+    at = page("monev", "satpolpp")
+    assert not at.exception
+    comp = next(d.value for d in at.dataframe if "Peringkat" in d.value)
+    assert comp["Peringkat"].tolist() == [*range(1, 11), *range(141, 151)]
+    assert any(c.value.startswith("Unduhan CSV dan Excel serta laporan PDF memuat semua 150 OPD") for c in at.caption)
