@@ -39,6 +39,7 @@ def page_queries(start: date, end: date) -> dict[str, list[tuple[str, dict]]]:
         "Adopsi per OPD": [("adoption_table", kw), ("coverage_weekly", kw)],
         "Peta adopsi": [("opd_overview", kw)],  # the default view; the kecamatan view reads kecamatan_summary
         "Peta (per kecamatan)": [("kecamatan_summary", kw)],
+        "Peta (per kabupaten/kota)": [("regency_summary", kw)],  # a province's default view
         "Onboarding OPD": [("opd_overview", kw), ("pipeline_weekly", kw)],
         "Tren penolakan": [("refusals_daily", kw), ("refusals_by_opd", kw), ("refusals_by_visitor_type", kw),
                            ("refusal_heatmap", kw), ("merah_by_kecamatan", kw)],

@@ -199,3 +199,51 @@ def test_refusals_onboarding_and_monev_show_the_ends(province_dir, page, served)
     comp = next(d.value for d in at.dataframe if "Peringkat" in d.value)
     assert comp["Peringkat"].tolist() == [*range(1, 11), *range(141, 151)]
     assert any(c.value.startswith("Unduhan CSV dan Excel serta laporan PDF memuat semua 150 OPD") for c in at.caption)
+
+
+def _in_view(fig: dict, lon: list[float], lat: list[float]) -> bool:
+    geo = fig["layout"]["geo"]
+    (x0, x1), (y0, y1) = geo["lonaxis"]["range"], geo["lataxis"]["range"]
+    return all(x0 <= x <= x1 for x in lon) and all(y0 <= y <= y1 for y in lat)
+
+
+def test_map_aggregates_per_regency_or_kecamatan(province_dir, page):
+    at = page("peta", "pimpinan")
+    assert not at.exception
+    level = at.segmented_control(key="peta_level")
+    assert level.options == ["Per kabupaten/kota", "Per kecamatan"] and level.value == "Per kabupaten/kota"
+    assert not [s for s in at.segmented_control if s.key == "peta_view"]  # no view per OPD
+    assert any(c.value.startswith("150 OPD dalam filter: peta menampilkan angka per kabupaten/kota") for c in at.caption)
+    fig = figure(at)
+    names = [t.get("name") for t in fig["data"]]
+    assert not {"QR dicetak (warna: cakupan ASN)", "Belum mencetak QR"} & set(names)  # no layer per OPD
+    bubbles = next(t for t in fig["data"] if t.get("name") == "Cakupan ASN")
+    assert len({c[0] for c in bubbles["customdata"]}) == 38 and _in_view(fig, bubbles["lon"], bubbles["lat"])
+    assert len(next(t for t in fig["data"] if t.get("name") == "Nama kabupaten/kota terendah")["text"]) == 8
+    table = at.dataframe[0].value
+    assert len(table) == 38 and table["OPD"].sum() == 150 and "Kab. Bangkalan" in set(table["Kabupaten/Kota"])
+    # a click on a regency: its figures, and it becomes the filter
+    at.session_state["peta_pick_kabupaten"] = ("kabupaten", "Sidoarjo")
+    at.run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "Kab\\. Sidoarjo" in text and "Cakupan ASN:" in text
+    at.button(key="peta_apply_kabupaten").click().run()
+    assert not at.exception and at.sidebar.multiselect(key="kab").value == ["Sidoarjo"]
+    # three OPDs: the map per OPD again, framed on them (they lie beyond Bangkalan's boundaries)
+    at.segmented_control(key="peta_view").set_value("Per OPD").run()
+    assert not at.exception
+    fig = figure(at)
+    marks = [t for t in fig["data"] if t.get("mode") == "markers"]
+    lon = [x for t in marks for x in t["lon"]]
+    assert len(lon) == 3 and _in_view(fig, lon, [y for t in marks for y in t["lat"]])
+
+    at = page("peta", "pimpinan")
+    at.segmented_control(key="peta_level").set_value("Per kecamatan").run()
+    assert not at.exception
+    fig = figure(at)
+    assert "Nama kecamatan" not in [t.get("name") for t in fig["data"]]  # hundreds of names: in the hover only
+    loose = next(t for t in fig["data"] if t.get("name") == "Kecamatan tanpa batas")
+    assert _in_view(fig, loose["lon"], loose["lat"])
+    kec = at.dataframe[0].value
+    assert kec["OPD"].sum() == 150 and len(kec) > 60
+
