@@ -442,7 +442,7 @@ def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries, *, province: bool 
         )
     _add_outline(fig, bounds)
     if province:
-        return _finish_map(fig, f"Cakupan ASN per kecamatan ({len(df)} kecamatan)", frame, height=520, legend=False)
+        return _finish_map(fig, f"Cakupan ASN per kecamatan ({len(df)} kecamatan)", frame, height=440, legend=False)
     cov = dict(zip(df["kecamatan"], df["coverage"]))
     names = list(bounds.kecamatan) + list(loose["kecamatan"])
     pts = [bounds.label_points.get(k) or (float(loose.set_index("kecamatan").loc[k, "lon"]),
@@ -468,7 +468,7 @@ def build_regency_map(df: pd.DataFrame, bounds: Boundaries, *, labels: dict[str,
     _add_land(fig, bounds)
     _add_outline(fig, bounds)
     names = [labels.get(k, k) if labels else k for k in d["kabupaten"]]
-    size = 12 + 22 * np.sqrt(d["opds"] / max(int(d["opds"].max()), 1)) if len(d) else []
+    size = 8 + 14 * np.sqrt(d["opds"] / max(int(d["opds"].max()), 1)) if len(d) else []  # 8-22 px: a phone too
     custom = list(zip(d["kabupaten"], [_plain(n) for n in names], d["coverage"].fillna(0), d["checkins"], d["opds"],
                       d["printed"], d["active"]))
     fig.add_scattergeo(
@@ -485,7 +485,7 @@ def build_regency_map(df: pd.DataFrame, bounds: Boundaries, *, labels: dict[str,
     _add_labels(fig, frame, low["lon"], low["lat"], [f"{_wrap(n, 14, 2)}<br>{fmt_pct(c, 0)}"
                                                      for n, c in zip(low["_name"], low["coverage"])],
                 font=10, obstacles=(d["lon"], d["lat"]), radius=8.0, name="Nama kabupaten/kota terendah")
-    return _finish_map(fig, f"Cakupan ASN per kabupaten/kota ({len(d)})", frame, height=520, legend=False)
+    return _finish_map(fig, f"Cakupan ASN per kabupaten/kota ({len(d)})", frame, height=440, legend=False)
 
 
 def _opd_markers(fig: go.Figure, df: pd.DataFrame, *, town_small: bool, scale: bool = True) -> None:
