@@ -127,7 +127,7 @@ def naive_page(engine: Engine, page: str, start: date, end: date) -> None:
         hourly = group_raw(HOURLY, raw, ["refused"])
         hourly.assign(dow=hourly["day"].dt.day_of_week).groupby(["dow", "hour"])["refused"].sum()
         daily.groupby(["visitor_type", "outcome"])["checkins"].sum()
-    if page in ("Adopsi per OPD", "Peta adopsi", "Peta (per kecamatan)"):
+    if page in ("Adopsi per OPD", "Peta adopsi", "Peta (per kecamatan)", "Peta (per kabupaten/kota)"):
         per_day.assign(week=per_day["day"].dt.to_period("W")).groupby(["week", "opd_id"])["capped"].sum()
     del raw, opd_day, per_day
 

@@ -18,12 +18,19 @@ from .registry import CATEGORY_LABELS
 
 __all__ = ["CATEGORY_LABELS", "STAGE_LABELS", "ROLE_LABELS", "VISITOR_TYPE_LABELS", "STATUS_LABELS",
            "OUTCOME_LABELS", "YES_NO", "ACTION_LABELS", "FIELD_LABELS", "audit_sentence", "audit_changes",
-           "label_of"]
+           "label_of", "regency_label"]
 
 VISITOR_TYPE_LABELS = {"asn": "ASN", "pengunjung": "Pengunjung"}
 STATUS_LABELS = {"hijau": "Hijau", "kuning": "Kuning", "merah": "Merah", "hitam": "Hitam"}
 OUTCOME_LABELS = {"diterima": "Diterima", "ditolak": "Ditolak"}
 YES_NO = {True: "ya", False: "tidak"}
+
+
+def regency_label(name: str) -> str:
+    """A regency as a sentence names it: "Kab. Bangkalan", "Kota Surabaya" (the registry keeps
+    "Bangkalan" and "Kota Surabaya")."""
+    name = str(name)
+    return name if name.startswith(("Kota ", "Kab. ", "Kabupaten ")) else f"Kab. {name}"
 
 # Every action the audit log records, as the kind of event (for the filter of the audit page).
 ACTION_LABELS = {

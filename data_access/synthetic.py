@@ -39,6 +39,7 @@ def page_queries(start: date, end: date) -> dict[str, list[tuple[str, dict]]]:
         "Adopsi per OPD": [("adoption_table", kw), ("coverage_weekly", kw)],
         "Peta adopsi": [("opd_overview", kw)],  # the default view; the kecamatan view reads kecamatan_summary
         "Peta (per kecamatan)": [("kecamatan_summary", kw)],
+        "Peta (per kabupaten/kota)": [("regency_summary", kw)],  # a province's default view
         "Onboarding OPD": [("opd_overview", kw), ("pipeline_weekly", kw)],
         "Tren penolakan": [("refusals_daily", kw), ("refusals_by_opd", kw), ("refusals_by_visitor_type", kw),
                            ("refusal_heatmap", kw), ("merah_by_kecamatan", kw)],
@@ -54,6 +55,23 @@ KABUPATEN = (
     "Sumenep", "Trenggalek", "Tuban", "Tulungagung", "Kota Batu", "Kota Blitar", "Kota Kediri",
     "Kota Madiun", "Kota Malang", "Kota Mojokerto", "Kota Pasuruan", "Kota Probolinggo", "Kota Surabaya",
 )
+# each regency's seat, roughly (lat, lon): a synthetic OPD stands near the seat of its regency
+# (a city's within a few km, a regency's within some 15 km), so a map of the province shows them
+# where they belong
+SEATS = {
+    "Bangkalan": (-7.05, 112.93), "Banyuwangi": (-8.22, 114.37), "Blitar": (-8.13, 112.22),
+    "Bojonegoro": (-7.15, 111.88), "Bondowoso": (-7.91, 113.82), "Gresik": (-7.16, 112.65),
+    "Jember": (-8.17, 113.70), "Jombang": (-7.55, 112.23), "Kediri": (-7.80, 112.10), "Lamongan": (-7.12, 112.42),
+    "Lumajang": (-8.13, 113.22), "Madiun": (-7.55, 111.65), "Magetan": (-7.65, 111.33), "Malang": (-8.15, 112.57),
+    "Mojokerto": (-7.55, 112.48), "Nganjuk": (-7.60, 111.90), "Ngawi": (-7.40, 111.44), "Pacitan": (-8.20, 111.10),
+    "Pamekasan": (-7.16, 113.48), "Pasuruan": (-7.70, 112.85), "Ponorogo": (-7.87, 111.46),
+    "Probolinggo": (-7.80, 113.40), "Sampang": (-7.19, 113.24), "Sidoarjo": (-7.45, 112.72),
+    "Situbondo": (-7.71, 114.01), "Sumenep": (-7.01, 113.86), "Trenggalek": (-8.05, 111.71),
+    "Tuban": (-6.90, 112.05), "Tulungagung": (-8.07, 111.90), "Kota Batu": (-7.87, 112.52),
+    "Kota Blitar": (-8.10, 112.17), "Kota Kediri": (-7.82, 112.01), "Kota Madiun": (-7.63, 111.52),
+    "Kota Malang": (-7.98, 112.63), "Kota Mojokerto": (-7.47, 112.43), "Kota Pasuruan": (-7.65, 112.91),
+    "Kota Probolinggo": (-7.75, 113.22), "Kota Surabaya": (-7.27, 112.75),
+}
 _CATEGORIES = np.array(["dinas", "badan", "kecamatan", "sekretariat", "inspektorat", "rsud", "satuan"])
 _CATEGORY_P = np.array([0.42, 0.14, 0.34, 0.04, 0.02, 0.02, 0.02])
 
@@ -74,11 +92,13 @@ def synthetic_registry(opds: int, *, seed: int = 38) -> list[dict]:
         cat = str(rng.choice(_CATEGORIES, p=_CATEGORY_P))
         printed = date(2021, 12, 20) + timedelta(days=int(rng.integers(0, 90)))
         code = f"P{i + 1:04d}"
+        lat, lon = SEATS[kab]
+        spread = 0.03 if kab.startswith("Kota ") else 0.15
         has_qr = rng.random() < 0.85
         rows.append({
             "code": code, "name": f"{cat.title()} {k + 1} {kab}", "short_name": f"{cat.title()} {k + 1} {kab}"[:80],
             "category": cat, "kecamatan": f"{kab} {k % 10 + 1}",
-            "lat": float(rng.uniform(-8.6, -6.9)), "lon": float(rng.uniform(111.1, 114.4)),
+            "lat": lat + float(rng.uniform(-spread, spread)), "lon": lon + float(rng.uniform(-spread, spread)),
             "asn_headcount": int(rng.integers(15, 400)), "headcount_is_estimate": True,
             "venue_code": f"JTM-{code}" if has_qr else None, "venue_registered_on": printed if has_qr else None,
             "qr_printed_on": printed if has_qr and rng.random() < 0.9 else None, "qr_printed_estimate": False,

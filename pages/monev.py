@@ -1,7 +1,9 @@
 """Monev (Satpol PP): the monitoring visits with their photo evidence (recorded here on a phone at
 the OPD's door, corrected, photos added later), compliance per OPD for the filtered agencies and
 dates, and the printable report. For Satpol PP the visit form comes first, so a phone shows it
-on its first screen; a visit just saved is shown at once, with the period that lists it."""
+on its first screen; a visit just saved is shown at once, with the period that lists it. With
+more OPDs in the filter than a table can show usefully (a province), the compliance table shows
+its two ends with a search; its download and the report keep every OPD."""
 import calendar
 from datetime import date
 from urllib.parse import urlencode
@@ -21,6 +23,7 @@ from ui.chrome import indonesian_uploader
 from ui.data import compliance, display_name_of, list_visits, opd_registry, visit_photos
 from ui.export import download_buttons
 from ui.page import run_action, setup_page
+from ui.ranking import ranking_view
 from ui.safe import md
 from ui.tables import show_table
 
@@ -257,26 +260,37 @@ def compliance_table() -> None:
     st.subheader("Kepatuhan per OPD")
     st.caption("Terburuk di atas: belum ada QR, lalu temuan kunjungan yang bermasalah (termasuk foto dengan QR yang "
                "salah atau tak terbaca), lalu cakupan ASN terendah.")
-    table = pd.DataFrame({
-        "OPD": comp["short_name"],
-        "Tahap": stage_label(comp),
-        "Foto QR": photo_label(comp),
-        "QR dicetak": pd.to_datetime(comp["qr_printed_on"]),
-        "Kunjungan terakhir": pd.to_datetime(comp["visited_on"]),
-        "QR terpasang": comp["qr_posted"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
-        "Scan ditegakkan": comp["scanning_enforced"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
-        "Cakupan ASN (%)": (comp["coverage"] * 100).round(1),
-        "Check-in per hari kerja": comp["checkins_per_workday"].round(1),
-        "Tingkat penolakan (%)": (comp["refusal_rate"] * 100).round(1),
-        "Check-in terakhir": pd.to_datetime(comp["last_day"]),
-        "Hari sejak check-in terakhir": comp["days_since"],
-    })
+    def compliance_rows(c: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({
+            "OPD": c["short_name"],
+            "Tahap": stage_label(c),
+            "Foto QR": photo_label(c),
+            "QR dicetak": pd.to_datetime(c["qr_printed_on"]),
+            "Kunjungan terakhir": pd.to_datetime(c["visited_on"]),
+            "QR terpasang": c["qr_posted"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
+            "Scan ditegakkan": c["scanning_enforced"].map(lambda v: YES_NO.get(bool(v)) if pd.notna(v) else "–"),
+            "Cakupan ASN (%)": (c["coverage"] * 100).round(1),
+            "Check-in per hari kerja": c["checkins_per_workday"].round(1),
+            "Tingkat penolakan (%)": (c["refusal_rate"] * 100).round(1),
+            "Check-in terakhir": pd.to_datetime(c["last_day"]),
+            "Hari sejak check-in terakhir": c["days_since"],
+        })
+
+    table = compliance_rows(comp)
+    listed = table
+    if flt.many_opds:  # the worst and the best of hundreds of OPDs, and a search
+        ends = ranking_view(comp.assign(order=range(1, len(comp) + 1)), by="order", ascending=True, key="monev",
+                            measure="kepatuhan (terburuk di atas)")
+        listed = compliance_rows(ends.rows)
+        listed.insert(0, "Peringkat", ends.rows["position"].to_numpy())
+        st.caption(f"Unduhan CSV dan Excel serta laporan PDF memuat semua {fmt_int(len(comp))} OPD.")
     st.space("xxsmall")
-    show_table(table, key="monev_compliance", formats={
-        "QR dicetak": "date", "Kunjungan terakhir": "date", "Check-in terakhir": "date",
-        "Cakupan ASN (%)": "pct_points", "Check-in per hari kerja": "dec", "Tingkat penolakan (%)": "pct_points",
-        "Hari sejak check-in terakhir": "int",
-    })
+    if not listed.empty:
+        show_table(listed, key="monev_compliance", formats={
+            "QR dicetak": "date", "Kunjungan terakhir": "date", "Check-in terakhir": "date",
+            "Cakupan ASN (%)": "pct_points", "Check-in per hari kerja": "dec", "Tingkat penolakan (%)": "pct_points",
+            "Hari sejak check-in terakhir": "int", "Peringkat": "int",
+        })
     export = table.copy()
     for c in ("QR dicetak", "Kunjungan terakhir", "Check-in terakhir"):
         export[c] = export[c].dt.strftime("%d/%m/%Y")

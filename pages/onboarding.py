@@ -1,6 +1,7 @@
 """Onboarding OPD (Diskominfo): who has a printed QR code, whom to chase first and why, a
 WhatsApp message per OPD and for the groups, and the registry actions (venue code, printed mark,
-contact person) for kominfo."""
+contact person) for kominfo. With more OPDs in the filter than a table can show usefully (a
+province), the chase list shows its two ends with a search; its download keeps every OPD."""
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +14,7 @@ from ui.data import holiday_coverage, opd_overview, opd_registry, pipeline_weekl
 from ui.export import download_buttons
 from ui.figures import figure
 from ui.page import run_action, setup_page
+from ui.ranking import ranking_view
 from ui.safe import md
 from ui.tables import show_table
 
@@ -48,26 +50,38 @@ contacts = (ob.contacts(engine=engine, actor=actor).set_index("code") if actor.c
 if missing.empty:
     st.success("Semua OPD dalam filter sudah mencetak QR Code.")
 else:
-    table = pd.DataFrame({
-        "Urutan": missing["rank"],
-        "OPD": missing["name"],
-        "Alasan": missing["reason"],
-        "Skor prioritas": missing["priority"],
-        "Terlambat (hari)": missing["days_late"],
-        "ASN": missing["asn_headcount"],
-        "Tahap": stage_label(missing),
-        "Kategori": missing["category"].map(lambda c: label_of(CATEGORY_LABELS, c)),
-        "Kecamatan": missing["kecamatan"],
-    })
-    if contacts is not None:
-        table["Narahubung"] = missing["code"].map(contacts["contact_name"])
-        table["WhatsApp"] = missing["code"].map(contacts["contact_whatsapp"]).map(
-            lambda n: f"+{n}" if isinstance(n, str) else None)
-    show_table(table, key="onboarding_missing",
-               formats={"ASN": "int", "Terlambat (hari)": "int", "Skor prioritas": "int"},
-               column_config={"Urutan": st.column_config.NumberColumn(width="small"),
-                              "OPD": st.column_config.TextColumn(width="medium"),
-                              "Alasan": st.column_config.TextColumn(width="large")})
+    def chase_rows(m: pd.DataFrame) -> pd.DataFrame:
+        t = pd.DataFrame({
+            "Urutan": m["rank"],
+            "OPD": m["name"],
+            "Alasan": m["reason"],
+            "Skor prioritas": m["priority"],
+            "Terlambat (hari)": m["days_late"],
+            "ASN": m["asn_headcount"],
+            "Tahap": stage_label(m),
+            "Kategori": m["category"].map(lambda c: label_of(CATEGORY_LABELS, c)),
+            "Kecamatan": m["kecamatan"],
+        })
+        if contacts is not None:
+            t["Narahubung"] = m["code"].map(contacts["contact_name"])
+            t["WhatsApp"] = m["code"].map(contacts["contact_whatsapp"]).map(
+                lambda n: f"+{n}" if isinstance(n, str) else None)
+        return t
+
+    table = chase_rows(missing)
+    listed = table
+    if flt.many_opds:  # hundreds of OPDs to chase: the first and the last of the list, and a search
+        ends = ranking_view(missing, by="rank", ascending=True, key="onboarding", name_col="name",
+                            measure="urutan kejar")
+        listed = chase_rows(ends.rows)
+        if ends.split or ends.search:
+            st.caption(f"Unduhan CSV dan Excel memuat semua {fmt_int(len(missing))} OPD yang belum mencetak QR.")
+    if not listed.empty:
+        show_table(listed, key="onboarding_missing",
+                   formats={"ASN": "int", "Terlambat (hari)": "int", "Skor prioritas": "int"},
+                   column_config={"Urutan": st.column_config.NumberColumn(width="small"),
+                                  "OPD": st.column_config.TextColumn(width="medium"),
+                                  "Alasan": st.column_config.TextColumn(width="large")})
     download_buttons(table.assign(**{"Kode OPD": missing["code"]}), f"opd-tanpa-qr-{flt.end:%Y%m%d}",
                      key="onboarding_export", sheet="OPD tanpa QR")
 

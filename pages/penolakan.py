@@ -1,10 +1,13 @@
-"""Tren penolakan: who is turned away at the doors, where and when, and whether it falls."""
+"""Tren penolakan: who is turned away at the doors, where and when, and whether it falls. With
+more OPDs in the filter than a chart can show one by one (a province), the per-OPD charts follow
+a search and the per-OPD table shows the two ends of the ranking; the downloads keep every OPD."""
 import pandas as pd
 import streamlit as st
 
 from data_access.domain import REFUSAL_MIN_VOLUME
 from data_access.fmt import fmt_int, fmt_pct
 from data_access.labels import VISITOR_TYPE_LABELS, label_of
+from data_access.queries import RANK_ENDS, search_rows
 from ui import charts
 from ui.data import (
     merah_by_kecamatan,
@@ -16,6 +19,7 @@ from ui.data import (
 from ui.export import download_buttons
 from ui.figures import figure
 from ui.page import empty_notice, setup_page
+from ui.ranking import ranking_view
 from ui.tables import show_table
 
 actor, engine, flt = setup_page(
@@ -28,14 +32,28 @@ COUNTS = ("Check-in", "Ditolak", "Merah", "Hitam", "Kuning ditolak", "Ditolak (m
 DAYS = ("Tanggal", "Pekan mulai")
 
 
-def table_block(df: pd.DataFrame, name: str, key: str) -> None:
+def table_block(df: pd.DataFrame, name: str, key: str, *, shown: pd.DataFrame | None = None) -> None:
     """The chart's numbers in Indonesian formats (counts, rates in %, days); the downloads keep the
-    numbers and write days as 31/01/2022."""
+    numbers and write days as 31/01/2022. `shown`: the rows to show when not all of them (the
+    ends of a long ranking); the downloads hold every row of `df`."""
     with st.expander("Tabel data grafik"):
-        formats = {c: "int" for c in COUNTS} | {c: "date" for c in DAYS} | {"Tingkat penolakan (%)": "pct_points2"}
-        show_table(df, key=f"{key}_table", formats=formats)
+        formats = ({c: "int" for c in COUNTS} | {c: "date" for c in DAYS}
+                   | {"Tingkat penolakan (%)": "pct_points2", "Peringkat": "int"})
+        if shown is not None:
+            st.caption(f"Tabel memuat {fmt_int(len(shown))} OPD: yang teratas dan terbawah menurut jumlah penolakan. "
+                       f"Unduhan CSV dan Excel memuat semua {fmt_int(len(df))} OPD.")
+        show_table(df if shown is None else shown, key=f"{key}_table", formats=formats)
         export = df.assign(**{c: df[c].dt.strftime("%d/%m/%Y") for c in DAYS if c in df})
         download_buttons(export, f"{name}-{stamp}", key=key, sheet=name[:31])
+
+
+def refusal_rows(t: pd.DataFrame) -> pd.DataFrame:
+    """The per-OPD table's columns in Bahasa Indonesia."""
+    return pd.DataFrame({
+        "OPD": t["short_name"], "Kecamatan": t["kecamatan"], "Check-in": t["checkins"],
+        "Ditolak": t["refused"], "Merah": t["merah"], "Hitam": t["hitam"],
+        "Tingkat penolakan (%)": (t["rate"] * 100).round(2),
+    })
 
 
 daily = refusals_daily(**flt.kwargs)
@@ -66,27 +84,34 @@ table_block(pd.DataFrame({
 
 st.subheader("Per OPD")
 by_opd = refusals_by_opd(**flt.kwargs)
+ends = None
+if flt.many_opds:  # a search narrows the charts; the table shows the ends of the ranking
+    ends = ranking_view(by_opd, by="refused", key="penolakan", measure="jumlah penolakan",
+                        where=" di tabel data grafik (kedua grafik mengikuti pencarian)")
+pool = by_opd if ends is None else search_rows(by_opd, ends.search)
 min_volume = st.number_input("Volume minimum untuk peringkat tingkat penolakan (check-in)", min_value=0,
                              value=REFUSAL_MIN_VOLUME, step=50, key="penolakan_min_volume",
                              help="Kantor kecil dengan sedikit check-in tidak masuk peringkat tingkat penolakan.")
 left, right = st.columns(2)
 with left:
-    top_n = by_opd.nlargest(10, "refused")
+    top_n = pool.nlargest(10, "refused")
     st.plotly_chart(charts.build_top_opd(top_n, value="refused", title="Penolakan terbanyak"), width="stretch",
                     key="penolakan_top_count")
 with right:
-    eligible = by_opd[by_opd["checkins"] >= min_volume]
+    eligible = pool[pool["checkins"] >= min_volume]
     if eligible.empty:
         st.info(f"Tidak ada OPD dengan sedikitnya {fmt_int(min_volume)} check-in.")
     else:
         st.plotly_chart(charts.build_top_opd(eligible.nlargest(10, "rate"), value="rate",
                                              title=f"Tingkat penolakan tertinggi (≥ {fmt_int(min_volume)} check-in)"),
                         width="stretch", key="penolakan_top_rate")
-table_block(pd.DataFrame({
-    "OPD": by_opd["short_name"], "Kecamatan": by_opd["kecamatan"], "Check-in": by_opd["checkins"],
-    "Ditolak": by_opd["refused"], "Merah": by_opd["merah"], "Hitam": by_opd["hitam"],
-    "Tingkat penolakan (%)": (by_opd["rate"] * 100).round(2),
-}).sort_values("Ditolak", ascending=False), "penolakan-per-opd", "penolakan_opd")
+
+listed = None
+if ends is not None:
+    listed = refusal_rows(ends.rows)
+    listed.insert(0, "Peringkat", ends.rows["position"].to_numpy())
+table_block(refusal_rows(by_opd).sort_values("Ditolak", ascending=False), "penolakan-per-opd", "penolakan_opd",
+            shown=listed)
 
 left, right = st.columns(2)
 with left:
@@ -111,6 +136,13 @@ merah = merah_by_kecamatan(**flt.kwargs)
 if merah.empty:
     st.info("Tidak ada penolakan berstatus merah pada filter ini.")
 else:
-    st.plotly_chart(figure(charts.build_merah_kecamatan, merah), width="stretch", key="penolakan_merah")
+    lines = merah
+    n_kec = merah["kecamatan"].nunique()
+    if flt.many_opds and n_kec > RANK_ENDS:  # a line per kecamatan of a province: the ten with the most
+        most = merah.groupby("kecamatan")["merah"].sum().sort_values(ascending=False, kind="stable")
+        lines = merah[merah["kecamatan"].isin(most.index[:RANK_ENDS])]
+        st.caption(f"Grafik menampilkan {RANK_ENDS} dari {fmt_int(n_kec)} kecamatan dengan penolakan merah terbanyak; "
+                   "tabel dan unduhannya memuat semua kecamatan.")
+    st.plotly_chart(figure(charts.build_merah_kecamatan, lines), width="stretch", key="penolakan_merah")
     table_block(pd.DataFrame({"Kecamatan": merah["kecamatan"], "Pekan mulai": merah["week"],
                               "Ditolak (merah)": merah["merah"]}), "penolakan-merah-kecamatan", "penolakan_merah")

@@ -1,15 +1,18 @@
 """Peta adopsi: where the OPDs lag. Per kecamatan (a choropleth of Cakupan ASN with names and
 percentages written on it) or per OPD (the regency and a zoom to the town), drawn from the shipped
 boundaries with no internet; a click shows the figures beside the map and offers them as the
-sidebar filter."""
+sidebar filter. With more OPDs in the filter than a map can show one by one (a province), no
+marker per OPD: per regency (a bubble at the mean point of its OPDs) or per kecamatan."""
 import pandas as pd
 import streamlit as st
 
 from data_access import boundaries, domain
 from data_access.domain import COVERAGE_TARGET
 from data_access.fmt import fmt_date, fmt_int, fmt_pct
+from data_access.labels import regency_label
+from data_access.queries import MANY_OPDS
 from ui import charts
-from ui.data import kecamatan_summary, map_boundaries, opd_overview
+from ui.data import kecamatan_summary, map_boundaries, opd_overview, opd_registry, regency_summary
 from ui.export import download_buttons
 from ui.page import empty_notice, setup_page
 from ui.safe import md
@@ -51,25 +54,49 @@ def figures(rows: list[tuple[str, str]]) -> None:
     st.markdown("\n".join(f"- {label}: **{md(value)}**" for label, value in rows))
 
 
-def kecamatan_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
-    st.markdown(f"#### Kec. {md(name)}")
-    if row is None:
-        st.info("Kecamatan ini tidak termasuk filter yang dipakai.")
-        return
-    figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
-             ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD"),
-             ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
-    behind = domain.furthest_behind(ov[ov["kecamatan"] == name])
+def behind_list(ov: pd.DataFrame, where: str) -> None:
+    """The OPDs of an area furthest behind, with why (at most eight named)."""
+    behind = domain.furthest_behind(ov)
     if behind.empty:
-        st.success("Semua OPD di kecamatan ini mencapai target.")
+        st.success(f"Semua OPD di {where} ini mencapai target.")
     else:
         reasons = domain.behind_reasons(behind)
         lines = [f"- **{md(s)}**: {md(r)}" for s, r in zip(behind["short_name"].head(8), reasons.head(8))]
         more = len(behind) - 8
         st.markdown(f"**Tertinggal ({fmt_int(len(behind))} OPD)**\n" + "\n".join(lines)
                     + (f"\n- … dan {fmt_int(more)} OPD lainnya" if more > 0 else ""))
+
+
+def kecamatan_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
+    st.markdown(f"#### Kec. {md(name)}")
+    regencies = ov.loc[ov["kecamatan"] == name, "kabupaten"].unique()
+    if len(set(ov["kabupaten"])) > 1 and len(regencies):  # a province: whose kecamatan it is
+        st.caption(", ".join(md(regency_label(k)) for k in regencies))
+    if row is None:
+        st.info("Kecamatan ini tidak termasuk filter yang dipakai.")
+        return
+    figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
+             ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD"),
+             ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
+    behind_list(ov[ov["kecamatan"] == name], "kecamatan")
     st.button(f"Terapkan Kec. {name} sebagai filter", key="peta_apply_kecamatan", type="primary",
               icon=":material/filter_alt:", on_click=_apply_filter, args=("kecamatan", name, "peta_pick_kecamatan"),
+              width="stretch")
+
+
+def regency_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
+    label = regency_label(name)
+    st.markdown(f"#### {md(label)}")
+    if row is None:
+        st.info("Kabupaten/kota ini tidak termasuk filter yang dipakai.")
+        return
+    figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
+             ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD"),
+             (f"Aktif {domain.ACTIVE_WINDOW_DAYS} hari terakhir", f"{fmt_int(row['active'])} OPD"),
+             ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
+    behind_list(ov[ov["kabupaten"] == name], "kabupaten/kota")
+    st.button(f"Terapkan {label} sebagai filter", key="peta_apply_kabupaten", type="primary",
+              icon=":material/filter_alt:", on_click=_apply_filter, args=("kab", name, "peta_pick_kabupaten"),
               width="stretch")
 
 
@@ -104,8 +131,42 @@ bounds, problem = map_boundaries()
 if problem:
     st.warning(f"Berkas batas wilayah PANTAU_BOUNDARY_GEOJSON tidak dapat dipakai: {md(problem)}. Peta memakai "
                "batas kecamatan bawaan.")
-view = st.segmented_control("Tampilan", ["Per kecamatan", "Per OPD"], default="Per kecamatan", key="peta_view")
-if view != "Per OPD":
+PER_REGENCY, PER_KECAMATAN, PER_OPD = "Per kabupaten/kota", "Per kecamatan", "Per OPD"
+if flt.many_opds:  # a marker per OPD would be hundreds of them: the figures per regency or per kecamatan
+    reg = opd_registry()
+    in_filter = reg if flt.opd_ids is None else reg[reg["id"].isin(flt.opd_ids)]
+    several = in_filter["kabupaten"].nunique() > 1
+    view = st.segmented_control("Tampilan", [PER_REGENCY, PER_KECAMATAN], key="peta_level",
+                                default=PER_REGENCY if several else PER_KECAMATAN) or PER_REGENCY
+    st.caption(f"{fmt_int(flt.opd_count)} OPD dalam filter: peta menampilkan angka per kabupaten/kota atau per "
+               f"kecamatan, tanpa titik per OPD. Persempit filter hingga {MANY_OPDS} OPD atau kurang untuk "
+               "melihat tiap OPD.")
+else:
+    view = st.segmented_control("Tampilan", [PER_KECAMATAN, PER_OPD], default=PER_KECAMATAN, key="peta_view")
+if view == PER_REGENCY:
+    data = regency_summary(**flt.kwargs)
+    if data.empty:
+        empty_notice("OPD")
+        st.stop()
+    ov = opd_overview(**flt.kwargs)
+    st.session_state["peta_view_kind"] = "kabupaten"
+    labels = {k: regency_label(k) for k in data["kabupaten"]}
+    map_col, side = st.columns([3, 1.2], gap="medium")
+    with map_col:
+        _map(charts.build_regency_map(data, bounds, labels=labels), "peta_kabupaten", "peta_pick_kabupaten")
+    with side:
+        pick = st.session_state.get("peta_pick_kabupaten")
+        if pick:
+            rows = data[data["kabupaten"] == pick[1]]
+            regency_panel(pick[1], rows.iloc[0] if not rows.empty else None, ov)
+        else:
+            summary_panel(ov, "kabupaten/kota")
+    table = pd.DataFrame({
+        "Kabupaten/Kota": data["kabupaten"].map(labels), "OPD": data["opds"], "QR dicetak": data["printed"],
+        "Aktif": data["active"], "Cakupan ASN (%)": (data["coverage"] * 100).round(1), "Check-in": data["checkins"],
+        "Tingkat penolakan (%)": (data["refusal_rate"] * 100).round(1),
+    }).sort_values("Cakupan ASN (%)", kind="stable")
+elif view != PER_OPD:
     data = kecamatan_summary(**flt.kwargs)
     if data.empty:
         empty_notice("OPD")
@@ -114,7 +175,8 @@ if view != "Per OPD":
     st.session_state["peta_view_kind"] = "kecamatan"
     map_col, side = st.columns([3, 1.2], gap="medium")
     with map_col:
-        _map(charts.build_kecamatan_map(data, bounds), "peta_kecamatan", "peta_pick_kecamatan")
+        _map(charts.build_kecamatan_map(data, bounds, province=flt.many_opds), "peta_kecamatan",
+             "peta_pick_kecamatan")
     with side:
         pick = st.session_state.get("peta_pick_kecamatan")
         if pick:
@@ -157,6 +219,6 @@ st.caption(boundaries.SOURCE_NOTE + "." if bounds.shipped else f"Batas wilayah: 
 with st.expander("Tabel data peta"):
     # Indonesian formats on screen (87,6%; 1.234; -7,0279), the numbers kept for sorting and the download
     show_table(table, key="peta_table", formats={"Cakupan ASN (%)": "pct_points", "Check-in": "int", "QR dicetak": "int",
-                                                 "Tingkat penolakan (%)": "pct_points", "Lintang": "coord",
-                                                 "Bujur": "coord"})
+                                                 "Aktif": "int", "Tingkat penolakan (%)": "pct_points",
+                                                 "Lintang": "coord", "Bujur": "coord"})
     download_buttons(table, f"peta-adopsi-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}", key="peta_export", sheet="Peta")

@@ -144,6 +144,52 @@ def demo_dir(demo_template, tmp_path, monkeypatch) -> Path:
     _clear_streamlit_caches()
 
 
+PROVINCE_OPDS = 150  # over East Java's 38 regencies: Bangkalan's 52 and about 3 for each other one
+
+
+@pytest.fixture(scope="session")
+def province_template(tmp_path_factory) -> Path:
+    """A province's database made once: the synthetic registry of PROVINCE_OPDS OPDs in 38
+    regencies (data_access.synthetic), 40.000 check-ins from 1 February 2022, an account per role."""
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from data_access import queries
+    from data_access.auth import create_demo_accounts
+    from data_access.checkins import write_checkins
+    from data_access.db import init_schema, make_engine
+    from data_access.models import Opd
+    from data_access.synthetic import synthetic_frame, synthetic_registry
+
+    d = tmp_path_factory.mktemp("province_template")
+    eng = make_engine(f"sqlite:///{d / 'pantau.db'}")
+    init_schema(eng)
+    with eng.begin() as conn:
+        conn.execute(insert(Opd), synthetic_registry(PROVINCE_OPDS))
+    opds = queries.opd_registry(engine=eng)[["id", "asn_headcount"]]
+    with eng.begin() as conn:
+        write_checkins(conn, synthetic_frame(opds, 40_000, start=date(2022, 2, 1), days=43, seed=5), source="demo")
+    create_demo_accounts(engine=eng)
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return d / "pantau.db"
+
+
+@pytest.fixture
+def province_dir(province_template, tmp_path, monkeypatch) -> Path:
+    """A data folder holding a copy of the province database, configured as the app's default."""
+    d = tmp_path / "data"
+    d.mkdir()
+    shutil.copy(province_template, d / "pantau.db")
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(d))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    _clear_streamlit_caches()
+    yield d
+    _clear_streamlit_caches()
+
+
 def _clear_streamlit_caches() -> None:
     import streamlit as st
 

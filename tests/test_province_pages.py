@@ -1,5 +1,7 @@
-"""Data for pages over a province's registry (data_access/queries/province.py): figures per
-regency add up to the whole, a regency filter selects its OPDs, and a ranking shows its ends."""
+"""Pages over a province's registry: the data (data_access/queries/province.py: figures per
+regency add up to the whole, a regency filter selects its OPDs, a ranking shows its ends) and
+the pages through AppTest (the regency filter, the ends of the rankings with a search, the map
+per regency and per kecamatan), and Bangkalan's registry alone, where none of this shows."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,6 +15,9 @@ from data_access.checkins import write_checkins
 from data_access.db import init_schema, make_engine
 from data_access.models import Opd
 from data_access.synthetic import synthetic_frame, synthetic_registry
+from tests.helpers import figure
+from tests.test_exports import payloads
+from tests.test_indonesian import plain, summary_of
 
 START, END = date(2022, 2, 1), date(2022, 3, 15)
 
@@ -63,4 +68,182 @@ def test_ranking_ends():
     assert len(bottom) == 10 and pd.isna(bottom["coverage"].iloc[-1])  # no value ranks last
     top, bottom = q.ranking_ends(df, by="coverage", n=10, search="opd 01")
     assert top["short_name"].tolist() == [f"OPD {i:03d}" for i in range(19, 9, -1)] and bottom.empty
+    # the place in the whole ranking stays with each row after the search
+    assert top["position"].tolist() == list(range(81, 91))
+    assert len(q.search_rows(df, " opd 01 ")) == 10 and len(q.search_rows(df, "")) == 100
     assert q.MANY_OPDS == 60
+
+
+# ---------------------------------------------------------------- the pages over a province
+# tests/conftest.py's province_dir: the synthetic registry of 150 OPDs in 38 regencies (Bangkalan's
+# 52 and three or four for each other one), check-ins from 1 February to 15 March 2022.
+def test_regency_filter_narrows_the_opds(province_dir, page):
+    at = page("adopsi", "pimpinan")
+    assert not at.exception
+    assert [m.label for m in at.sidebar.multiselect][:2] == ["Kabupaten/Kota", "Kategori"]  # above the others
+    kab = at.sidebar.multiselect(key="kab")
+    assert len(kab.options) == 38 and kab.value == []
+    assert len(at.sidebar.multiselect(key="opd").options) == 150
+    kab.set_value(["Kota Surabaya", "Sidoarjo"]).run()
+    assert not at.exception
+    opds = at.sidebar.multiselect(key="opd").options
+    assert 0 < len(opds) < 10 and all("Surabaya" in o or "Sidoarjo" in o for o in opds)
+    assert all("Surabaya" in k or "Sidoarjo" in k for k in at.sidebar.multiselect(key="kecamatan").options)
+    assert at.sidebar.caption[-1].value.startswith(f"{len(opds)} dari 150 OPD · ")
+    assert summary_of(at).startswith(f"Kota Surabaya, Kab. Sidoarjo ({len(opds)} OPD) · ")
+    assert len(at.dataframe[0].value) == len(opds)  # few OPDs: the whole table, no search
+    assert not [t for t in at.text_input if t.label == "Cari OPD"]
+
+
+def test_regency_link_applies_and_an_unknown_one_is_named(province_dir, page):
+    at = page("adopsi", "pimpinan", query={"kab": "Kota Surabaya"})
+    assert not at.exception and not at.warning
+    assert at.sidebar.multiselect(key="kab").value == ["Kota Surabaya"]
+    assert summary_of(at).startswith("Kota Surabaya (")
+    assert set(at.dataframe[0].value["OPD"].map(lambda n: n.split(" ", 2)[-1])) == {"Kota Surabaya"}
+    at = page("adopsi", "pimpinan", query={"kab": ["Sidoarjo", "Atlantis"]})
+    assert not at.exception
+    notice = plain(" ".join(w.value for w in at.warning))
+    assert "kabupaten/kota tidak dikenal dan dibuang: Atlantis" in notice and "Sidoarjo" not in notice
+    assert summary_of(at).startswith("Kab. Sidoarjo (")
+
+
+def test_bangkalan_alone_has_no_regency_filter(demo_dir, page):
+    at = page("adopsi", "pimpinan")
+    assert not at.exception
+    assert [m.label for m in at.sidebar.multiselect] == ["Kategori", "Kecamatan", "OPD"]
+    assert not [t for t in at.text_input if t.label == "Cari OPD"]
+    at = page("adopsi", "pimpinan", query={"kab": "Sidoarjo"})
+    assert "kabupaten/kota tidak dikenal dan dibuang: Sidoarjo" in plain(" ".join(w.value for w in at.warning))
+    assert "kab" not in at.query_params
+    at = page("adopsi", "pimpinan", query={"kab": "Bangkalan"})  # its one regency: nothing to choose
+    assert not at.exception and not at.warning
+
+
+def _bars(fig: dict) -> list[str]:
+    return [y for t in fig["data"] if t["type"] == "bar" for y in t["y"]]
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """What the download buttons serve (tests/test_exports.py's recorder)."""
+    from tests import test_exports
+
+    return test_exports.downloads.__wrapped__(monkeypatch)
+
+
+def _csv_rows(at, served, label: str = "Unduh CSV") -> int:
+    import io
+
+    data = next(d for lbl, _, d in payloads(at, served) if lbl == label)
+    return len(pd.read_csv(io.BytesIO(data), sep=None, engine="python", encoding="utf-8-sig"))
+
+
+def test_adoption_shows_the_ends_of_the_ranking_with_a_search(province_dir, page, served):
+    at = page("adopsi", "pimpinan")
+    assert not at.exception
+    assert any(c.value.startswith("150 OPD diperingkat menurut cakupan ASN. Tampil 10 teratas dan 10 terbawah")
+               for c in at.caption)
+    top, bottom = figure(at, 0), figure(at, 1)
+    assert len(_bars(top)) == 10 and len(_bars(bottom)) == 10
+    assert "tertinggi" in top["layout"]["title"]["text"] and "terendah" in bottom["layout"]["title"]["text"]
+    table = at.dataframe[0].value
+    assert len(table) == 20 and table["Peringkat"].tolist() == [*range(1, 11), *range(141, 151)]
+    assert set(_bars(top)) | set(_bars(bottom)) == set(table["OPD"])
+    assert _csv_rows(at, served) == 150  # the download keeps every OPD
+    # the search keeps the OPDs whose name holds it, then ranks them: fewer than 20 show whole
+    at.text_input(key="adopsi_cari").input("kota surabaya").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert 0 < len(table) <= 20 and table["OPD"].str.contains("Kota Surabaya").all()
+    assert len(at.get("plotly_chart")) == 2  # one ranking chart and the weekly one
+    assert sorted(_bars(figure(at, 0))) == sorted(table["OPD"])
+    assert any("cocok dengan “kota surabaya”, semuanya tampil" in c.value for c in at.caption)
+    at.text_input(key="adopsi_cari").input("dinas").run()  # more than 20 match: their ends
+    table = at.dataframe[0].value
+    assert len(table) == 20 and table["OPD"].str.contains("Dinas", case=False).all()
+    assert table["Peringkat"].is_monotonic_increasing
+    at.text_input(key="adopsi_cari").input("tidak ada yang begini").run()
+    assert not at.exception and "Tidak ada OPD yang namanya memuat" in at.info[-1].value
+    assert _csv_rows(at, served) == 150
+
+
+def test_refusals_onboarding_and_monev_show_the_ends(province_dir, page, served):
+    at = page("penolakan", "pimpinan")
+    assert not at.exception
+    assert any(c.value.startswith("150 OPD diperingkat menurut jumlah penolakan.") for c in at.caption)
+    table = next(d.value for d in at.dataframe if "Peringkat" in d.value)
+    assert len(table) == 20 and table["Ditolak"].iloc[0] == table["Ditolak"].max()
+    per_opd = next(d for lbl, name, d in payloads(at, served) if name.startswith("penolakan-per-opd") and
+                   name.endswith(".csv"))
+    assert per_opd.decode("utf-8-sig").count("\n") == 151  # the header and every OPD
+    merah = next(figure(at, i) for i in range(len(at.get("plotly_chart")))
+                 if figure(at, i)["layout"]["title"]["text"].startswith("Penolakan merah"))
+    assert len(merah["data"]) == 10  # the ten kecamatan with the most, not one line per kecamatan
+    at.text_input(key="penolakan_cari").input("Kota Surabaya").run()
+    assert not at.exception
+    top = next(figure(at, i) for i in range(len(at.get("plotly_chart")))
+               if figure(at, i)["layout"]["title"]["text"] == "Penolakan terbanyak")
+    assert _bars(top) and all("Kota Surabaya" in n for n in _bars(top))
+
+    at = page("onboarding", "kominfo")
+    assert not at.exception
+    chase = at.dataframe[0].value
+    assert len(chase) == 20 and chase["Urutan"].is_monotonic_increasing and chase["Urutan"].iloc[0] == 1
+    assert any("OPD diperingkat menurut urutan kejar" in c.value for c in at.caption)
+    at.text_input(key="onboarding_cari").input("Pamekasan").run()
+    assert not at.exception and at.dataframe[0].value["OPD"].str.contains("Pamekasan").all()
+
+    at = page("monev", "satpolpp")
+    assert not at.exception
+    comp = next(d.value for d in at.dataframe if "Peringkat" in d.value)
+    assert comp["Peringkat"].tolist() == [*range(1, 11), *range(141, 151)]
+    assert any(c.value.startswith("Unduhan CSV dan Excel serta laporan PDF memuat semua 150 OPD") for c in at.caption)
+
+
+def _in_view(fig: dict, lon: list[float], lat: list[float]) -> bool:
+    geo = fig["layout"]["geo"]
+    (x0, x1), (y0, y1) = geo["lonaxis"]["range"], geo["lataxis"]["range"]
+    return all(x0 <= x <= x1 for x in lon) and all(y0 <= y <= y1 for y in lat)
+
+
+def test_map_aggregates_per_regency_or_kecamatan(province_dir, page):
+    at = page("peta", "pimpinan")
+    assert not at.exception
+    level = at.segmented_control(key="peta_level")
+    assert level.options == ["Per kabupaten/kota", "Per kecamatan"] and level.value == "Per kabupaten/kota"
+    assert not [s for s in at.segmented_control if s.key == "peta_view"]  # no view per OPD
+    assert any(c.value.startswith("150 OPD dalam filter: peta menampilkan angka per kabupaten/kota") for c in at.caption)
+    fig = figure(at)
+    names = [t.get("name") for t in fig["data"]]
+    assert not {"QR dicetak (warna: cakupan ASN)", "Belum mencetak QR"} & set(names)  # no layer per OPD
+    bubbles = next(t for t in fig["data"] if t.get("name") == "Cakupan ASN")
+    assert len({c[0] for c in bubbles["customdata"]}) == 38 and _in_view(fig, bubbles["lon"], bubbles["lat"])
+    assert len(next(t for t in fig["data"] if t.get("name") == "Nama kabupaten/kota terendah")["text"]) == 8
+    table = at.dataframe[0].value
+    assert len(table) == 38 and table["OPD"].sum() == 150 and "Kab. Bangkalan" in set(table["Kabupaten/Kota"])
+    # a click on a regency: its figures, and it becomes the filter
+    at.session_state["peta_pick_kabupaten"] = ("kabupaten", "Sidoarjo")
+    at.run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "Kab\\. Sidoarjo" in text and "Cakupan ASN:" in text
+    at.button(key="peta_apply_kabupaten").click().run()
+    assert not at.exception and at.sidebar.multiselect(key="kab").value == ["Sidoarjo"]
+    # three OPDs: the map per OPD again, framed on them (they lie beyond Bangkalan's boundaries)
+    at.segmented_control(key="peta_view").set_value("Per OPD").run()
+    assert not at.exception
+    fig = figure(at)
+    marks = [t for t in fig["data"] if t.get("mode") == "markers"]
+    lon = [x for t in marks for x in t["lon"]]
+    assert len(lon) == 3 and _in_view(fig, lon, [y for t in marks for y in t["lat"]])
+
+    at = page("peta", "pimpinan")
+    at.segmented_control(key="peta_level").set_value("Per kecamatan").run()
+    assert not at.exception
+    fig = figure(at)
+    assert "Nama kecamatan" not in [t.get("name") for t in fig["data"]]  # hundreds of names: in the hover only
+    loose = next(t for t in fig["data"] if t.get("name") == "Kecamatan tanpa batas")
+    assert _in_view(fig, loose["lon"], loose["lat"])
+    kec = at.dataframe[0].value
+    assert kec["OPD"].sum() == 150 and len(kec) > 60
+

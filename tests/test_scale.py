@@ -85,7 +85,7 @@ def test_bench_command_runs(tmp_path):
                        text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)
-    assert out["rows"] == 20000 and len(out["pages"]) == 7
+    assert out["rows"] == 20000 and len(out["pages"]) == 8
     for p in out["pages"]:
         assert p["fast_ms"] > 0 and p["naive_ms"] > 0 and p["ratio"] > 0
     assert out["import"]["rows"] == 3000 and out["import"]["loaded"] + out["import"]["duplicate"] == 3000

@@ -12,7 +12,7 @@ from data_access import domain
 from data_access.boundaries import COVERAGE_SCALE, Boundaries, Frame, padded, place_labels, text_box
 from data_access.calendar import SURAT_EDARAN_DATE
 from data_access.domain import COVERAGE_TARGET, STAGE_LABELS, STAGES
-from data_access.fmt import MONTHS_SHORT, fmt_pct
+from data_access.fmt import MONTHS_SHORT, fmt_int, fmt_pct
 
 # One palette for the status colours everywhere.
 STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}
@@ -163,10 +163,12 @@ def build_daily_checkins(df: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Check-in per hari")
 
 
-def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> go.Figure:
+def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET,
+                       title: str = "Cakupan ASN per OPD (urut)") -> go.Figure:
     """Ranked horizontal bars of ASN coverage per OPD, coloured by stage. OPDs without data
     get a grey marker and the label 'tanpa data' instead of being left out; a printed QR
-    without check-ins in the active window is marked 'sepi', an anomaly is named."""
+    without check-ins in the active window is marked 'sepi', an anomaly is named. With a
+    `position` column (a long ranking's ends), the hover says each OPD's place in it."""
     d = df.sort_values("coverage", ascending=True, na_position="first")
     d = d.assign(_note=_bar_notes(d))
     fig = go.Figure()
@@ -180,8 +182,10 @@ def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> 
             text=[("tanpa data" if c == 0 or pd.isna(c) else f"{c * 100:.0f}%".replace(".", ",")) + note
                   for c, note in zip(part["coverage"], part["_note"])],
             textposition="outside",
-            customdata=part[["checkins"]].to_numpy(),
-            hovertemplate="%{y}<br>Cakupan ASN %{x:.1%}<br>%{customdata[0]:,} check-in<extra>" + label + "</extra>",
+            customdata=list(zip(part["checkins"], [f"Peringkat {fmt_int(p)}<br>" for p in part["position"]]
+                                if "position" in part else [""] * len(part))),
+            hovertemplate="%{y}<br>%{customdata[1]}Cakupan ASN %{x:.1%}<br>%{customdata[0]:,} check-in<extra>"
+                          + label + "</extra>",
         )
     fig.add_vline(x=target, line=dict(color=SECONDARY, dash="dash"),
                   annotation_text=f"Target {int(target * 100)}%", annotation_position="top")
@@ -189,7 +193,7 @@ def build_coverage_bar(df: pd.DataFrame, *, target: float = COVERAGE_TARGET) -> 
     fig.update_yaxes(categoryorder="array", categoryarray=list(d["short_name"]), title=None,
                      tickvals=list(d["short_name"]), ticktext=[short(n) for n in d["short_name"]])
     fig.update_layout(barmode="overlay")
-    return _finish(fig, "Cakupan ASN per OPD (urut)", height=max(380, 22 * len(d) + 120))
+    return _finish(fig, title, height=max(380, 22 * len(d) + 120))
 
 
 def _bar_notes(df: pd.DataFrame) -> list[str]:
@@ -380,13 +384,37 @@ def _finish_map(fig: go.Figure, title: str, frame: Frame, *, height: int, legend
     return fig
 
 
-def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
+def _wide_bbox(bounds: Boundaries, df: pd.DataFrame) -> tuple[float, float, float, float]:
+    """The box to show: the boundaries' (Bangkalan's), grown to hold every point of `df` that
+    lies beyond them (a province's places); only the points' when none lies within them (another
+    regency alone), at least MIN_SPAN degrees across."""
+    bx0, by0, bx1, by1 = bounds.bbox()
+    pts = df.dropna(subset=["lon", "lat"])
+    lon, lat = pts["lon"].astype(float), pts["lat"].astype(float)
+    inside = lon.between(bx0, bx1) & lat.between(by0, by1)
+    if inside.all():
+        return bx0, by0, bx1, by1
+    x0, y0, x1, y1 = float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
+    if inside.any():
+        x0, y0, x1, y1 = min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    hx, hy = max(x1 - x0, MIN_SPAN) / 2, max(y1 - y0, MIN_SPAN) / 2
+    return cx - hx, cy - hy, cx + hx, cy + hy
+
+
+MIN_SPAN = 0.25  # degrees: a map of a few places close together still shows their surroundings
+
+
+def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries, *, province: bool = False) -> go.Figure:
     """Per kecamatan: a choropleth of Cakupan ASN with each kecamatan's name and coverage written
     on it, the regency outline, and a legend (colour bar) in Bahasa Indonesia. A kecamatan in
     the data without an outline in the boundary file is a marker at its centroid. Clicking a
-    kecamatan selects it (points carry `location` = the kecamatan)."""
+    kecamatan selects it (points carry `location` = the kecamatan, or customdata[0] for a marker).
+    `province`: the kecamatan of many regencies: the map spans every one, the markers are
+    smaller and no name is written (hundreds would cover each other; the hover names each)."""
     fig = go.Figure()
-    frame = _frame(bounds.bbox())
+    box = _wide_bbox(bounds, df)
+    frame = _frame(box if box == bounds.bbox() else padded(box, 0.05))
     _add_land(fig, bounds, fill="#f5f5f5")
     order = {k: i for i, k in enumerate(bounds.kecamatan)}  # drawn in the boundaries' order
     drawn = df[df["kecamatan"].isin(list(order))].sort_values("kecamatan", key=lambda s: s.map(order))
@@ -405,13 +433,15 @@ def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
     if not loose.empty:
         fig.add_scattergeo(
             lon=loose["lon"], lat=loose["lat"], mode="markers", name="Kecamatan tanpa batas",
-            marker=dict(size=16, color=loose["coverage"].fillna(0), cmin=0, cmax=1, colorscale=coverage_colorscale(),
-                        line=dict(width=1, color="#ffffff")),
+            marker=dict(size=10 if province else 16, color=loose["coverage"].fillna(0), cmin=0, cmax=1,
+                        colorscale=coverage_colorscale(), line=dict(width=1, color="#ffffff")),
             customdata=list(zip(loose["kecamatan"], loose["coverage"], loose["checkins"], loose["opds"],
                                 loose["printed"])),
             hovertemplate=hover, showlegend=False,
         )
     _add_outline(fig, bounds)
+    if province:
+        return _finish_map(fig, f"Cakupan ASN per kecamatan ({len(df)} kecamatan)", frame, height=440, legend=False)
     cov = dict(zip(df["kecamatan"], df["coverage"]))
     names = list(bounds.kecamatan) + list(loose["kecamatan"])
     pts = [bounds.label_points.get(k) or (float(loose.set_index("kecamatan").loc[k, "lon"]),
@@ -420,6 +450,41 @@ def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
     _add_labels(fig, frame, [p[0] for p in pts], [p[1] for p in pts], texts, font=11, centred=True,
                 name="Nama kecamatan", regions=[bounds.kecamatan.get(k, []) for k in names])
     return _finish_map(fig, "Cakupan ASN per kecamatan", frame, height=480, legend=False)
+
+
+REGENCY_NAMES = 8  # regencies named on the map: those with the lowest coverage
+
+
+def build_regency_map(df: pd.DataFrame, bounds: Boundaries, *, labels: dict[str, str] | None = None) -> go.Figure:
+    """Per regency (a province's registry; regency_summary): a bubble at the mean point of its
+    OPDs, its area the number of OPDs, its colour Cakupan ASN; the REGENCY_NAMES regencies with
+    the lowest coverage named on the map. The shipped kecamatan outlines (Bangkalan's: the only
+    boundaries there are) lie under it for orientation. Points carry customdata[0] = the regency
+    as the registry spells it; `labels` gives the name to show ("Kab. Bangkalan")."""
+    fig = go.Figure()
+    d = df.dropna(subset=["lon", "lat"]).reset_index(drop=True)
+    frame = _frame(padded(_wide_bbox(bounds, d), 0.06))
+    _add_land(fig, bounds)
+    _add_outline(fig, bounds)
+    names = [labels.get(k, k) if labels else k for k in d["kabupaten"]]
+    size = 8 + 14 * np.sqrt(d["opds"] / max(int(d["opds"].max()), 1)) if len(d) else []  # 8-22 px: a phone too
+    custom = list(zip(d["kabupaten"], [_plain(n) for n in names], d["coverage"].fillna(0), d["checkins"], d["opds"],
+                      d["printed"], d["active"]))
+    fig.add_scattergeo(
+        lon=d["lon"], lat=d["lat"], mode="markers", name="Cakupan ASN",
+        marker=dict(size=size, color=d["coverage"].fillna(0), cmin=0, cmax=1, colorscale=coverage_colorscale(),
+                    showscale=True, colorbar=_coverage_colorbar(), line=dict(width=1, color="#ffffff"), opacity=0.9),
+        customdata=custom, showlegend=False,
+        hovertemplate=("<b>%{customdata[1]}</b><br>Cakupan ASN %{customdata[2]:.1%}<br>%{customdata[3]:,} check-in"
+                       "<br>QR dicetak: %{customdata[5]} dari %{customdata[4]} OPD<br>Aktif: %{customdata[6]} OPD"
+                       "<extra></extra>"),
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0.45)),
+    )
+    low = d.assign(_name=names).sort_values(["coverage", "kabupaten"], na_position="first").head(REGENCY_NAMES)
+    _add_labels(fig, frame, low["lon"], low["lat"], [f"{_wrap(n, 14, 2)}<br>{fmt_pct(c, 0)}"
+                                                     for n, c in zip(low["_name"], low["coverage"])],
+                font=10, obstacles=(d["lon"], d["lat"]), radius=8.0, name="Nama kabupaten/kota terendah")
+    return _finish_map(fig, f"Cakupan ASN per kabupaten/kota ({len(d)})", frame, height=440, legend=False)
 
 
 def _opd_markers(fig: go.Figure, df: pd.DataFrame, *, town_small: bool, scale: bool = True) -> None:
@@ -467,9 +532,11 @@ def town_bbox(df: pd.DataFrame) -> tuple[float, float, float, float] | None:
 def build_opd_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
     """Per OPD, the whole regency: every office at its position (colour = coverage, black
     diamond = no QR printed yet), the lagging ones (domain.behind) named on the map. The town's
-    offices are small here and framed: build_town_map shows them large."""
+    offices are small here and framed: build_town_map shows them large. Offices beyond the
+    boundaries (another regency's) widen the map to show them."""
     fig = go.Figure()
-    frame = _frame(bounds.bbox())
+    box = _wide_bbox(bounds, df)
+    frame = _frame(box if box == bounds.bbox() else padded(box, 0.05))
     _add_land(fig, bounds)
     _add_outline(fig, bounds)
     box = town_bbox(df)

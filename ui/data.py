@@ -20,6 +20,9 @@ adoption_table = cached_query(queries.adoption_table)
 coverage_weekly = cached_query(queries.coverage_weekly)
 kecamatan_summary = cached_query(queries.kecamatan_summary)
 
+# a province's registry (several regencies)
+regency_summary = cached_query(queries.regency_summary)
+
 # onboarding
 onboarding_progress = cached_query(queries.onboarding_progress)
 pipeline_weekly = cached_query(queries.pipeline_weekly)

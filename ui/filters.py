@@ -2,6 +2,9 @@
 address so a link carries them, remembered from page to page, and checked, so a link with
 values that cannot be used falls back to the defaults with a notice naming each unusable part.
 
+A registry of several regencies (a province) adds a regency choice above the others, which
+narrows the kecamatan and OPDs offered; with Bangkalan's alone there is none.
+
 The period is chosen without a calendar widget (Streamlit's speaks English): a quick period
 (Minggu ini, Bulan lalu, Sejak Surat Edaran, ...) applies with one click, a month from a list
 likewise, and a typed range ("01/06/2022" – "30/06/2022") with one click on "Terapkan". It reaches
@@ -19,6 +22,7 @@ import streamlit as st
 
 from data_access.calendar import SURAT_EDARAN_DATE, years_without_holidays
 from data_access.fmt import fmt_date, fmt_int, fmt_range, parse_date
+from data_access.labels import regency_label
 from data_access.onboarding import today_wib
 from data_access.periods import (
     QUICK_PERIODS,
@@ -28,16 +32,18 @@ from data_access.periods import (
     months_between,
     quick_period,
 )
+from data_access.queries.province import MANY_OPDS
 from data_access.registry import CATEGORY_LABELS
 from ui.data import data_range, opd_registry
 from ui.safe import md
 
 PERIOD = "periode"  # the state key and the address parameter (two ISO days)
-BOUND = ("kategori", "kecamatan", "opd")  # multiselects bound to the address by Streamlit
+BOUND = ("kab", "kategori", "kecamatan", "opd")  # multiselects bound to the address by Streamlit
 # parameters that are no filter but may stand in an address: Streamlit's own
 OTHER_LINK_KEYS = frozenset({"embed", "embed_options"})
 FILTER_BOX = "pantau_filter"  # the sidebar container's key (its CSS class: st-key-pantau_filter)
-LINK_NAMES = {"opd": "OPD", "kategori": "kategori", "kecamatan": "kecamatan", PERIOD: "periode"}
+LINK_NAMES = {"kab": "kabupaten/kota", "opd": "OPD", "kategori": "kategori", "kecamatan": "kecamatan",
+              PERIOD: "periode"}
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,17 @@ class Filters:
     data_end: date
     labels: list[str] = field(default_factory=list)
     summary: str = ""
+    opd_count: int = 0  # OPDs in the filter
+    kabupaten: tuple[str, ...] = ()  # the regencies chosen (none: every regency)
 
     @property
     def kwargs(self) -> dict:
         return {"start": self.start, "end": self.end, "opd_ids": self.opd_ids}
+
+    @property
+    def many_opds(self) -> bool:
+        """More OPDs than a chart can show one by one (a province): rankings show their ends, maps aggregate."""
+        return self.opd_count > MANY_OPDS
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,7 @@ def _link_notices(reg: pd.DataFrame, b: Bounds) -> tuple[list[str], tuple[date, 
     notes: list[str] = []
     qp = st.query_params
     checks = {
+        "kab": set(reg["kabupaten"]),
         "opd": set(reg["short_name"]),
         "kategori": set(CATEGORY_LABELS.values()),
         "kecamatan": set(reg["kecamatan"]),
@@ -122,7 +136,7 @@ def _clean_bound_state(reg: pd.DataFrame) -> None:
     """Drop invalid values from the bound widgets' state before they are drawn."""
     ss = st.session_state
     for key, allowed in (("opd", set(reg["code"])), ("kategori", set(CATEGORY_LABELS)),
-                         ("kecamatan", set(reg["kecamatan"]))):
+                         ("kecamatan", set(reg["kecamatan"])), ("kab", set(reg["kabupaten"]))):
         if key in ss and isinstance(ss[key], list):
             kept = [v for v in ss[key] if v in allowed]
             if kept != ss[key]:
@@ -216,11 +230,23 @@ def period_picker(container, *, key: str, b: Bounds, label: str = "Periode") -> 
 
 
 # ---------------------------------------------------------------- the sidebar
-def _opd_summary(reg: pd.DataFrame, shown: pd.DataFrame, cats, kecs, opds, names: dict) -> str:
+def _narrow(key: str, allowed) -> None:
+    """Keep only the allowed values in a bound widget's state (its options narrowed by the regency)."""
+    ss = st.session_state
+    if key in ss and isinstance(ss[key], list):
+        kept = [v for v in ss[key] if v in allowed]
+        if kept != ss[key]:
+            ss[key] = kept
+
+
+def _opd_summary(reg: pd.DataFrame, shown: pd.DataFrame, cats, kecs, opds, names: dict, kabs=()) -> str:
     if opds:
         picked = [names.get(c, c) for c in opds]
         return ", ".join(picked[:2]) + (f" +{len(picked) - 2} OPD lain" if len(picked) > 2 else "")
     parts = []
+    if kabs:
+        parts.append(", ".join(regency_label(k) for k in kabs[:3])
+                     + (f" +{len(kabs) - 3} kabupaten/kota lain" if len(kabs) > 3 else ""))
     if cats:
         parts.append(", ".join(CATEGORY_LABELS[c] for c in cats))
     if kecs:
@@ -228,6 +254,21 @@ def _opd_summary(reg: pd.DataFrame, shown: pd.DataFrame, cats, kecs, opds, names
     if parts:
         return " · ".join(parts) + f" ({fmt_int(len(shown))} OPD)"
     return "Semua OPD"
+
+
+def _regency_choice(sb, reg: pd.DataFrame) -> list[str]:
+    """The regencies chosen: a multiselect when the registry holds more than one (a province);
+    with one regency none is drawn, and a ?kab= in the address is dropped (named if unknown)."""
+    regencies = sorted(reg["kabupaten"].unique())
+    if len(regencies) <= 1:
+        st.session_state.pop("kab", None)
+        if "kab" in st.query_params:
+            del st.query_params["kab"]
+        return []
+    return sb.multiselect(
+        "Kabupaten/Kota", options=regencies, key="kab", placeholder="Semua kabupaten/kota", bind="query-params",
+        help="Memilih kabupaten/kota mempersempit pilihan kecamatan dan OPD di bawahnya.",
+    )
 
 
 def sidebar_filters(page_key: str = "") -> Filters:
@@ -251,28 +292,34 @@ def sidebar_filters(page_key: str = "") -> Filters:
     sb.header("Filter", anchor=False)
     start, end = period_picker(sb, key=PERIOD, b=b)
     _write_period_link((start, end), b)
+    kabs = _regency_choice(sb, reg)
+    in_kab = reg[reg["kabupaten"].isin(kabs)] if kabs else reg
+    if kabs:  # the kecamatan and OPDs to choose from: those of the chosen regencies
+        _narrow("kecamatan", set(in_kab["kecamatan"]))
+        _narrow("opd", set(in_kab["code"]))
     cats = sb.multiselect(
         "Kategori", options=list(CATEGORY_LABELS), format_func=CATEGORY_LABELS.get, key="kategori",
         placeholder="Semua kategori", bind="query-params",
     )
     kecs = sb.multiselect(
-        "Kecamatan", options=sorted(reg["kecamatan"].unique()), key="kecamatan",
+        "Kecamatan", options=sorted(in_kab["kecamatan"].unique()), key="kecamatan",
         placeholder="Semua kecamatan", bind="query-params",
     )
-    shown = reg
+    shown = in_kab
     if cats:
         shown = shown[shown["category"].isin(cats)]
     if kecs:
         shown = shown[shown["kecamatan"].isin(kecs)]
     names = dict(zip(reg["code"], reg["short_name"]))
     opds = sb.multiselect(
-        "OPD", options=list(reg["code"]), format_func=lambda c: names.get(c, c), key="opd",
+        "OPD", options=list(in_kab["code"]), format_func=lambda c: names.get(c, c), key="opd",
         placeholder="Semua OPD", bind="query-params",
     )
     if opds:
         shown = shown[shown["code"].isin(opds)]
     ss["_filter_memory"] = {"page": page_key, "values": {
-        PERIOD: (start, end), "kategori": list(cats), "kecamatan": list(kecs), "opd": list(opds)}}
+        PERIOD: (start, end), "kab": list(kabs), "kategori": list(cats), "kecamatan": list(kecs),
+        "opd": list(opds)}}
     if notices:
         st.warning("Sebagian parameter tautan diabaikan dan diganti bawaan: " + "; ".join(notices) + ".",
                    icon=":material/link_off:")
@@ -284,19 +331,21 @@ def sidebar_filters(page_key: str = "") -> Filters:
         st.info(f"Belum ada data hari libur untuk tahun {', '.join(map(str, no_holidays))}: hari kerja di tahun itu "
                 "dihitung Senin–Jumat saja (libur nasional dan cuti bersama tidak dikurangkan).",
                 icon=":material/event_busy:")
-    filtered = bool(cats or kecs or opds)
+    filtered = bool(kabs or cats or kecs or opds)
     labels = []
+    if kabs:
+        labels.append("kabupaten/kota: " + ", ".join(regency_label(k) for k in kabs))
     if cats:
         labels.append("kategori: " + ", ".join(CATEGORY_LABELS[c] for c in cats))
     if kecs:
         labels.append("kecamatan: " + ", ".join(kecs))
     if opds:
         labels.append("OPD: " + ", ".join(names.get(c, c) for c in opds))
-    sb.caption(f"{len(shown)} dari {len(reg)} OPD · {fmt_date(start)} – {fmt_date(end)}")
+    sb.caption(f"{fmt_int(len(shown))} dari {fmt_int(len(reg))} OPD · {fmt_date(start)} – {fmt_date(end)}")
     ids = tuple(sorted(int(i) for i in shown["id"])) if filtered else None
-    summary = f"{_opd_summary(reg, shown, cats, kecs, opds, names)} · {fmt_range(start, end)}"
+    summary = f"{_opd_summary(reg, shown, cats, kecs, opds, names, kabs)} · {fmt_range(start, end)}"
     data_lo, data_hi = b.data or b.default
-    return Filters(start, end, ids, data_lo, data_hi, labels, summary)
+    return Filters(start, end, ids, data_lo, data_hi, labels, summary, len(shown), tuple(kabs))
 
 
 # ---------------------------------------------------------------- the page's first line

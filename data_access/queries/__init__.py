@@ -24,7 +24,15 @@ from .adoption import (
 )
 from .monitoring import last_visits, qr_findings
 from .onboarding import onboarding_progress, pipeline_weekly
-from .province import MANY_OPDS, opd_ids_of_regencies, ranking_ends, regencies, regency_summary
+from .province import (
+    MANY_OPDS,
+    RANK_ENDS,
+    opd_ids_of_regencies,
+    ranking_ends,
+    regencies,
+    regency_summary,
+    search_rows,
+)
 from .refusals import (
     hourly_counts,
     merah_by_kecamatan,
@@ -39,5 +47,6 @@ __all__ = [
     "hourly_counts", "kecamatan_summary", "last_visits", "merah_by_kecamatan", "onboarding_progress",
     "opd_activity", "opd_overview", "opd_registry", "pipeline_weekly", "qr_findings", "refusal_heatmap",
     "refusals_by_opd", "refusals_by_visitor_type", "refusals_daily", "regency_coverage", "totals",
-    "weighted_coverage", "MANY_OPDS", "opd_ids_of_regencies", "ranking_ends", "regencies", "regency_summary",
+    "weighted_coverage", "MANY_OPDS", "RANK_ENDS", "opd_ids_of_regencies", "ranking_ends", "regencies", "regency_summary",
+    "search_rows",
 ]

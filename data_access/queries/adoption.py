@@ -30,7 +30,7 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
     stmt = select(
         Opd.id, Opd.code, Opd.name, Opd.short_name, Opd.category, Opd.kecamatan, Opd.lat, Opd.lon,
         Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.venue_registered_on, Opd.qr_printed_on,
-        Opd.qr_printed_estimate, Opd.location_approx,
+        Opd.qr_printed_estimate, Opd.location_approx, Opd.kabupaten,
     ).order_by(Opd.id)
     with engine.connect() as conn:
         df = _fetch(conn, stmt)

@@ -35,10 +35,7 @@ def opd_ids_of_regencies(*, engine: Engine, kabupaten: list[str] | tuple[str, ..
 def regency_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per regency: OPDs, OPDs with a printed QR, active OPDs, check-ins, refusals, ASN coverage
     weighted by headcount (as per kecamatan), the refusal rate, and the mean point of its OPDs."""
-    ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
-    with engine.connect() as conn:
-        kab = _fetch(conn, select(Opd.id, Opd.kabupaten))
-    ov = ov.merge(kab, on="id", how="left")
+    ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)  # the registry's kabupaten in it
     ov["asn_days"] = ov["coverage"].fillna(0) * ov["asn_headcount"]
     ov["printed"] = domain.qr_printed(ov)
     ov["is_active"] = domain.active(ov)
@@ -54,16 +51,26 @@ def regency_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     return g.drop(columns=["asn_days"])
 
 
-def ranking_ends(df: pd.DataFrame, *, by: str, n: int = 10, search: str = "", name_col: str = "short_name",
+RANK_ENDS = 10  # rows shown at each end of a long ranking
+
+
+def search_rows(df: pd.DataFrame, search: str, *, name_col: str = "short_name") -> pd.DataFrame:
+    """The rows whose `name_col` contains `search` (any case, literally); all of them for an empty search."""
+    if not search.strip():
+        return df
+    return df[df[name_col].astype(str).str.contains(search.strip(), case=False, regex=False)]
+
+
+def ranking_ends(df: pd.DataFrame, *, by: str, n: int = RANK_ENDS, search: str = "", name_col: str = "short_name",
                  ascending: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first and the last `n` rows of a ranking by `by` (highest first unless `ascending`),
     after keeping the rows whose `name_col` contains `search` (any case). Rows without a value
-    rank last. When the rows fit in 2 x n, the top holds them all and the bottom is empty."""
-    rows = df
-    if search.strip():
-        rows = rows[rows[name_col].astype(str).str.contains(search.strip(), case=False, regex=False)]
-    ranked = rows.sort_values([by, name_col], ascending=[ascending, True], na_position="last",
-                              kind="stable").reset_index(drop=True)
+    rank last. When the rows fit in 2 x n, the top holds them all and the bottom is empty.
+    A column `position` holds each row's place in the whole ranking (1 = first), before the search."""
+    ranked = df.sort_values([by, name_col], ascending=[ascending, True], na_position="last",
+                            kind="stable").reset_index(drop=True)
+    ranked["position"] = range(1, len(ranked) + 1)
+    ranked = search_rows(ranked, search, name_col=name_col).reset_index(drop=True)
     if len(ranked) <= 2 * n:
         return ranked, ranked.iloc[0:0]
     return ranked.iloc[:n], ranked.iloc[-n:]
