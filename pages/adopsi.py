@@ -11,6 +11,7 @@ from data_access.queries import RANK_ENDS, weighted_coverage
 from ui import charts
 from ui.data import adoption_table, coverage_weekly
 from ui.export import download_buttons
+from ui.figures import figure
 from ui.page import empty_notice, setup_page
 from ui.ranking import ranking_view
 from ui.tables import show_table
@@ -48,17 +49,20 @@ c3.metric("OPD tanpa data check-in", fmt_int(int((table["checkins"] == 0).sum())
 
 ends = None
 if not flt.many_opds:
-    st.plotly_chart(charts.build_coverage_bar(table), width="stretch", key="adopsi_bar")
+    st.plotly_chart(figure(charts.build_coverage_bar, table), width="stretch", key="adopsi_bar")
 else:  # a bar per OPD would be hundreds of bars: the two ends of the ranking, and a search
     ends = ranking_view(table, by="coverage", key="adopsi", measure="cakupan ASN")
     if ends.split:
         left, right = st.columns(2)
-        left.plotly_chart(charts.build_coverage_bar(ends.top, title=f"{RANK_ENDS} OPD dengan cakupan ASN tertinggi"),
+        left.plotly_chart(figure(charts.build_coverage_bar, ends.top,
+                                 title=f"{RANK_ENDS} OPD dengan cakupan ASN tertinggi"),
                           width="stretch", key="adopsi_bar_top")
-        right.plotly_chart(charts.build_coverage_bar(ends.bottom, title=f"{RANK_ENDS} OPD dengan cakupan ASN terendah"),
+        right.plotly_chart(figure(charts.build_coverage_bar, ends.bottom,
+                                  title=f"{RANK_ENDS} OPD dengan cakupan ASN terendah"),
                            width="stretch", key="adopsi_bar_bottom")
     elif ends.matched:
-        st.plotly_chart(charts.build_coverage_bar(ends.top, title=f"Cakupan ASN OPD yang dicari ({ends.matched} OPD)"),
+        st.plotly_chart(figure(charts.build_coverage_bar, ends.top,
+                               title=f"Cakupan ASN OPD yang dicari ({ends.matched} OPD)"),
                         width="stretch", key="adopsi_bar")
 
 weekly = coverage_weekly(**flt.kwargs)
@@ -68,7 +72,7 @@ if flt.opd_ids is not None and len(flt.opd_ids) <= 12:
 else:
     shown = weekly[weekly["opd_id"] == 0]
     st.caption("Grafik pekanan menampilkan seluruh pilihan; pilih hingga 12 OPD di bilah samping untuk melihat garis per OPD.")
-st.plotly_chart(charts.build_coverage_weekly(shown, names), width="stretch", key="adopsi_weekly")
+st.plotly_chart(figure(charts.build_coverage_weekly, shown, names), width="stretch", key="adopsi_weekly")
 
 
 st.subheader("Tabel adopsi")

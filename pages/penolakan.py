@@ -95,15 +95,15 @@ min_volume = st.number_input("Volume minimum untuk peringkat tingkat penolakan (
 left, right = st.columns(2)
 with left:
     top_n = pool.nlargest(10, "refused")
-    st.plotly_chart(charts.build_top_opd(top_n, value="refused", title="Penolakan terbanyak"), width="stretch",
+    st.plotly_chart(figure(charts.build_top_opd, top_n, value="refused", title="Penolakan terbanyak"), width="stretch",
                     key="penolakan_top_count")
 with right:
     eligible = pool[pool["checkins"] >= min_volume]
     if eligible.empty:
         st.info(f"Tidak ada OPD dengan sedikitnya {fmt_int(min_volume)} check-in.")
     else:
-        st.plotly_chart(charts.build_top_opd(eligible.nlargest(10, "rate"), value="rate",
-                                             title=f"Tingkat penolakan tertinggi (≥ {fmt_int(min_volume)} check-in)"),
+        st.plotly_chart(figure(charts.build_top_opd, eligible.nlargest(10, "rate"), value="rate",
+                               title=f"Tingkat penolakan tertinggi (≥ {fmt_int(min_volume)} check-in)"),
                         width="stretch", key="penolakan_top_rate")
 
 listed = None
