@@ -49,6 +49,43 @@ def _epoch_day_postgresql(element, compiler, **kw):
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
+class floor_div(FunctionElement):
+    """a // b for non-negative integers in every dialect (MariaDB's `/` would give a decimal)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(floor_div)
+def _floor_div(element, compiler, **kw):  # SQLite, PostgreSQL: integer division of integers
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(({a}) / ({b}))"
+
+
+@compiles(floor_div, "mysql")
+@compiles(floor_div, "mariadb")
+def _floor_div_mysql(element, compiler, **kw):
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(({a}) DIV ({b}))"
+
+
+class bit_at(FunctionElement):
+    """2 ** k as a 64-bit integer (k from 0 to 62): a SUM of distinct ones is a bitmask."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(bit_at)
+def _bit_at(element, compiler, **kw):  # SQLite and MariaDB shift 64-bit integers
+    return f"(1 << ({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(bit_at, "postgresql")
+def _bit_at_postgresql(element, compiler, **kw):  # a plain 1 is a 32-bit int4 there
+    return f"(CAST(1 AS BIGINT) << ({compiler.process(element.clauses, **kw)}))"
+
+
 def _col(rows, i: int, dtype=np.int64) -> np.ndarray:
     """Column i of fetched rows as a numpy array."""
     return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
