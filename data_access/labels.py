@@ -18,7 +18,7 @@ from .registry import CATEGORY_LABELS
 
 __all__ = ["CATEGORY_LABELS", "STAGE_LABELS", "ROLE_LABELS", "VISITOR_TYPE_LABELS", "STATUS_LABELS",
            "OUTCOME_LABELS", "YES_NO", "ACTION_LABELS", "FIELD_LABELS", "audit_sentence", "audit_changes",
-           "label_of", "regency_label"]
+           "label_of", "regency_label", "kecamatan_label"]
 
 VISITOR_TYPE_LABELS = {"asn": "ASN", "pengunjung": "Pengunjung"}
 STATUS_LABELS = {"hijau": "Hijau", "kuning": "Kuning", "merah": "Merah", "hitam": "Hitam"}
@@ -31,6 +31,14 @@ def regency_label(name: str) -> str:
     "Bangkalan" and "Kota Surabaya")."""
     name = str(name)
     return name if name.startswith(("Kota ", "Kab. ", "Kabupaten ")) else f"Kab. {name}"
+
+
+def kecamatan_label(kecamatan: str, kabupaten: str, *, province: bool) -> str:
+    """A kecamatan as the filter, the maps and the tables name (and key) it: its name alone in a
+    registry of one regency (Bangkalan's: "Galis"); with its regency in a registry of several (a
+    province), where two regencies may each have a kecamatan of that name: "Galis (Kab. Pamekasan)".
+    `province`: the registry holds more than one regency."""
+    return f"{kecamatan} ({regency_label(kabupaten)})" if province else str(kecamatan)
 
 # Every action the audit log records, as the kind of event (for the filter of the audit page).
 ACTION_LABELS = {

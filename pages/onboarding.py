@@ -60,7 +60,7 @@ else:
             "ASN": m["asn_headcount"],
             "Tahap": stage_label(m),
             "Kategori": m["category"].map(lambda c: label_of(CATEGORY_LABELS, c)),
-            "Kecamatan": m["kecamatan"],
+            "Kecamatan": m["kecamatan_label"],
         })
         if contacts is not None:
             t["Narahubung"] = m["code"].map(contacts["contact_name"])

@@ -247,3 +247,98 @@ def test_map_aggregates_per_regency_or_kecamatan(province_dir, page):
     kec = at.dataframe[0].value
     assert kec["OPD"].sum() == 150 and len(kec) > 60
 
+
+
+# ---------------------------------------------------------------- kecamatan of the same name in two regencies
+# The synthetic registry names one of Pamekasan's kecamatan Galis, as one of Bangkalan's is named
+# (data_access.synthetic.SHARED_KECAMATAN): they stay two kecamatan everywhere.
+GALIS_BKL, GALIS_PMK = "Galis (Kab. Bangkalan)", "Galis (Kab. Pamekasan)"
+
+
+def test_kecamatan_of_one_name_in_two_regencies_stay_apart(province):
+    from data_access.registry import KECAMATAN_CENTROIDS
+
+    reg = q.opd_registry(engine=province)
+    assert set(reg.loc[reg["kecamatan"] == "Galis", "kabupaten"]) == {"Bangkalan", "Pamekasan"}
+    kec = q.kecamatan_summary(engine=province, start=START, end=END)
+    assert not kec.duplicated(["kabupaten", "kecamatan"]).any() and kec["kecamatan_label"].is_unique
+    galis = kec[kec["kecamatan"] == "Galis"].set_index("kecamatan_label")
+    assert list(galis.index) == [GALIS_BKL, GALIS_PMK]
+    ov = q.opd_overview(engine=province, start=START, end=END)
+    for label, kab in ((GALIS_BKL, "Bangkalan"), (GALIS_PMK, "Pamekasan")):
+        mine = ov[(ov["kecamatan"] == "Galis") & (ov["kabupaten"] == kab)]
+        assert galis.loc[label, "opds"] == len(mine) and galis.loc[label, "checkins"] == mine["checkins"].sum()
+    # Bangkalan's at its centroid; Pamekasan's at its OPDs' point, on Madura's east
+    assert (galis.loc[GALIS_BKL, "lat"], galis.loc[GALIS_BKL, "lon"]) == KECAMATAN_CENTROIDS["Galis"]
+    assert galis.loc[GALIS_PMK, "lon"] > 113.2
+    assert kec["opds"].sum() == 150 and len(kec) == len(reg.groupby(["kabupaten", "kecamatan"]))
+    merah = q.merah_by_kecamatan(engine=province, start=START, end=END)
+    assert "Galis" not in set(merah["kecamatan"]) and {GALIS_BKL, GALIS_PMK} & set(merah["kecamatan"])
+
+
+def test_the_kecamatan_filter_offers_each_regencys_own(province_dir, page):
+    at = page("adopsi", "pimpinan")
+    kec = at.sidebar.multiselect(key="kecamatan")
+    assert {GALIS_BKL, GALIS_PMK} <= set(kec.options) and "Galis" not in kec.options
+    kec.set_value([GALIS_PMK]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 1 and table["OPD"].iloc[0].endswith("Pamekasan") and table["Kecamatan"].iloc[0] == GALIS_PMK
+    assert summary_of(at).startswith(f"Kec. {GALIS_PMK} (1 OPD)")
+    # a regency chosen narrows the kecamatan to its own
+    at.sidebar.multiselect(key="kab").set_value(["Bangkalan"]).run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="kecamatan").value == []  # Pamekasan's Galis is not Bangkalan's
+    assert GALIS_BKL in at.sidebar.multiselect(key="kecamatan").options
+    assert GALIS_PMK not in at.sidebar.multiselect(key="kecamatan").options
+    # a link carries the label; a bare name that two regencies share is not one kecamatan
+    at = page("adopsi", "pimpinan", query={"kecamatan": GALIS_BKL})
+    assert not at.exception and not at.warning
+    assert at.dataframe[0].value["OPD"].tolist() == ["Kec. Galis"]
+    at = page("adopsi", "pimpinan", query={"kecamatan": "Galis"})
+    assert "kecamatan tidak dikenal dan dibuang: Galis" in plain(" ".join(w.value for w in at.warning))
+
+
+def test_the_kecamatan_map_keeps_pamekasans_galis_out_of_bangkalans(province_dir, page):
+    at = page("peta", "pimpinan")
+    at.segmented_control(key="peta_level").set_value("Per kecamatan").run()
+    assert not at.exception
+    fig = figure(at)
+    choro = next(t for t in fig["data"] if t["type"] == "choropleth" and t.get("name") == "Cakupan ASN")
+    i = choro["locations"].index("Galis")
+    assert choro["customdata"][i][0] == GALIS_BKL and choro["customdata"][i][3] == 1  # Bangkalan's one office
+    loose = next(t for t in fig["data"] if t.get("name") == "Kecamatan tanpa batas")
+    j = [c[0] for c in loose["customdata"]].index(GALIS_PMK)
+    assert loose["lon"][j] > 113.2  # at Pamekasan, not in Bangkalan's outline
+    table = at.dataframe[0].value
+    assert {GALIS_BKL, GALIS_PMK} <= set(table["Kecamatan"]) and table["Kecamatan"].is_unique
+    # a click on Pamekasan's marker: its figures, and it becomes the filter
+    at.session_state["peta_pick_kecamatan"] = ("kecamatan", GALIS_PMK)
+    at.run()
+    assert not at.exception
+    assert any(plain(m.value) == f"#### Kec. {GALIS_PMK}" for m in at.markdown)
+    at.button(key="peta_apply_kecamatan").click().run()
+    assert not at.exception and at.sidebar.multiselect(key="kecamatan").value == [GALIS_PMK]
+    # a click on Bangkalan's outline (the map names the outline "Galis"): Bangkalan's figures
+    at = page("peta", "pimpinan")
+    at.segmented_control(key="peta_level").set_value("Per kecamatan").run()
+    at.session_state["peta_pick_kecamatan"] = ("kecamatan", "Galis")
+    at.run()
+    assert any(plain(m.value) == f"#### Kec. {GALIS_BKL}" for m in at.markdown)
+    text = plain(" ".join(m.value for m in at.markdown))
+    assert " dari 1 OPD**" in text and "- **Kec. Galis**: " in text and "Dinas 1 Pamekasan" not in text
+
+
+def test_bangkalan_kecamatan_keep_their_bare_names(demo_dir, page):
+    from data_access.db import make_engine
+    from data_access.registry import KECAMATAN_CENTROIDS
+
+    at = page("adopsi", "pimpinan")
+    assert at.sidebar.multiselect(key="kecamatan").options == sorted(KECAMATAN_CENTROIDS)
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    kec = q.kecamatan_summary(engine=engine, start=START, end=END)
+    engine.dispose()
+    assert (kec["kecamatan_label"] == kec["kecamatan"]).all() and set(kec["kabupaten"]) == {"Bangkalan"}
+    assert {k: (a, b) for k, a, b in zip(kec["kecamatan"], kec["lat"], kec["lon"])} == KECAMATAN_CENTROIDS
+    at = page("adopsi", "pimpinan", query={"kecamatan": "Galis"})
+    assert not at.exception and not at.warning and summary_of(at).startswith("Kec. Galis (")
