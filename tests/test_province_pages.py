@@ -342,3 +342,88 @@ def test_bangkalan_kecamatan_keep_their_bare_names(demo_dir, page):
     assert {k: (a, b) for k, a, b in zip(kec["kecamatan"], kec["lat"], kec["lon"])} == KECAMATAN_CENTROIDS
     at = page("adopsi", "pimpinan", query={"kecamatan": "Galis"})
     assert not at.exception and not at.warning and summary_of(at).startswith("Kec. Galis (")
+
+
+# ---------------------------------------------------------------- Ringkasan over a province
+def _province_overview(province_dir):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{province_dir / 'pantau.db'}")
+    start, end = q.data_range(engine=engine)
+    ov = q.opd_overview(engine=engine, start=start, end=end)
+    engine.dispose()
+    return ov, end
+
+
+def _titled(at, title: str) -> int:
+    """The count in a "**title** (N OPD)" line."""
+    import re
+
+    line = next(plain(m.value) for m in at.markdown if plain(m.value).startswith(f"**{title}** ("))
+    return int(re.search(r"\(([\d.]+) OPD\)", line).group(1).replace(".", ""))
+
+
+def test_ringkasan_names_the_regencies_and_bounds_its_lists(province_dir, page, served):
+    from data_access import domain
+    from data_access import onboarding as ob
+
+    at = page("ringkasan", "pimpinan")
+    assert not at.exception
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD 38 kabupaten/kota"
+    ov, end = _province_overview(province_dir)
+    chase = ob.chase_list(ov, as_of=end)
+    n_no_qr = int(domain.no_qr(ov).sum())
+    assert n_no_qr > 10  # the synthetic province: enough to bound
+    assert _titled(at, "Belum mencetak QR Code") == n_no_qr  # the count in words is the whole list's
+    assert at.dataframe[0].value["OPD"].tolist() == chase["short_name"].head(10).tolist()  # whom to chase first
+    captions = [c.value for c in at.caption]
+    assert f"Tampil 10 dari {n_no_qr} OPD, menurut urutan kejar halaman Onboarding (jumlah ASN × hari terlambat)." \
+        in captions
+    assert any(c.startswith("150 OPD dalam filter: tiap daftar menampilkan paling banyak 10 OPD") for c in captions)
+    # the download keeps every OPD needing attention, each with why
+    assert _csv_rows(at, served) == int(domain.needs_attention(ov).sum())
+    # a search narrows every list
+    at.text_input(key="ringkasan_cari").input("Pamekasan").run()
+    assert not at.exception
+    for d in at.dataframe:
+        assert d.value["OPD"].str.contains("Pamekasan").all()
+    assert _csv_rows(at, served) == int(domain.needs_attention(ov).sum())  # still all of them
+    # chosen regencies are named; few OPDs: whole lists, no search
+    at.sidebar.multiselect(key="kab").set_value(["Kota Surabaya", "Sidoarjo"]).run()
+    assert not at.exception
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD Kota Surabaya dan Kabupaten Sidoarjo"
+    assert not [t for t in at.text_input if t.key == "ringkasan_cari"]
+    assert not [b for b in at.get("download_button") if b.proto.label == "Unduh CSV"]
+    # the regency of the OPDs in the filter when none is chosen
+    at = page("ringkasan", "pimpinan", query={"kecamatan": GALIS_PMK})
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD Kabupaten Pamekasan"
+
+
+def test_ringkasan_of_bangkalan_is_unchanged(demo_dir, page, served):
+    from data_access import domain
+    from data_access.db import make_engine
+
+    at = page("ringkasan", "pimpinan")
+    assert not at.exception
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan"
+    assert not [t for t in at.text_input if t.key == "ringkasan_cari"]
+    assert not [b for b in at.get("download_button") if b.proto.label == "Unduh CSV"]
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    start, end = q.data_range(engine=engine)
+    ov = q.opd_overview(engine=engine, start=start, end=end)
+    engine.dispose()
+    no_qr = ov[domain.no_qr(ov)]
+    assert at.dataframe[0].value["OPD"].tolist() == no_qr["short_name"].tolist()  # every one, registry order
+    assert set(at.dataframe[0].value["Kecamatan"]) <= set(no_qr["kecamatan"])
+    assert _titled(at, "QR sudah dicetak, tetapi sepi 7 hari terakhir") == int(domain.quiet(ov).sum())
+    assert len(at.dataframe) == 1 + (domain.quiet(ov).sum() > 0) + (domain.photo_problem(ov).sum() > 0)
+
+
+def test_attention_orders():
+    from data_access import domain
+
+    df = pd.DataFrame({"short_name": ["A", "B", "C", "D"], "asn_headcount": [10, 50, 20, 5],
+                       "last_day": [date(2022, 3, 1), None, date(2022, 2, 1), date(2022, 2, 1)]})
+    assert domain.longest_quiet_first(df)["short_name"].tolist() == ["B", "C", "D", "A"]  # never, oldest, larger
+    assert domain.largest_first(df)["short_name"].tolist() == ["B", "C", "A", "D"]
+    assert list(domain.longest_quiet_first(df).columns) == list(df.columns)
