@@ -427,3 +427,79 @@ def test_attention_orders():
     assert domain.longest_quiet_first(df)["short_name"].tolist() == ["B", "C", "D", "A"]  # never, oldest, larger
     assert domain.largest_first(df)["short_name"].tolist() == ["B", "C", "A", "D"]
     assert list(domain.longest_quiet_first(df).columns) == list(df.columns)
+
+
+# ---------------------------------------------------------------- the QR page over a province
+def _zip_names(at, served) -> list[str]:
+    """The file names in the ZIP of posters the page offers (made as a click would make it)."""
+    import io
+    import zipfile
+
+    b = next(b for b in at.get("download_button") if b.proto.label.startswith("Unduh poster"))
+    make = served[1][b.proto.deferred_file_id][0]
+    return zipfile.ZipFile(io.BytesIO(make())).namelist()
+
+
+def _rows_listed(at) -> list[str]:
+    """The codes of the OPDs listed with their download buttons (their PNG button's key)."""
+    return [b.proto.id.rsplit("qr_png_", 1)[-1] for b in at.get("download_button") if b.proto.label == "PNG"]
+
+
+def _page_line(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("Halaman ")]
+
+
+def test_qr_page_lists_a_page_at_a_time_and_zips_them_all(province_dir, page, served):
+    reg = synthetic_registry(150)
+    with_venue = sum(r["venue_code"] is not None for r in reg)
+    assert with_venue > 60
+    pages = -(-with_venue // 25)
+    at = page("qr", "kominfo")
+    assert not at.exception
+    first = _rows_listed(at)
+    assert len(first) == 25 and _page_line(at) == [f"Halaman 1 dari {pages}"] * 2  # above and under the rows
+    assert any(c.value == f"{with_venue} OPD, 25 per halaman: tampil OPD ke-1–25." for c in at.caption)
+    assert at.button(key="qr_halaman_sebelumnya").disabled and not at.button(key="qr_halaman_berikutnya").disabled
+    zip_button = next(b for b in at.get("download_button") if b.proto.label.startswith("Unduh poster"))
+    assert zip_button.proto.label == f"Unduh poster semua OPD dalam daftar ({with_venue} OPD, ZIP)"
+    assert len(_zip_names(at, served)) == with_venue  # every OPD listed, not only this page's
+    # each OPD with its regency: two "Dinas 1 ..." of two regencies are told apart, and found by it
+    assert sum(plain(m.value).startswith("**") and " · Kab. " in plain(m.value) for m in at.markdown) > 0
+    at.button(key="qr_halaman_berikutnya").click().run()
+    assert not at.exception
+    second = _rows_listed(at)
+    assert _page_line(at)[0] == f"Halaman 2 dari {pages}" and len(second) == 25 and not set(first) & set(second)
+    at.button(key="qr_halaman_berikutnya_bawah").click().run()
+    assert _page_line(at)[0] == f"Halaman 3 dari {pages}"
+    at.button(key="qr_halaman_sebelumnya").click().run()
+    assert _page_line(at)[0] == f"Halaman 2 dari {pages}"
+    # a narrower list starts on its first page again; one that fits shows whole, no pages
+    at.segmented_control(key="qr_printed_filter").set_value("Belum dicetak").run()
+    assert not at.exception
+    waiting = len(_rows_listed(at))
+    assert 0 < waiting <= 60 and not _page_line(at)
+    assert len(_zip_names(at, served)) == waiting
+    at.segmented_control(key="qr_printed_filter").set_value("Semua").run()
+    assert _page_line(at)[0] == f"Halaman 1 dari {pages}"
+    at.text_input(key="qr_search").input("pamekasan").run()
+    assert not at.exception and not _page_line(at)
+    pmk = [r for r in reg if r["kabupaten"] == "Pamekasan" and r["venue_code"]]
+    assert sorted(_rows_listed(at)) == sorted(r["code"] for r in pmk)
+    assert all("Kab. Pamekasan" in plain(m.value) for m in at.markdown if m.value.startswith("**"))
+    assert len(_zip_names(at, served)) == len(pmk)
+
+
+def test_qr_page_of_bangkalan_is_unchanged(demo_dir, page, served):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    venues = int(q.opd_registry(engine=engine)["venue_code"].notna().sum())
+    engine.dispose()
+    at = page("qr", "kominfo")
+    assert not at.exception
+    n = len(_rows_listed(at))
+    assert n == venues and not _page_line(at)
+    zip_button = next(b for b in at.get("download_button") if b.proto.label.startswith("Unduh poster"))
+    assert zip_button.proto.label == f"Unduh poster yang tampil ({n} OPD, ZIP)"
+    assert not any("Kab." in plain(m.value) for m in at.markdown)
+    assert len(_zip_names(at, served)) == n
