@@ -503,3 +503,69 @@ def test_qr_page_of_bangkalan_is_unchanged(demo_dir, page, served):
     assert zip_button.proto.label == f"Unduh poster yang tampil ({n} OPD, ZIP)"
     assert not any("Kab." in plain(m.value) for m in at.markdown)
     assert len(_zip_names(at, served)) == n
+
+
+# ---------------------------------------------------------------- Onboarding's group message over a province
+def _group_message(at) -> str:
+    return at.code[-1].value  # the tabs' second: the group's
+
+
+def test_group_message_is_one_per_regency(province_dir, page):
+    from data_access import onboarding as ob
+
+    ov, end = _province_overview(province_dir)
+    missing = ob.chase_list(ov, as_of=end)
+    per_kab = missing["kabupaten"].value_counts()
+    at = page("onboarding", "kominfo")
+    assert not at.exception
+    kab = at.selectbox(key="onboarding_msg_kab")
+    assert set(kab.options) == {f"{'Kab. ' if not k.startswith('Kota ') else ''}{k} ({n} OPD)"
+                                for k, n in per_kab.items()}
+    top = per_kab.sort_values(ascending=False).index[0]
+    assert kab.value == top == "Bangkalan"  # Bangkalan's 52 OPDs hold the most to chase
+    text = _group_message(at)
+    assert text.startswith("*Pengingat QR Code PeduliLindungi: OPD Kabupaten Bangkalan*\nSesuai Surat Edaran Bupati")
+    assert f"belum mencetak QR Code ({per_kab['Bangkalan']} OPD):" in text
+    assert any(c.value.startswith(f"OPD yang belum mencetak QR ada di {len(per_kab)} kabupaten/kota.")
+               for c in at.caption)
+    pmk = missing[missing["kabupaten"] == "Pamekasan"]
+    assert len(pmk)
+    kab.set_value("Pamekasan").run()
+    assert not at.exception
+    text = _group_message(at)
+    assert text.startswith("*Pengingat QR Code PeduliLindungi: OPD Kabupaten Pamekasan*\nSetiap OPD wajib")
+    assert "Bangkalan" not in text and text.endswith("hubungi Diskominfo Kabupaten Pamekasan.")
+    listed = text.split(" OPD):\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    named = [line.split(". ", 1)[1].rsplit(" (", 1)[0] for line in listed]
+    assert named == pmk["name"].tolist()  # its OPDs only, in the chase order
+    link = next(b for b in at.get("link_button") if b.proto.label.startswith("Buka di WhatsApp"))
+    assert "Kabupaten%20Pamekasan" in link.proto.url
+    # per-OPD messages stay, for every OPD to chase
+    assert len(at.selectbox(key="onboarding_msg_opd").options) == len(missing)
+
+
+def test_group_message_names_a_bounded_number():
+    from data_access import onboarding as ob
+
+    df = pd.DataFrame({"name": [f"Dinas {i}" for i in range(70)], "anomaly": None, "registered": False})
+    text = ob.whatsapp_message(df, as_of=END, regency="Sidoarjo")
+    assert "(70 OPD):" in text and "\n60. Dinas 59 (" in text and "\n61. " not in text
+    assert "… dan 10 OPD lainnya: daftar lengkapnya di dasbor Pantau PeduliLindungi" in text
+    assert "Diskominfo Kabupaten Sidoarjo." in text and "Bangkalan" not in text
+
+
+def test_group_message_of_bangkalan_is_unchanged(demo_dir, page):
+    from data_access import onboarding as ob
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    start, end = q.data_range(engine=engine)
+    missing = ob.chase_list(q.opd_overview(engine=engine, start=start, end=end), as_of=end)
+    engine.dispose()
+    at = page("onboarding", "kominfo")
+    assert not at.exception and not [s for s in at.selectbox if s.key == "onboarding_msg_kab"]
+    text = _group_message(at)
+    assert text == ob.whatsapp_message(missing, as_of=end)
+    assert text.startswith("*Pengingat QR Code PeduliLindungi*\nSesuai Surat Edaran Bupati Bangkalan No. ")
+    assert text.endswith("hubungi Diskominfo Kabupaten Bangkalan.") and "lainnya" not in text
+    assert f"({len(missing)} OPD):" in text
