@@ -37,12 +37,14 @@ def _step(key: str, by: int, pages: int) -> None:
 
 
 def _nav(key: str, page: int, pages: int, suffix: str) -> None:
-    prev, where, nxt = st.columns([1, 1.4, 1], vertical_alignment="center")
-    prev.button("Sebelumnya", key=f"{key}_sebelumnya{suffix}", icon=":material/chevron_left:", disabled=page <= 1,
-                on_click=_step, args=(key, -1, pages), width="stretch")
-    where.markdown(f"Halaman {fmt_int(page)} dari {fmt_int(pages)}", text_alignment="center")
-    nxt.button("Berikutnya", key=f"{key}_berikutnya{suffix}", icon=":material/chevron_right:",
-               disabled=page >= pages, on_click=_step, args=(key, 1, pages), width="stretch")
+    """One row (a flex row, not columns, which stack on a phone): the two buttons side by side, then
+    where we are, which moves under them on a narrow phone rather than split the buttons."""
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.button("Sebelumnya", key=f"{key}_sebelumnya{suffix}", icon=":material/chevron_left:", disabled=page <= 1,
+               on_click=_step, args=(key, -1, pages))
+    row.button("Berikutnya", key=f"{key}_berikutnya{suffix}", icon=":material/chevron_right:",
+               icon_position="right", disabled=page >= pages, on_click=_step, args=(key, 1, pages))
+    row.markdown(f"Halaman {fmt_int(page)} dari {fmt_int(pages)}", width="content")
 
 
 def paged(rows: Sequence, *, key: str, listing: Hashable = None, longer_than: int = 0, what: str = "OPD",
