@@ -24,6 +24,7 @@ from .boundaries import SOURCE_NOTE, Boundaries, Frame, coverage_rgb, padded, pl
 from .calendar import SURAT_EDARAN_NO
 from .domain import ACTIVE_WINDOW_DAYS, COVERAGE_TARGET
 from .fmt import DAYS, MONTHS_SHORT, fmt_date, fmt_datetime_wib, fmt_dec, fmt_int, fmt_pct, fmt_range
+from .registry import HOME_REGENCY
 from .report import _latin1
 
 TITLE = "Laporan Mingguan Pimpinan"
@@ -165,10 +166,13 @@ def weekly_brief(*, engine: Engine, week: Week) -> WeeklyBrief:
     behind_all = domain.furthest_behind(ov)
     behind = behind_all.head(BEHIND_ROWS).copy()
     behind["reason"] = domain.behind_reasons(behind)
+    # the map holds Bangkalan's kecamatan (its boundaries): not another regency's of the same name
     if this.has_data:
-        kec = queries.kecamatan_summary(engine=engine, start=this.start, end=this.end)[["kecamatan", "coverage"]]
+        kec = queries.kecamatan_summary(engine=engine, start=this.start, end=this.end)
+        kec = kec.loc[kec["kabupaten"] == HOME_REGENCY, ["kecamatan", "coverage"]]
     else:
-        kec = pd.DataFrame({"kecamatan": sorted(ov["kecamatan"].unique()), "coverage": np.nan})
+        kec = pd.DataFrame({"kecamatan": sorted(ov.loc[ov["kabupaten"] == HOME_REGENCY, "kecamatan"].unique()),
+                            "coverage": np.nan})
     return WeeklyBrief(week, rng, len(ov), this, prev, printed.reset_index(drop=True), became,
                        behind[["short_name", "kecamatan", "coverage", "reason"]].reset_index(drop=True),
                        len(behind_all), kec.reset_index(drop=True), notes)

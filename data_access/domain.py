@@ -160,6 +160,20 @@ def needs_attention(df: pd.DataFrame) -> pd.Series:
     return no_qr(df) | quiet(df) | photo_problem(df)
 
 
+def longest_quiet_first(df: pd.DataFrame) -> pd.DataFrame:
+    """OPDs (the quiet ones) in the order to look at them: never a check-in first, then the
+    longest silence; among equals the larger office (more ASN) first."""
+    order = df.assign(_last=pd.to_datetime(df["last_day"]))
+    order = order.sort_values(["_last", "asn_headcount", "short_name"], ascending=[True, False, True],
+                              na_position="first", kind="stable")
+    return order.drop(columns="_last")
+
+
+def largest_first(df: pd.DataFrame) -> pd.DataFrame:
+    """OPDs with the larger office (more ASN) first, then by name."""
+    return df.sort_values(["asn_headcount", "short_name"], ascending=[False, True], kind="stable")
+
+
 def photo_label(df: pd.DataFrame) -> pd.Series:
     """The latest visit's photo finding in words ("Sesuai", "Kode OPD lain: Dinas Sosial",
     ...); missing when that visit has no photo."""

@@ -18,7 +18,7 @@ from .registry import CATEGORY_LABELS
 
 __all__ = ["CATEGORY_LABELS", "STAGE_LABELS", "ROLE_LABELS", "VISITOR_TYPE_LABELS", "STATUS_LABELS",
            "OUTCOME_LABELS", "YES_NO", "ACTION_LABELS", "FIELD_LABELS", "audit_sentence", "audit_changes",
-           "label_of", "regency_label"]
+           "label_of", "regency_label", "regency_full", "regencies_phrase", "kecamatan_label"]
 
 VISITOR_TYPE_LABELS = {"asn": "ASN", "pengunjung": "Pengunjung"}
 STATUS_LABELS = {"hijau": "Hijau", "kuning": "Kuning", "merah": "Merah", "hitam": "Hitam"}
@@ -31,6 +31,35 @@ def regency_label(name: str) -> str:
     "Bangkalan" and "Kota Surabaya")."""
     name = str(name)
     return name if name.startswith(("Kota ", "Kab. ", "Kabupaten ")) else f"Kab. {name}"
+
+
+def regency_full(name: str) -> str:
+    """A regency's full name for a heading or a sentence: "Kabupaten Bangkalan", "Kota Surabaya"."""
+    name = str(name)
+    if name.startswith(("Kota ", "Kabupaten ")):
+        return name
+    return f"Kabupaten {name.removeprefix('Kab. ')}"
+
+
+def regencies_phrase(kabupaten, *, named: int = 3) -> str:
+    """The regencies a page covers, in words: "Kabupaten Bangkalan", "Kabupaten Bangkalan dan Kota
+    Surabaya", up to `named` of them named ("Kabupaten Gresik, Kabupaten Sidoarjo dan Kota
+    Surabaya"), more as their number ("38 kabupaten/kota"); "" for none."""
+    names = sorted({str(k) for k in kabupaten})
+    if len(names) > named:
+        return f"{fmt_int(len(names))} kabupaten/kota"
+    full = [regency_full(k) for k in names]
+    if len(full) <= 1:
+        return "".join(full)
+    return ", ".join(full[:-1]) + " dan " + full[-1]
+
+
+def kecamatan_label(kecamatan: str, kabupaten: str, *, province: bool) -> str:
+    """A kecamatan as the filter, the maps and the tables name (and key) it: its name alone in a
+    registry of one regency (Bangkalan's: "Galis"); with its regency in a registry of several (a
+    province), where two regencies may each have a kecamatan of that name: "Galis (Kab. Pamekasan)".
+    `province`: the registry holds more than one regency."""
+    return f"{kecamatan} ({regency_label(kabupaten)})" if province else str(kecamatan)
 
 # Every action the audit log records, as the kind of event (for the filter of the audit page).
 ACTION_LABELS = {

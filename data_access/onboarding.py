@@ -15,7 +15,9 @@ from . import domain
 from .auth import Actor, audit, require
 from .calendar import SURAT_EDARAN_DATE, SURAT_EDARAN_NO, now_utc
 from .fmt import fmt_date, fmt_int
+from .labels import regency_full
 from .models import Opd
+from .registry import HOME_REGENCY
 
 VENUE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$")
 
@@ -303,16 +305,27 @@ def contacts(*, engine: Engine, actor: Actor, opd_ids=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code", "contact_name", "contact_whatsapp"])
 
 
-def whatsapp_message(df: pd.DataFrame, *, as_of: date) -> str:
-    """A ready-to-send message for the OPD WhatsApp groups."""
-    lines = [
-        "*Pengingat QR Code PeduliLindungi*",
-        f"Sesuai Surat Edaran Bupati Bangkalan No. {SURAT_EDARAN_NO} tanggal 5 Januari 2022, setiap OPD wajib "
-        "memasang QR Code PeduliLindungi di pintu masuk utama.",
-        "",
-        f"Per {fmt_date(as_of)}, OPD berikut belum mencetak QR Code ({len(df)} OPD):",
-    ]
-    for i, r in enumerate(df.itertuples(), 1):
+GROUP_MESSAGE_OPDS = 60  # OPDs named in one group message (queries.province.MANY_OPDS: Bangkalan's all fit)
+
+
+def whatsapp_message(df: pd.DataFrame, *, as_of: date, regency: str | None = None,
+                     most: int = GROUP_MESSAGE_OPDS) -> str:
+    """A ready-to-send message for the OPD WhatsApp groups, naming the OPDs of `df` (chase_list's,
+    in its order) without a printed QR. At most `most` are named, the rest counted: a longer
+    message is hard to read on a phone and its wa.me link may be cut. `regency`: the message is for
+    that regency's group (a province's registry): named in its title, its own Diskominfo to call,
+    and the Surat Edaran of the Bupati of Bangkalan cited for Bangkalan's OPDs only."""
+    title = "*Pengingat QR Code PeduliLindungi*"
+    rule = (f"Sesuai Surat Edaran Bupati Bangkalan No. {SURAT_EDARAN_NO} tanggal 5 Januari 2022, setiap OPD wajib "
+            "memasang QR Code PeduliLindungi di pintu masuk utama.")
+    office = "Diskominfo Kabupaten Bangkalan"
+    if regency is not None:
+        title = f"*Pengingat QR Code PeduliLindungi: OPD {regency_full(regency)}*"
+        office = f"Diskominfo {regency_full(regency)}"
+        if regency != HOME_REGENCY:
+            rule = "Setiap OPD wajib memasang QR Code PeduliLindungi di pintu masuk utama kantornya."
+    lines = [title, rule, "", f"Per {fmt_date(as_of)}, OPD berikut belum mencetak QR Code ({len(df)} OPD):"]
+    for i, r in enumerate(df.head(most).itertuples(), 1):
         if r.anomaly == domain.CHECKIN_WITHOUT_QR:
             state = "check-in sudah berjalan, tanggal cetak QR belum dilaporkan ke Diskominfo"
         elif r.anomaly == domain.POSTED_WITHOUT_QR:
@@ -320,6 +333,9 @@ def whatsapp_message(df: pd.DataFrame, *, as_of: date) -> str:
         else:
             state = "kode venue sudah ada, tinggal cetak" if r.registered else "belum mendaftar venue"
         lines.append(f"{i}. {r.name} ({state})")
+    if len(df) > most:
+        lines.append(f"… dan {fmt_int(len(df) - most)} OPD lainnya: daftar lengkapnya di dasbor Pantau PeduliLindungi, "
+                     "halaman Onboarding OPD.")
     lines += [
         "",
         "*Langkah mendapatkan QR Code:*",
@@ -329,7 +345,7 @@ def whatsapp_message(df: pd.DataFrame, *, as_of: date) -> str:
         "3. Unduh poster QR siap cetak (A4) dari dasbor Pantau PeduliLindungi, cetak, dan pasang di pintu masuk utama.",
         "4. Pastikan setiap ASN dan tamu memindai QR sebelum masuk.",
         "",
-        "Panduan dan video tutorial ada di grup ini. Bila ada kendala, hubungi Diskominfo Kabupaten Bangkalan.",
+        f"Panduan dan video tutorial ada di grup ini. Bila ada kendala, hubungi {office}.",
     ]
     return "\n".join(lines)
 

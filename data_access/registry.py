@@ -20,7 +20,8 @@ CATEGORY_LABELS = {
     "satuan": "Satuan",
     "kecamatan": "Kantor Kecamatan",
 }
-KECAMATAN_CENTROIDS: dict[str, tuple[float, float]] = {
+HOME_REGENCY = "Bangkalan"  # the regency of the shipped registry, its kecamatan centroids and boundaries
+KECAMATAN_CENTROIDS: dict[str, tuple[float, float]] = {  # HOME_REGENCY's kecamatan
     "Arosbaya": (-6.9727, 112.8394), "Bangkalan": (-7.0279, 112.7423), "Blega": (-7.1241, 113.0488),
     "Burneh": (-7.0334, 112.8041), "Galis": (-7.0885, 112.9630), "Geger": (-7.0019, 112.9327),
     "Kamal": (-7.1391, 112.7287), "Klampis": (-6.9255, 112.8890), "Kokop": (-6.9804, 113.0633),

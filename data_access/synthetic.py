@@ -72,6 +72,9 @@ SEATS = {
     "Kota Malang": (-7.98, 112.63), "Kota Mojokerto": (-7.47, 112.43), "Kota Pasuruan": (-7.65, 112.91),
     "Kota Probolinggo": (-7.75, 113.22), "Kota Surabaya": (-7.27, 112.75),
 }
+# kecamatan named as a kecamatan of another regency, as in the real province (Pamekasan has a
+# Galis, as Bangkalan has): a province's pages must keep the two apart. (regency, n) -> name
+SHARED_KECAMATAN = {("Pamekasan", 1): "Galis"}
 _CATEGORIES = np.array(["dinas", "badan", "kecamatan", "sekretariat", "inspektorat", "rsud", "satuan"])
 _CATEGORY_P = np.array([0.42, 0.14, 0.34, 0.04, 0.02, 0.02, 0.02])
 
@@ -79,8 +82,9 @@ _CATEGORY_P = np.array([0.42, 0.14, 0.34, 0.04, 0.02, 0.02, 0.02])
 def synthetic_registry(opds: int, *, seed: int = 38) -> list[dict]:
     """A province's registry of `opds` OPDs in the 38 regencies of KABUPATEN: Bangkalan's real
     registry (data_access/opd_registry.csv) and synthetic OPDs of the other 37 regencies in
-    equal shares, ten kecamatan each, as rows for the `opd` table. With `opds` at most
-    Bangkalan's count, Bangkalan's registry alone."""
+    equal shares, ten kecamatan each (one of Pamekasan's named Galis, like one of Bangkalan's:
+    SHARED_KECAMATAN), as rows for the `opd` table. With `opds` at most Bangkalan's count,
+    Bangkalan's registry alone."""
     from .registry import read_registry
 
     rows = [{**r, "kabupaten": "Bangkalan"} for r in read_registry()]
@@ -97,7 +101,7 @@ def synthetic_registry(opds: int, *, seed: int = 38) -> list[dict]:
         has_qr = rng.random() < 0.85
         rows.append({
             "code": code, "name": f"{cat.title()} {k + 1} {kab}", "short_name": f"{cat.title()} {k + 1} {kab}"[:80],
-            "category": cat, "kecamatan": f"{kab} {k % 10 + 1}",
+            "category": cat, "kecamatan": SHARED_KECAMATAN.get((kab, k % 10 + 1), f"{kab} {k % 10 + 1}"),
             "lat": lat + float(rng.uniform(-spread, spread)), "lon": lon + float(rng.uniform(-spread, spread)),
             "asn_headcount": int(rng.integers(15, 400)), "headcount_is_estimate": True,
             "venue_code": f"JTM-{code}" if has_qr else None, "venue_registered_on": printed if has_qr else None,

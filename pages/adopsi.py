@@ -22,7 +22,7 @@ def adoption_rows(t: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "OPD": t["short_name"],
         "Kategori": t["category"].map(lambda c: label_of(CATEGORY_LABELS, c)),
-        "Kecamatan": t["kecamatan"],
+        "Kecamatan": t["kecamatan_label"],
         "Tahap": stage_label(t),
         "Cakupan ASN (%)": (t["coverage"] * 100).round(1),
         "Check-in": t["checkins"],

@@ -1,5 +1,6 @@
 """Onboarding OPD (Diskominfo): who has a printed QR code, whom to chase first and why, a
-WhatsApp message per OPD and for the groups, and the registry actions (venue code, printed mark,
+WhatsApp message per OPD and for the groups (in a province's registry one per regency, each
+regency's OPDs having their own group), and the registry actions (venue code, printed mark,
 contact person) for kominfo. With more OPDs in the filter than a table can show usefully (a
 province), the chase list shows its two ends with a search; its download keeps every OPD."""
 import pandas as pd
@@ -8,7 +9,7 @@ import streamlit as st
 from data_access import onboarding as ob
 from data_access.domain import STAGE_LABELS, STAGES, stage_label
 from data_access.fmt import fmt_date, fmt_int, parse_date
-from data_access.labels import CATEGORY_LABELS, label_of
+from data_access.labels import CATEGORY_LABELS, label_of, regency_label
 from ui import charts
 from ui.data import holiday_coverage, opd_overview, opd_registry, pipeline_weekly
 from ui.export import download_buttons
@@ -60,7 +61,7 @@ else:
             "ASN": m["asn_headcount"],
             "Tahap": stage_label(m),
             "Kategori": m["category"].map(lambda c: label_of(CATEGORY_LABELS, c)),
-            "Kecamatan": m["kecamatan"],
+            "Kecamatan": m["kecamatan_label"],
         })
         if contacts is not None:
             t["Narahubung"] = m["code"].map(contacts["contact_name"])
@@ -110,8 +111,24 @@ else:
         else:
             st.caption("WhatsApp akan meminta Anda memilih penerima. Nomor narahubung OPD dikelola Diskominfo.")
     with tab_group:
+        group, regency = missing, None
+        if opd_registry()["kabupaten"].nunique() > 1:  # a province: each regency's OPDs have their own group
+            per_kab = missing["kabupaten"].value_counts()
+            kabs = sorted(per_kab.index, key=lambda k: (-per_kab[k], k))  # the most OPDs to chase first
+            regency = kabs[0]
+            if len(kabs) > 1:
+                regency = st.selectbox("Pesan untuk grup OPD", kabs, key="onboarding_msg_kab",
+                                       format_func=lambda k: f"{regency_label(k)} ({fmt_int(per_kab[k])} OPD)")
+                st.caption(f"OPD yang belum mencetak QR ada di {fmt_int(len(kabs))} kabupaten/kota. Tiap kabupaten/kota "
+                           "punya grup WhatsApp OPD-nya sendiri, jadi pesannya satu per kabupaten/kota: pilih di atas "
+                           "(yang paling banyak OPD-nya di urutan pertama).")
+            group = missing[missing["kabupaten"] == regency]
+        if len(group) > ob.GROUP_MESSAGE_OPDS:
+            st.caption(f"Pesan menyebut {ob.GROUP_MESSAGE_OPDS} dari {fmt_int(len(group))} OPD, menurut urutan kejar; "
+                       "sisanya disebut jumlahnya saja, karena pesan WhatsApp yang terlalu panjang sulit dibaca dan "
+                       "tautannya bisa terpotong. Daftar lengkap ada di tabel dan unduhan di atas.")
         st.caption("Salin dengan tombol di pojok kanan atas kotak pesan, atau buka langsung di WhatsApp.")
-        group_text = ob.whatsapp_message(missing, as_of=flt.end)
+        group_text = ob.whatsapp_message(group, as_of=flt.end, regency=regency)
         st.code(group_text, language=None, wrap_lines=True)
         st.link_button("Buka di WhatsApp (pilih grup)", ob.whatsapp_link(group_text), icon=":material/groups:")
 

@@ -11,6 +11,7 @@ from data_access.domain import COVERAGE_TARGET
 from data_access.fmt import fmt_date, fmt_int, fmt_pct
 from data_access.labels import regency_label
 from data_access.queries import MANY_OPDS
+from data_access.registry import HOME_REGENCY
 from ui import charts
 from ui.data import kecamatan_summary, map_boundaries, opd_overview, opd_registry, regency_summary
 from ui.export import download_buttons
@@ -68,17 +69,15 @@ def behind_list(ov: pd.DataFrame, where: str) -> None:
 
 
 def kecamatan_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
+    """`name`: the kecamatan's label, with its regency in a province ("Galis (Kab. Pamekasan)")."""
     st.markdown(f"#### Kec. {md(name)}")
-    regencies = ov.loc[ov["kecamatan"] == name, "kabupaten"].unique()
-    if len(set(ov["kabupaten"])) > 1 and len(regencies):  # a province: whose kecamatan it is
-        st.caption(", ".join(md(regency_label(k)) for k in regencies))
     if row is None:
         st.info("Kecamatan ini tidak termasuk filter yang dipakai.")
         return
     figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
              ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD"),
              ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
-    behind_list(ov[ov["kecamatan"] == name], "kecamatan")
+    behind_list(ov[ov["kecamatan_label"] == name], "kecamatan")
     st.button(f"Terapkan Kec. {name} sebagai filter", key="peta_apply_kecamatan", type="primary",
               icon=":material/filter_alt:", on_click=_apply_filter, args=("kecamatan", name, "peta_pick_kecamatan"),
               width="stretch")
@@ -102,7 +101,7 @@ def regency_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
 
 def opd_panel(row: pd.Series) -> None:
     st.markdown(f"#### {md(row['name'])}")
-    st.caption(f"Kec. {md(row['kecamatan'])} · {md(domain.stage_label(row.to_frame().T).iloc[0])}")
+    st.caption(f"Kec. {md(row['kecamatan_label'])} · {md(domain.stage_label(row.to_frame().T).iloc[0])}")
     printed, last = row["qr_printed_on"], row["last_day"]
     figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
              ("QR dicetak", fmt_date(printed) if printed is not None and not pd.isna(printed) else "belum"),
@@ -180,12 +179,15 @@ elif view != PER_OPD:
     with side:
         pick = st.session_state.get("peta_pick_kecamatan")
         if pick:
-            rows = data[data["kecamatan"] == pick[1]]
-            kecamatan_panel(pick[1], rows.iloc[0] if not rows.empty else None, ov)
+            # an outline clicked names Bangkalan's kecamatan; a marker, the kecamatan's label
+            outlined = data[data["kabupaten"] == HOME_REGENCY]
+            name = dict(zip(outlined["kecamatan"], outlined["kecamatan_label"])).get(pick[1], pick[1])
+            rows = data[data["kecamatan_label"] == name]
+            kecamatan_panel(name, rows.iloc[0] if not rows.empty else None, ov)
         else:
             summary_panel(ov, "kecamatan")
     table = pd.DataFrame({
-        "Kecamatan": data["kecamatan"], "OPD": data["opds"], "QR dicetak": data["printed"],
+        "Kecamatan": data["kecamatan_label"], "OPD": data["opds"], "QR dicetak": data["printed"],
         "Cakupan ASN (%)": (data["coverage"] * 100).round(1), "Check-in": data["checkins"],
         "Tingkat penolakan (%)": (data["refusal_rate"] * 100).round(1),
     })
@@ -211,7 +213,7 @@ else:
         else:
             summary_panel(data, "OPD")
     table = pd.DataFrame({
-        "OPD": data["short_name"], "Kecamatan": data["kecamatan"],
+        "OPD": data["short_name"], "Kecamatan": data["kecamatan_label"],
         "Cakupan ASN (%)": (data["coverage"] * 100).round(1), "Check-in": data["checkins"],
         "Lintang": data["lat"], "Bujur": data["lon"],
     })

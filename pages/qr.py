@@ -1,5 +1,6 @@
 """Unduh QR: search the OPDs, see which QR is not printed yet, one click for each QR (PNG, SVG) and A4
-poster (PDF), and the posters of the OPDs listed as one ZIP."""
+poster (PDF), and the posters of the OPDs listed as one ZIP. A list longer than MANY_OPDS (a
+province's) shows a page of rows at a time (ui.paging); the ZIP still holds every OPD listed."""
 import pandas as pd
 import streamlit as st
 
@@ -7,8 +8,11 @@ from data_access import onboarding as ob
 from data_access import qr
 from data_access.calendar import SURAT_EDARAN_NO
 from data_access.fmt import fmt_date, fmt_int
+from data_access.labels import regency_label
+from data_access.queries.province import MANY_OPDS
 from ui.data import opd_registry
 from ui.page import run_action, setup_page
+from ui.paging import paged
 from ui.safe import md
 
 actor, engine, flt = setup_page("qr", "Unduh QR Code",
@@ -36,6 +40,8 @@ def all_posters(venues):
 
 venues = ob.venues(engine=engine, opd_ids=flt.opd_ids)
 reg = opd_registry()
+# a province's registry: each OPD with its regency (every regency has its Dinas Kesehatan), found by it too
+place = dict(zip(reg["code"], reg["kabupaten"].map(regency_label))) if reg["kabupaten"].nunique() > 1 else {}
 if flt.opd_ids is not None:
     reg = reg[reg["id"].isin(flt.opd_ids)]
 
@@ -56,33 +62,42 @@ show = c2.segmented_control("Tampilkan", ["Semua", "Belum dicetak", "Sudah dicet
 words = query.lower().split()
 listed = sorted(
     (v for v in venues
-     if all(w in f"{v.name} {short.get(v.code, '')} {v.venue_code} {v.code}".lower() for w in words)
+     if all(w in f"{v.name} {short.get(v.code, '')} {v.venue_code} {v.code} {place.get(v.code, '')}".lower()
+            for w in words)
      and (show != "Belum dicetak" or not is_printed(v)) and (show != "Sudah dicetak" or is_printed(v))),
     key=lambda v: (is_printed(v), v.name.lower()),
 )
 waiting = sum(not is_printed(v) for v in venues)
 st.caption(f"{fmt_int(len(listed))} dari {fmt_int(len(venues))} OPD tampil · {fmt_int(waiting)} belum dicetak. "
            "Yang belum dicetak di atas.")
+many = len(listed) > MANY_OPDS  # a province's list: a page at a time, the ZIP still of all of them
 st.download_button(
-    f"Unduh poster yang tampil ({len(listed)} OPD, ZIP)", all_posters(listed),
-    file_name=f"poster-qr-pedulilindungi-{len(listed)}-opd.zip", mime=qr.MIME["zip"], key="qr_zip", type="primary",
-    icon=":material/folder_zip:", on_click="ignore", disabled=not listed,
+    f"Unduh poster {'semua OPD dalam daftar' if many else 'yang tampil'} ({fmt_int(len(listed))} OPD, ZIP)",
+    all_posters(listed), file_name=f"poster-qr-pedulilindungi-{len(listed)}-opd.zip", mime=qr.MIME["zip"],
+    key="qr_zip", type="primary", icon=":material/folder_zip:", on_click="ignore", disabled=not listed,
+    help="Poster setiap OPD dalam daftar, dari semua halaman." if many else None,
 )
 if venues and not listed:
     st.info("Tidak ada OPD yang cocok dengan pencarian dan pilihan ini.")
-for v in listed:
+if many:
+    st.caption("Daftar ini panjang: persempit dengan pencarian, pilihan **Belum dicetak**, atau kabupaten/kota di "
+               "filter.")
+pg = paged(listed, key="qr_halaman", listing=(query, show), longer_than=MANY_OPDS)
+for v in pg.rows:
     c1, c2, c3, c4 = st.columns([5, 1, 1, 1.3], vertical_alignment="center")
     day, estimate = printed.get(v.code, (None, False))
     when = (f" · dicetak {fmt_date(day)}" + (" (perkiraan)" if estimate else "") if is_printed(v)
             else " · :orange-badge[belum dicetak]")
-    c1.markdown(f"**{md(v.name)}**  \n`{v.venue_code}`{when}")
+    where = f" · {md(place[v.code])}" if v.code in place else ""
+    c1.markdown(f"**{md(v.name)}**  \n`{v.venue_code}`{where}{when}")
     for col, fmt, label in ((c2, "png", "PNG"), (c3, "svg", "SVG"), (c4, "pdf", "Poster PDF")):
         col.download_button(label, downloader(v, fmt), file_name=qr.file_name(v, fmt), mime=qr.MIME[fmt],
                             key=f"qr_{fmt}_{v.code}", icon=":material/download:", on_click="ignore")
+pg.footer()
 
 without = reg[reg["venue_code"].isna()]
 if words:  # the search applies here too
-    without = without[[all(w in f"{r.name} {r.short_name} {r.code} {r.kecamatan}".lower() for w in words)
+    without = without[[all(w in f"{r.name} {r.short_name} {r.code} {r.kecamatan_label}".lower() for w in words)
                        for r in without.itertuples()]]
 st.subheader(f"OPD tanpa kode venue ({len(without)})")
 if without.empty:
@@ -97,8 +112,9 @@ else:
         "4. Setelah kode venue diterima, kirimkan ke Diskominfo untuk dicatat di bawah; poster siap cetak langsung "
         f"tersedia di halaman ini (Surat Edaran {SURAT_EDARAN_NO})."
     )
-    for r in without.itertuples():
-        with st.expander(f"{md(r.name)} · Kec. {md(r.kecamatan)}"):
+    pg = paged(list(without.itertuples()), key="qr_tanpa_halaman", listing=query, longer_than=MANY_OPDS)
+    for r in pg.rows:
+        with st.expander(f"{md(r.name)} · Kec. {md(r.kecamatan_label)}"):
             st.caption(f"Koordinat untuk formulir pendaftaran: {r.lat:.4f}, {r.lon:.4f} · perkiraan ASN: "
                        f"{r.asn_headcount}")
             if actor.can("registry_edit"):
@@ -110,3 +126,4 @@ else:
                             f"Kode venue {r.short_name} dicatat; QR-nya kini dapat diunduh.")
             else:
                 st.caption("Kode venue dicatat oleh Diskominfo.")
+    pg.footer()

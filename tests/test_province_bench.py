@@ -63,4 +63,4 @@ def test_bench_command_with_a_province(tmp_path):
     out = json.loads(r.stdout)
     assert out["opds"] == 120 and out["kabupaten"] == 38
     assert out["figures_match"] and out["figure_differences"] == []
-    assert len(out["pages"]) == 7 and all(p["fast_ms"] > 0 and p["naive_ms"] > 0 for p in out["pages"])
+    assert len(out["pages"]) == 8 and all(p["fast_ms"] > 0 and p["naive_ms"] > 0 for p in out["pages"])

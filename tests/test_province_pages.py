@@ -247,3 +247,325 @@ def test_map_aggregates_per_regency_or_kecamatan(province_dir, page):
     kec = at.dataframe[0].value
     assert kec["OPD"].sum() == 150 and len(kec) > 60
 
+
+
+# ---------------------------------------------------------------- kecamatan of the same name in two regencies
+# The synthetic registry names one of Pamekasan's kecamatan Galis, as one of Bangkalan's is named
+# (data_access.synthetic.SHARED_KECAMATAN): they stay two kecamatan everywhere.
+GALIS_BKL, GALIS_PMK = "Galis (Kab. Bangkalan)", "Galis (Kab. Pamekasan)"
+
+
+def test_kecamatan_of_one_name_in_two_regencies_stay_apart(province):
+    from data_access.registry import KECAMATAN_CENTROIDS
+
+    reg = q.opd_registry(engine=province)
+    assert set(reg.loc[reg["kecamatan"] == "Galis", "kabupaten"]) == {"Bangkalan", "Pamekasan"}
+    kec = q.kecamatan_summary(engine=province, start=START, end=END)
+    assert not kec.duplicated(["kabupaten", "kecamatan"]).any() and kec["kecamatan_label"].is_unique
+    galis = kec[kec["kecamatan"] == "Galis"].set_index("kecamatan_label")
+    assert list(galis.index) == [GALIS_BKL, GALIS_PMK]
+    ov = q.opd_overview(engine=province, start=START, end=END)
+    for label, kab in ((GALIS_BKL, "Bangkalan"), (GALIS_PMK, "Pamekasan")):
+        mine = ov[(ov["kecamatan"] == "Galis") & (ov["kabupaten"] == kab)]
+        assert galis.loc[label, "opds"] == len(mine) and galis.loc[label, "checkins"] == mine["checkins"].sum()
+    # Bangkalan's at its centroid; Pamekasan's at its OPDs' point, on Madura's east
+    assert (galis.loc[GALIS_BKL, "lat"], galis.loc[GALIS_BKL, "lon"]) == KECAMATAN_CENTROIDS["Galis"]
+    assert galis.loc[GALIS_PMK, "lon"] > 113.2
+    assert kec["opds"].sum() == 150 and len(kec) == len(reg.groupby(["kabupaten", "kecamatan"]))
+    merah = q.merah_by_kecamatan(engine=province, start=START, end=END)
+    assert "Galis" not in set(merah["kecamatan"]) and {GALIS_BKL, GALIS_PMK} & set(merah["kecamatan"])
+
+
+def test_the_kecamatan_filter_offers_each_regencys_own(province_dir, page):
+    at = page("adopsi", "pimpinan")
+    kec = at.sidebar.multiselect(key="kecamatan")
+    assert {GALIS_BKL, GALIS_PMK} <= set(kec.options) and "Galis" not in kec.options
+    kec.set_value([GALIS_PMK]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 1 and table["OPD"].iloc[0].endswith("Pamekasan") and table["Kecamatan"].iloc[0] == GALIS_PMK
+    assert summary_of(at).startswith(f"Kec. {GALIS_PMK} (1 OPD)")
+    # a regency chosen narrows the kecamatan to its own
+    at.sidebar.multiselect(key="kab").set_value(["Bangkalan"]).run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="kecamatan").value == []  # Pamekasan's Galis is not Bangkalan's
+    assert GALIS_BKL in at.sidebar.multiselect(key="kecamatan").options
+    assert GALIS_PMK not in at.sidebar.multiselect(key="kecamatan").options
+    # a link carries the label; a bare name that two regencies share is not one kecamatan
+    at = page("adopsi", "pimpinan", query={"kecamatan": GALIS_BKL})
+    assert not at.exception and not at.warning
+    assert at.dataframe[0].value["OPD"].tolist() == ["Kec. Galis"]
+    at = page("adopsi", "pimpinan", query={"kecamatan": "Galis"})
+    assert "kecamatan tidak dikenal dan dibuang: Galis" in plain(" ".join(w.value for w in at.warning))
+
+
+def test_the_kecamatan_map_keeps_pamekasans_galis_out_of_bangkalans(province_dir, page):
+    at = page("peta", "pimpinan")
+    at.segmented_control(key="peta_level").set_value("Per kecamatan").run()
+    assert not at.exception
+    fig = figure(at)
+    choro = next(t for t in fig["data"] if t["type"] == "choropleth" and t.get("name") == "Cakupan ASN")
+    i = choro["locations"].index("Galis")
+    assert choro["customdata"][i][0] == GALIS_BKL and choro["customdata"][i][3] == 1  # Bangkalan's one office
+    loose = next(t for t in fig["data"] if t.get("name") == "Kecamatan tanpa batas")
+    j = [c[0] for c in loose["customdata"]].index(GALIS_PMK)
+    assert loose["lon"][j] > 113.2  # at Pamekasan, not in Bangkalan's outline
+    table = at.dataframe[0].value
+    assert {GALIS_BKL, GALIS_PMK} <= set(table["Kecamatan"]) and table["Kecamatan"].is_unique
+    # a click on Pamekasan's marker: its figures, and it becomes the filter
+    at.session_state["peta_pick_kecamatan"] = ("kecamatan", GALIS_PMK)
+    at.run()
+    assert not at.exception
+    assert any(plain(m.value) == f"#### Kec. {GALIS_PMK}" for m in at.markdown)
+    at.button(key="peta_apply_kecamatan").click().run()
+    assert not at.exception and at.sidebar.multiselect(key="kecamatan").value == [GALIS_PMK]
+    # a click on Bangkalan's outline (the map names the outline "Galis"): Bangkalan's figures
+    at = page("peta", "pimpinan")
+    at.segmented_control(key="peta_level").set_value("Per kecamatan").run()
+    at.session_state["peta_pick_kecamatan"] = ("kecamatan", "Galis")
+    at.run()
+    assert any(plain(m.value) == f"#### Kec. {GALIS_BKL}" for m in at.markdown)
+    text = plain(" ".join(m.value for m in at.markdown))
+    assert " dari 1 OPD**" in text and "- **Kec. Galis**: " in text and "Dinas 1 Pamekasan" not in text
+
+
+def test_bangkalan_kecamatan_keep_their_bare_names(demo_dir, page):
+    from data_access.db import make_engine
+    from data_access.registry import KECAMATAN_CENTROIDS
+
+    at = page("adopsi", "pimpinan")
+    assert at.sidebar.multiselect(key="kecamatan").options == sorted(KECAMATAN_CENTROIDS)
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    kec = q.kecamatan_summary(engine=engine, start=START, end=END)
+    engine.dispose()
+    assert (kec["kecamatan_label"] == kec["kecamatan"]).all() and set(kec["kabupaten"]) == {"Bangkalan"}
+    assert {k: (a, b) for k, a, b in zip(kec["kecamatan"], kec["lat"], kec["lon"])} == KECAMATAN_CENTROIDS
+    at = page("adopsi", "pimpinan", query={"kecamatan": "Galis"})
+    assert not at.exception and not at.warning and summary_of(at).startswith("Kec. Galis (")
+
+
+# ---------------------------------------------------------------- Ringkasan over a province
+def _province_overview(province_dir):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{province_dir / 'pantau.db'}")
+    start, end = q.data_range(engine=engine)
+    ov = q.opd_overview(engine=engine, start=start, end=end)
+    engine.dispose()
+    return ov, end
+
+
+def _titled(at, title: str) -> int:
+    """The count in a "**title** (N OPD)" line."""
+    import re
+
+    line = next(plain(m.value) for m in at.markdown if plain(m.value).startswith(f"**{title}** ("))
+    return int(re.search(r"\(([\d.]+) OPD\)", line).group(1).replace(".", ""))
+
+
+def test_ringkasan_names_the_regencies_and_bounds_its_lists(province_dir, page, served):
+    from data_access import domain
+    from data_access import onboarding as ob
+
+    at = page("ringkasan", "pimpinan")
+    assert not at.exception
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD 38 kabupaten/kota"
+    ov, end = _province_overview(province_dir)
+    chase = ob.chase_list(ov, as_of=end)
+    n_no_qr = int(domain.no_qr(ov).sum())
+    assert n_no_qr > 10  # the synthetic province: enough to bound
+    assert _titled(at, "Belum mencetak QR Code") == n_no_qr  # the count in words is the whole list's
+    assert at.dataframe[0].value["OPD"].tolist() == chase["short_name"].head(10).tolist()  # whom to chase first
+    captions = [c.value for c in at.caption]
+    assert f"Tampil 10 dari {n_no_qr} OPD, menurut urutan kejar halaman Onboarding (jumlah ASN × hari terlambat)." \
+        in captions
+    assert any(c.startswith("150 OPD dalam filter: tiap daftar menampilkan paling banyak 10 OPD") for c in captions)
+    # the download keeps every OPD needing attention, each with why
+    assert _csv_rows(at, served) == int(domain.needs_attention(ov).sum())
+    # a search narrows every list
+    at.text_input(key="ringkasan_cari").input("Pamekasan").run()
+    assert not at.exception
+    for d in at.dataframe:
+        assert d.value["OPD"].str.contains("Pamekasan").all()
+    assert _csv_rows(at, served) == int(domain.needs_attention(ov).sum())  # still all of them
+    # chosen regencies are named; few OPDs: whole lists, no search
+    at.sidebar.multiselect(key="kab").set_value(["Kota Surabaya", "Sidoarjo"]).run()
+    assert not at.exception
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD Kota Surabaya dan Kabupaten Sidoarjo"
+    assert not [t for t in at.text_input if t.key == "ringkasan_cari"]
+    assert not [b for b in at.get("download_button") if b.proto.label == "Unduh CSV"]
+    # the regency of the OPDs in the filter when none is chosen
+    at = page("ringkasan", "pimpinan", query={"kecamatan": GALIS_PMK})
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD Kabupaten Pamekasan"
+
+
+def test_ringkasan_of_bangkalan_is_unchanged(demo_dir, page, served):
+    from data_access import domain
+    from data_access.db import make_engine
+
+    at = page("ringkasan", "pimpinan")
+    assert not at.exception
+    assert at.caption[0].value == "Penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan"
+    assert not [t for t in at.text_input if t.key == "ringkasan_cari"]
+    assert not [b for b in at.get("download_button") if b.proto.label == "Unduh CSV"]
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    start, end = q.data_range(engine=engine)
+    ov = q.opd_overview(engine=engine, start=start, end=end)
+    engine.dispose()
+    no_qr = ov[domain.no_qr(ov)]
+    assert at.dataframe[0].value["OPD"].tolist() == no_qr["short_name"].tolist()  # every one, registry order
+    assert set(at.dataframe[0].value["Kecamatan"]) <= set(no_qr["kecamatan"])
+    assert _titled(at, "QR sudah dicetak, tetapi sepi 7 hari terakhir") == int(domain.quiet(ov).sum())
+    assert len(at.dataframe) == 1 + (domain.quiet(ov).sum() > 0) + (domain.photo_problem(ov).sum() > 0)
+
+
+def test_attention_orders():
+    from data_access import domain
+
+    df = pd.DataFrame({"short_name": ["A", "B", "C", "D"], "asn_headcount": [10, 50, 20, 5],
+                       "last_day": [date(2022, 3, 1), None, date(2022, 2, 1), date(2022, 2, 1)]})
+    assert domain.longest_quiet_first(df)["short_name"].tolist() == ["B", "C", "D", "A"]  # never, oldest, larger
+    assert domain.largest_first(df)["short_name"].tolist() == ["B", "C", "A", "D"]
+    assert list(domain.longest_quiet_first(df).columns) == list(df.columns)
+
+
+# ---------------------------------------------------------------- the QR page over a province
+def _zip_names(at, served) -> list[str]:
+    """The file names in the ZIP of posters the page offers (made as a click would make it)."""
+    import io
+    import zipfile
+
+    b = next(b for b in at.get("download_button") if b.proto.label.startswith("Unduh poster"))
+    make = served[1][b.proto.deferred_file_id][0]
+    return zipfile.ZipFile(io.BytesIO(make())).namelist()
+
+
+def _rows_listed(at) -> list[str]:
+    """The codes of the OPDs listed with their download buttons (their PNG button's key)."""
+    return [b.proto.id.rsplit("qr_png_", 1)[-1] for b in at.get("download_button") if b.proto.label == "PNG"]
+
+
+def _page_line(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("Halaman ")]
+
+
+def test_qr_page_lists_a_page_at_a_time_and_zips_them_all(province_dir, page, served):
+    reg = synthetic_registry(150)
+    with_venue = sum(r["venue_code"] is not None for r in reg)
+    assert with_venue > 60
+    pages = -(-with_venue // 25)
+    at = page("qr", "kominfo")
+    assert not at.exception
+    first = _rows_listed(at)
+    assert len(first) == 25 and _page_line(at) == [f"Halaman 1 dari {pages}"] * 2  # above and under the rows
+    assert any(c.value == f"{with_venue} OPD, 25 per halaman: tampil OPD ke-1–25." for c in at.caption)
+    assert at.button(key="qr_halaman_sebelumnya").disabled and not at.button(key="qr_halaman_berikutnya").disabled
+    zip_button = next(b for b in at.get("download_button") if b.proto.label.startswith("Unduh poster"))
+    assert zip_button.proto.label == f"Unduh poster semua OPD dalam daftar ({with_venue} OPD, ZIP)"
+    assert len(_zip_names(at, served)) == with_venue  # every OPD listed, not only this page's
+    # each OPD with its regency: two "Dinas 1 ..." of two regencies are told apart, and found by it
+    assert sum(plain(m.value).startswith("**") and " · Kab. " in plain(m.value) for m in at.markdown) > 0
+    at.button(key="qr_halaman_berikutnya").click().run()
+    assert not at.exception
+    second = _rows_listed(at)
+    assert _page_line(at)[0] == f"Halaman 2 dari {pages}" and len(second) == 25 and not set(first) & set(second)
+    at.button(key="qr_halaman_berikutnya_bawah").click().run()
+    assert _page_line(at)[0] == f"Halaman 3 dari {pages}"
+    at.button(key="qr_halaman_sebelumnya").click().run()
+    assert _page_line(at)[0] == f"Halaman 2 dari {pages}"
+    # a narrower list starts on its first page again; one that fits shows whole, no pages
+    at.segmented_control(key="qr_printed_filter").set_value("Belum dicetak").run()
+    assert not at.exception
+    waiting = len(_rows_listed(at))
+    assert 0 < waiting <= 60 and not _page_line(at)
+    assert len(_zip_names(at, served)) == waiting
+    at.segmented_control(key="qr_printed_filter").set_value("Semua").run()
+    assert _page_line(at)[0] == f"Halaman 1 dari {pages}"
+    at.text_input(key="qr_search").input("pamekasan").run()
+    assert not at.exception and not _page_line(at)
+    pmk = [r for r in reg if r["kabupaten"] == "Pamekasan" and r["venue_code"]]
+    assert sorted(_rows_listed(at)) == sorted(r["code"] for r in pmk)
+    assert all("Kab. Pamekasan" in plain(m.value) for m in at.markdown if m.value.startswith("**"))
+    assert len(_zip_names(at, served)) == len(pmk)
+
+
+def test_qr_page_of_bangkalan_is_unchanged(demo_dir, page, served):
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    venues = int(q.opd_registry(engine=engine)["venue_code"].notna().sum())
+    engine.dispose()
+    at = page("qr", "kominfo")
+    assert not at.exception
+    n = len(_rows_listed(at))
+    assert n == venues and not _page_line(at)
+    zip_button = next(b for b in at.get("download_button") if b.proto.label.startswith("Unduh poster"))
+    assert zip_button.proto.label == f"Unduh poster yang tampil ({n} OPD, ZIP)"
+    assert not any("Kab." in plain(m.value) for m in at.markdown)
+    assert len(_zip_names(at, served)) == n
+
+
+# ---------------------------------------------------------------- Onboarding's group message over a province
+def _group_message(at) -> str:
+    return at.code[-1].value  # the tabs' second: the group's
+
+
+def test_group_message_is_one_per_regency(province_dir, page):
+    from data_access import onboarding as ob
+
+    ov, end = _province_overview(province_dir)
+    missing = ob.chase_list(ov, as_of=end)
+    per_kab = missing["kabupaten"].value_counts()
+    at = page("onboarding", "kominfo")
+    assert not at.exception
+    kab = at.selectbox(key="onboarding_msg_kab")
+    assert set(kab.options) == {f"{'Kab. ' if not k.startswith('Kota ') else ''}{k} ({n} OPD)"
+                                for k, n in per_kab.items()}
+    top = per_kab.sort_values(ascending=False).index[0]
+    assert kab.value == top == "Bangkalan"  # Bangkalan's 52 OPDs hold the most to chase
+    text = _group_message(at)
+    assert text.startswith("*Pengingat QR Code PeduliLindungi: OPD Kabupaten Bangkalan*\nSesuai Surat Edaran Bupati")
+    assert f"belum mencetak QR Code ({per_kab['Bangkalan']} OPD):" in text
+    assert any(c.value.startswith(f"OPD yang belum mencetak QR ada di {len(per_kab)} kabupaten/kota.")
+               for c in at.caption)
+    pmk = missing[missing["kabupaten"] == "Pamekasan"]
+    assert len(pmk)
+    kab.set_value("Pamekasan").run()
+    assert not at.exception
+    text = _group_message(at)
+    assert text.startswith("*Pengingat QR Code PeduliLindungi: OPD Kabupaten Pamekasan*\nSetiap OPD wajib")
+    assert "Bangkalan" not in text and text.endswith("hubungi Diskominfo Kabupaten Pamekasan.")
+    listed = text.split(" OPD):\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    named = [line.split(". ", 1)[1].rsplit(" (", 1)[0] for line in listed]
+    assert named == pmk["name"].tolist()  # its OPDs only, in the chase order
+    link = next(b for b in at.get("link_button") if b.proto.label.startswith("Buka di WhatsApp"))
+    assert "Kabupaten%20Pamekasan" in link.proto.url
+    # per-OPD messages stay, for every OPD to chase
+    assert len(at.selectbox(key="onboarding_msg_opd").options) == len(missing)
+
+
+def test_group_message_names_a_bounded_number():
+    from data_access import onboarding as ob
+
+    df = pd.DataFrame({"name": [f"Dinas {i}" for i in range(70)], "anomaly": None, "registered": False})
+    text = ob.whatsapp_message(df, as_of=END, regency="Sidoarjo")
+    assert "(70 OPD):" in text and "\n60. Dinas 59 (" in text and "\n61. " not in text
+    assert "… dan 10 OPD lainnya: daftar lengkapnya di dasbor Pantau PeduliLindungi" in text
+    assert "Diskominfo Kabupaten Sidoarjo." in text and "Bangkalan" not in text
+
+
+def test_group_message_of_bangkalan_is_unchanged(demo_dir, page):
+    from data_access import onboarding as ob
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_dir / 'pantau.db'}")
+    start, end = q.data_range(engine=engine)
+    missing = ob.chase_list(q.opd_overview(engine=engine, start=start, end=end), as_of=end)
+    engine.dispose()
+    at = page("onboarding", "kominfo")
+    assert not at.exception and not [s for s in at.selectbox if s.key == "onboarding_msg_kab"]
+    text = _group_message(at)
+    assert text == ob.whatsapp_message(missing, as_of=end)
+    assert text.startswith("*Pengingat QR Code PeduliLindungi*\nSesuai Surat Edaran Bupati Bangkalan No. ")
+    assert text.endswith("hubungi Diskominfo Kabupaten Bangkalan.") and "lainnya" not in text
+    assert f"({len(missing)} OPD):" in text

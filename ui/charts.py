@@ -13,6 +13,7 @@ from data_access.boundaries import COVERAGE_SCALE, Boundaries, Frame, padded, pl
 from data_access.calendar import SURAT_EDARAN_DATE
 from data_access.domain import COVERAGE_TARGET, STAGE_LABELS, STAGES
 from data_access.fmt import MONTHS_SHORT, fmt_int, fmt_pct
+from data_access.registry import HOME_REGENCY
 
 # One palette for the status colours everywhere.
 STATUS_COLORS = {"hijau": "#2e7d32", "kuning": "#f9a825", "merah": "#c62828", "hitam": "#212121"}
@@ -240,12 +241,22 @@ def empty_figure(message: str) -> go.Figure:
 EMPTY_TOPOJSON_URL = "data:application/json," + quote('{"type":"Topology","objects":{},"arcs":[]}') + "#"
 MAP_CONFIG = {"scrollZoom": False, "displayModeBar": False, "topojsonURL": EMPTY_TOPOJSON_URL}
 MAP_MIN_WIDTH = 330  # px of a map at its narrowest (a 390 px phone): labels are placed for it
-TOWN_KECAMATAN = "Bangkalan"  # the kecamatan of the town where most offices stand
+TOWN_KECAMATAN = "Bangkalan"  # the kecamatan of the town where most offices stand (of HOME_REGENCY)
 MAP_INK = "#263238"
 MAP_BORDER = "#90a4ae"
 MAP_LAND = "#eceff1"
 NO_QR_COLOR = STATUS_COLORS["hitam"]
 _HALO = "0 0 2px #ffffff, 0 0 3px #ffffff, 0 0 4px #ffffff"
+
+
+def _home(df: pd.DataFrame) -> pd.Series:
+    """The rows of HOME_REGENCY (Bangkalan), whose kecamatan the boundaries outline: another
+    regency's kecamatan of the same name (a province's) is not drawn in its outline."""
+    return df["kabupaten"] == HOME_REGENCY if "kabupaten" in df else pd.Series(True, index=df.index)
+
+
+def _in_town(df: pd.DataFrame) -> pd.Series:
+    return (df["kecamatan"] == TOWN_KECAMATAN) & _home(df)
 
 
 def coverage_colorscale():
@@ -417,8 +428,10 @@ def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries, *, province: bool 
     frame = _frame(box if box == bounds.bbox() else padded(box, 0.05))
     _add_land(fig, bounds, fill="#f5f5f5")
     order = {k: i for i, k in enumerate(bounds.kecamatan)}  # drawn in the boundaries' order
-    drawn = df[df["kecamatan"].isin(list(order))].sort_values("kecamatan", key=lambda s: s.map(order))
-    custom = list(zip(drawn["kecamatan"].map(_plain), drawn["coverage"], drawn["checkins"], drawn["opds"],
+    outlined = df["kecamatan"].isin(list(order)) & _home(df)
+    drawn = df[outlined].sort_values("kecamatan", key=lambda s: s.map(order))
+    name = "kecamatan_label" if "kecamatan_label" in df else "kecamatan"  # with its regency in a province
+    custom = list(zip(drawn[name].map(_plain), drawn["coverage"], drawn["checkins"], drawn["opds"],
                       drawn["printed"]))
     hover = ("<b>Kec. %{customdata[0]}</b><br>Cakupan ASN %{customdata[1]:.1%}<br>%{customdata[2]:,} check-in"
              "<br>QR dicetak: %{customdata[4]} dari %{customdata[3]} OPD<extra></extra>")
@@ -429,26 +442,27 @@ def build_kecamatan_map(df: pd.DataFrame, bounds: Boundaries, *, province: bool 
         hovertemplate=hover, name="Cakupan ASN", selected=dict(marker=dict(opacity=1)),
         unselected=dict(marker=dict(opacity=0.45)),
     )
-    loose = df[~df["kecamatan"].isin(list(bounds.kecamatan))]
+    loose = df[~outlined]
     if not loose.empty:
         fig.add_scattergeo(
             lon=loose["lon"], lat=loose["lat"], mode="markers", name="Kecamatan tanpa batas",
             marker=dict(size=10 if province else 16, color=loose["coverage"].fillna(0), cmin=0, cmax=1,
                         colorscale=coverage_colorscale(), line=dict(width=1, color="#ffffff")),
-            customdata=list(zip(loose["kecamatan"], loose["coverage"], loose["checkins"], loose["opds"],
+            customdata=list(zip(loose[name], loose["coverage"], loose["checkins"], loose["opds"],
                                 loose["printed"])),
             hovertemplate=hover, showlegend=False,
         )
     _add_outline(fig, bounds)
     if province:
         return _finish_map(fig, f"Cakupan ASN per kecamatan ({len(df)} kecamatan)", frame, height=440, legend=False)
-    cov = dict(zip(df["kecamatan"], df["coverage"]))
-    names = list(bounds.kecamatan) + list(loose["kecamatan"])
-    pts = [bounds.label_points.get(k) or (float(loose.set_index("kecamatan").loc[k, "lon"]),
-                                        float(loose.set_index("kecamatan").loc[k, "lat"])) for k in names]
-    texts = [f"<b>{_plain(k)}</b><br>{fmt_pct(cov[k])}" if k in cov else _plain(k) for k in names]
+    cov = dict(zip(drawn["kecamatan"], drawn["coverage"]))
+    names = list(bounds.kecamatan)  # each outline's name, then each marker's (its label)
+    pts = [bounds.label_points[k] for k in names] + list(zip(loose["lon"].astype(float), loose["lat"].astype(float)))
+    texts = ([f"<b>{_plain(k)}</b><br>{fmt_pct(cov[k])}" if k in cov else _plain(k) for k in names]
+             + [f"<b>{_plain(k)}</b><br>{fmt_pct(c)}" for k, c in zip(loose[name], loose["coverage"])])
+    regions = [bounds.kecamatan[k] for k in names] + [[] for _ in range(len(loose))]
     _add_labels(fig, frame, [p[0] for p in pts], [p[1] for p in pts], texts, font=11, centred=True,
-                name="Nama kecamatan", regions=[bounds.kecamatan.get(k, []) for k in names])
+                name="Nama kecamatan", regions=regions)
     return _finish_map(fig, "Cakupan ASN per kecamatan", frame, height=480, legend=False)
 
 
@@ -492,13 +506,14 @@ def _opd_markers(fig: go.Figure, df: pd.DataFrame, *, town_small: bool, scale: b
     printed (black diamonds). Points carry customdata[0] = the OPD's code."""
     stage = domain.stage_label(df)
     approx = df["location_approx"] if "location_approx" in df else pd.Series(False, index=df.index)
-    custom = list(zip(df["code"], df["name"].map(_plain), df["kecamatan"].map(_plain), df["coverage"].fillna(0),
+    kec = df["kecamatan_label"] if "kecamatan_label" in df else df["kecamatan"]
+    custom = list(zip(df["code"], df["name"].map(_plain), kec.map(_plain), df["coverage"].fillna(0),
                       df["checkins"], stage.map(_plain)))
     text = ["<br><i>Lokasi perkiraan</i>" if a else "" for a in approx]
     hover = ("<b>%{customdata[1]}</b><br>Kec. %{customdata[2]}<br>Cakupan ASN %{customdata[3]:.1%}"
              "<br>%{customdata[4]:,} check-in<br>%{customdata[5]}%{text}<extra></extra>")
     printed = domain.qr_printed(df).to_numpy()
-    small = (df["kecamatan"] == TOWN_KECAMATAN).to_numpy() & town_small
+    small = _in_town(df).to_numpy() & town_small
     size = np.where(small, 7, 12)
     for mask, name, marker in (
         (printed, "QR dicetak (warna: cakupan ASN)",
@@ -520,7 +535,7 @@ def _opd_markers(fig: go.Figure, df: pd.DataFrame, *, town_small: bool, scale: b
 
 def town_bbox(df: pd.DataFrame) -> tuple[float, float, float, float] | None:
     """The box around the offices in the town (Kec. Bangkalan), or None when none is shown."""
-    town = df[df["kecamatan"] == TOWN_KECAMATAN]
+    town = df[_in_town(df)]
     if town.empty:
         return None
     x0, x1 = float(town["lon"].min()), float(town["lon"].max())
@@ -545,12 +560,12 @@ def build_opd_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
         x0, y0, x1, y1 = padded(box, 0.25)
         fig.add_scattergeo(lon=[x0, x1, x1, x0, x0], lat=[y0, y0, y1, y1, y0], mode="lines", hoverinfo="skip",
                            line=dict(width=1.5, color=MAP_INK, dash="dot"), showlegend=False, name="Kota Bangkalan")
-        n_town = int((df["kecamatan"] == TOWN_KECAMATAN).sum())
+        n_town = int(_in_town(df).sum())
         label_lon.append((x0 + x1) / 2)
         label_lat.append(y1)
         label_text.append(f"<b>Kota Bangkalan</b><br>{n_town} OPD: lihat perbesaran")
     _opd_markers(fig, df, town_small=True)
-    rural = df[(df["kecamatan"] != TOWN_KECAMATAN) & domain.behind(df)]
+    rural = df[~_in_town(df) & domain.behind(df)]
     label_lon += list(rural["lon"])
     label_lat += list(rural["lat"])
     label_text += [_wrap(s) for s in rural["short_name"]]
@@ -564,7 +579,7 @@ def build_town_map(df: pd.DataFrame, bounds: Boundaries) -> go.Figure:
     apart: each office a marker, every lagging one named, labels moved apart with a line to
     their office where needed."""
     fig = go.Figure()
-    town = df[df["kecamatan"] == TOWN_KECAMATAN]
+    town = df[_in_town(df)]
     box = town_bbox(df)
     frame = _frame(padded(box, 0.36), aspect=1.3, pad=TOWN_VIEW_PAD)
     _add_land(fig, bounds)

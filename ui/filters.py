@@ -3,7 +3,9 @@ address so a link carries them, remembered from page to page, and checked, so a 
 values that cannot be used falls back to the defaults with a notice naming each unusable part.
 
 A registry of several regencies (a province) adds a regency choice above the others, which
-narrows the kecamatan and OPDs offered; with Bangkalan's alone there is none.
+narrows the kecamatan and OPDs offered; with Bangkalan's alone there is none. A kecamatan is
+chosen by its label (queries.opd_registry's `kecamatan_label`): in a province, "Galis (Kab.
+Pamekasan)" and "Galis (Kab. Bangkalan)" are two choices.
 
 The period is chosen without a calendar widget (Streamlit's speaks English): a quick period
 (Minggu ini, Bulan lalu, Sejak Surat Edaran, ...) applies with one click, a month from a list
@@ -114,7 +116,7 @@ def _link_notices(reg: pd.DataFrame, b: Bounds) -> tuple[list[str], tuple[date, 
         "kab": set(reg["kabupaten"]),
         "opd": set(reg["short_name"]),
         "kategori": set(CATEGORY_LABELS.values()),
-        "kecamatan": set(reg["kecamatan"]),
+        "kecamatan": set(reg["kecamatan_label"]),
     }
     for key, allowed in checks.items():
         bad = [v for v in qp.get_all(key) if v not in allowed]
@@ -136,7 +138,7 @@ def _clean_bound_state(reg: pd.DataFrame) -> None:
     """Drop invalid values from the bound widgets' state before they are drawn."""
     ss = st.session_state
     for key, allowed in (("opd", set(reg["code"])), ("kategori", set(CATEGORY_LABELS)),
-                         ("kecamatan", set(reg["kecamatan"])), ("kab", set(reg["kabupaten"]))):
+                         ("kecamatan", set(reg["kecamatan_label"])), ("kab", set(reg["kabupaten"]))):
         if key in ss and isinstance(ss[key], list):
             kept = [v for v in ss[key] if v in allowed]
             if kept != ss[key]:
@@ -295,21 +297,21 @@ def sidebar_filters(page_key: str = "") -> Filters:
     kabs = _regency_choice(sb, reg)
     in_kab = reg[reg["kabupaten"].isin(kabs)] if kabs else reg
     if kabs:  # the kecamatan and OPDs to choose from: those of the chosen regencies
-        _narrow("kecamatan", set(in_kab["kecamatan"]))
+        _narrow("kecamatan", set(in_kab["kecamatan_label"]))
         _narrow("opd", set(in_kab["code"]))
     cats = sb.multiselect(
         "Kategori", options=list(CATEGORY_LABELS), format_func=CATEGORY_LABELS.get, key="kategori",
         placeholder="Semua kategori", bind="query-params",
     )
     kecs = sb.multiselect(
-        "Kecamatan", options=sorted(in_kab["kecamatan"].unique()), key="kecamatan",
+        "Kecamatan", options=sorted(in_kab["kecamatan_label"].unique()), key="kecamatan",
         placeholder="Semua kecamatan", bind="query-params",
     )
     shown = in_kab
     if cats:
         shown = shown[shown["category"].isin(cats)]
     if kecs:
-        shown = shown[shown["kecamatan"].isin(kecs)]
+        shown = shown[shown["kecamatan_label"].isin(kecs)]
     names = dict(zip(reg["code"], reg["short_name"]))
     opds = sb.multiselect(
         "OPD", options=list(in_kab["code"]), format_func=lambda c: names.get(c, c), key="opd",

@@ -4,6 +4,7 @@ carry a write's outcome to the user; `empty_notice` says when a filter leaves no
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -12,7 +13,7 @@ from data_access import auth, holidays
 from ui.cache import data_changed
 from ui.data import demo_state
 from ui.engine import engine_or_stop
-from ui.filters import filter_summary, sidebar_filters
+from ui.filters import Filters, filter_summary, sidebar_filters
 from ui.safe import md
 from ui.session import guard
 
@@ -34,8 +35,10 @@ def _under_apptest() -> bool:
     return "streamlit.testing" in sys.modules
 
 
-def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str | None = None):
-    """Guard, title, demo notice and (optionally) the shared filter sidebar.
+def setup_page(page_key: str, title: str, *, filters: bool = True,
+               caption: str | Callable[[Filters], str] | None = None):
+    """Guard, title, demo notice and (optionally) the shared filter sidebar. `caption`: a line
+    under the title, or a function of the filters making it (e.g. naming the regencies they cover).
     Returns (actor, engine, filters or None)."""
     _use_router()
     engine = engine_or_stop()
@@ -44,7 +47,8 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     actor = guard(engine, page_key)
     st.title(title)
     summary_slot = st.empty() if filters else None  # the filter in one line, filled below
-    if caption:
+    caption_slot = st.empty() if callable(caption) else None  # filled once the filters are known
+    if caption and not callable(caption):
         st.caption(caption)
     state = demo_state()
     if state == "true":
@@ -64,6 +68,8 @@ def setup_page(page_key: str, title: str, *, filters: bool = True, caption: str 
     flt = sidebar_filters(page_key) if filters else None
     if flt is not None:
         filter_summary(summary_slot, flt.summary)
+    if caption_slot is not None:
+        caption_slot.caption(caption(flt))
     return actor, engine, flt
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, case, false, func, select
 from .. import domain
 from ..calendar import active_window_start, workdays
 from ..models import Opd, RollupOpdDay
-from ..registry import KECAMATAN_CENTROIDS
+from ..labels import kecamatan_label
+from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
 from ._base import _MONDAY, _as_date, _col, _days, _fetch, _opd_filter, _rows, epoch_day
 from .monitoring import last_visits
 
@@ -27,6 +28,8 @@ def data_range(*, engine: Engine) -> tuple[date, date] | None:
 
 
 def opd_registry(*, engine: Engine) -> pd.DataFrame:
+    """The registry, one row per OPD, with `kecamatan_label`: the kecamatan as the filter, the maps
+    and the tables key it (its name; with its regency when the registry holds several)."""
     stmt = select(
         Opd.id, Opd.code, Opd.name, Opd.short_name, Opd.category, Opd.kecamatan, Opd.lat, Opd.lon,
         Opd.asn_headcount, Opd.headcount_is_estimate, Opd.venue_code, Opd.venue_registered_on, Opd.qr_printed_on,
@@ -39,6 +42,9 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
     df["venue_code"] = df["venue_code"].astype(object).where(df["venue_code"].notna(), None)
     for c in ("qr_printed_estimate", "location_approx"):
         df[c] = df[c].astype(bool)
+    province = df["kabupaten"].nunique() > 1
+    df["kecamatan_label"] = pd.Series([kecamatan_label(k, b, province=province)
+                                       for k, b in zip(df["kecamatan"], df["kabupaten"])], index=df.index, dtype=object)
     return df
 
 
@@ -230,20 +236,22 @@ def adoption_table(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
 
 
 def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    """Per kecamatan: OPDs, check-ins, refusals, coverage weighted by headcount, centroid."""
+    """Per kecamatan of a regency (two regencies' kecamatan of one name stay apart): its regency,
+    name and `kecamatan_label` (opd_registry's), OPDs, check-ins, refusals, coverage weighted by
+    headcount, centroid."""
     ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
     ov["asn_days"] = ov["coverage"].fillna(0) * ov["asn_headcount"]
     ov["printed"] = domain.qr_printed(ov)
-    g = ov.groupby("kecamatan", as_index=False).agg(
+    g = ov.groupby(["kabupaten", "kecamatan", "kecamatan_label"], as_index=False).agg(
         opds=("id", "count"), checkins=("checkins", "sum"), refused=("refused", "sum"),
         headcount=("asn_headcount", "sum"), asn_days=("asn_days", "sum"),
         printed=("printed", "sum"), opd_lat=("lat", "mean"), opd_lon=("lon", "mean"),
     )
     g["coverage"] = g["asn_days"] / g["headcount"]
     g["refusal_rate"] = (g["refused"] / g["checkins"]).where(g["checkins"] > 0)
-    # Bangkalan's kecamatan at their centroids; another regency's (a province's registry) at
-    # the mean of its OPDs' points
-    centroid = g["kecamatan"].map(KECAMATAN_CENTROIDS)
+    # Bangkalan's kecamatan at their centroids; another regency's (a province's registry), also
+    # one named like a kecamatan of Bangkalan, at the mean of its OPDs' points
+    centroid = g["kecamatan"].where(g["kabupaten"] == HOME_REGENCY).map(KECAMATAN_CENTROIDS)
     g["lat"] = centroid.map(lambda c: c[0], na_action="ignore").astype("float64").fillna(g["opd_lat"])
     g["lon"] = centroid.map(lambda c: c[1], na_action="ignore").astype("float64").fillna(g["opd_lon"])
     return g.drop(columns=["asn_days", "opd_lat", "opd_lon"])

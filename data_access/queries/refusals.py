@@ -6,8 +6,9 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, distinct, func, select
 
+from ..labels import kecamatan_label
 from ..models import Opd, RollupHourly, RollupOpdDay
 from ._base import _MONDAY, _col, _days, _fetch, _opd_filter, _rows, epoch_day
 
@@ -101,20 +102,22 @@ def refusal_heatmap(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 
 def merah_by_kecamatan(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Merah refusals per kecamatan and week (weeks start Monday): where unvaccinated people
-    keep coming."""
+    keep coming. `kecamatan` is the kecamatan's label (labels.kecamatan_label): in a registry of
+    several regencies, two regencies' kecamatan of one name stay apart."""
     r, o = RollupOpdDay, Opd
     stmt = (
-        select(o.kecamatan, epoch_day(r.day), func.sum(r.merah).label("merah"))
+        select(o.kecamatan, o.kabupaten, epoch_day(r.day), func.sum(r.merah).label("merah"))
         .join(o, o.id == r.opd_id)
         .where(r.day >= start, r.day <= end, r.merah > 0, _opd_filter(r.opd_id, opd_ids))
-        .group_by(o.kecamatan, r.day)
+        .group_by(o.kecamatan, o.kabupaten, r.day)
     )
     with engine.connect() as conn:
         rows = _rows(conn, stmt)
-    day = _days(rows, 1)
+        province = conn.execute(select(func.count(distinct(o.kabupaten)))).scalar_one() > 1
+    day = _days(rows, 2)
     df = pd.DataFrame({
-        "kecamatan": [r[0] for r in rows],
+        "kecamatan": [kecamatan_label(r[0], r[1], province=province) for r in rows],
         "week": (day - (day - _MONDAY).astype(np.int64) % 7).astype("datetime64[ns]"),
-        "merah": _col(rows, 2),
+        "merah": _col(rows, 3),
     })
     return df.groupby(["kecamatan", "week"], as_index=False, sort=True)["merah"].sum()
