@@ -11,6 +11,7 @@ from data_access.queries import RANK_ENDS, search_rows
 from ui import charts
 from ui.data import (
     merah_by_kecamatan,
+    opd_registry,
     refusal_heatmap,
     refusals_by_opd,
     refusals_by_visitor_type,
@@ -48,9 +49,12 @@ def table_block(df: pd.DataFrame, name: str, key: str, *, shown: pd.DataFrame | 
 
 
 def refusal_rows(t: pd.DataFrame) -> pd.DataFrame:
-    """The per-OPD table's columns in Bahasa Indonesia."""
+    """The per-OPD table's columns in Bahasa Indonesia; the kecamatan as the filter names it
+    (with its regency in a registry of several)."""
+    reg = opd_registry()
+    kecamatan = t["opd_id"].map(dict(zip(reg["id"], reg["kecamatan_label"]))).fillna(t["kecamatan"])
     return pd.DataFrame({
-        "OPD": t["short_name"], "Kecamatan": t["kecamatan"], "Check-in": t["checkins"],
+        "OPD": t["short_name"], "Kecamatan": kecamatan, "Check-in": t["checkins"],
         "Ditolak": t["refused"], "Merah": t["merah"], "Hitam": t["hitam"],
         "Tingkat penolakan (%)": (t["rate"] * 100).round(2),
     })

@@ -174,6 +174,7 @@ def test_refusals_onboarding_and_monev_show_the_ends(province_dir, page, served)
     assert any(c.value.startswith("150 OPD diperingkat menurut jumlah penolakan.") for c in at.caption)
     table = next(d.value for d in at.dataframe if "Peringkat" in d.value)
     assert len(table) == 20 and table["Ditolak"].iloc[0] == table["Ditolak"].max()
+    assert table["Kecamatan"].str.fullmatch(r".+ \((Kab\.|Kota) .+\)").all()  # each with its regency
     per_opd = next(d for lbl, name, d in payloads(at, served) if name.startswith("penolakan-per-opd") and
                    name.endswith(".csv"))
     assert per_opd.decode("utf-8-sig").count("\n") == 151  # the header and every OPD
