@@ -100,7 +100,9 @@ if words:  # the search applies here too
     without = without[[all(w in f"{r.name} {r.short_name} {r.code} {r.kecamatan_label}".lower() for w in words)
                        for r in without.itertuples()]]
 st.subheader(f"OPD tanpa kode venue ({len(without)})")
-if without.empty:
+if without.empty and words and reg["venue_code"].isna().any():  # the search hides them, they are there
+    st.info("Tidak ada OPD tanpa kode venue yang cocok dengan pencarian.")
+elif without.empty:
     st.success("Semua OPD dalam filter sudah memiliki kode venue.")
 else:
     st.markdown(

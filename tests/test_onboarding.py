@@ -202,6 +202,10 @@ def test_qr_page(demo_dir, page):
     assert labels[0].startswith(f"Unduh poster yang tampil ({n_venues} OPD")
     assert len(at.expander) == 52 - n_venues  # OPDs without a code get the registration steps
     assert "titik koordinat" in at.markdown[-1].value or any("titik koordinat" in m.value for m in at.markdown)
+    # a search that finds nothing does not claim every OPD has a venue code
+    at.text_input(key="qr_search").input("zzz").run()
+    assert not at.exception and not at.success
+    assert any("Tidak ada OPD tanpa kode venue yang cocok" in i.value for i in at.info)
 
 
 def test_qr_page_records_a_code_then_offers_downloads(demo_dir, page):

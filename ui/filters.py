@@ -95,10 +95,15 @@ def _period_from_link(values: list[str], b: Bounds) -> tuple[tuple[date, date] |
     shown = ", ".join(md(v) for v in values)
     if len(values) > 2:
         return None, f"periode berisi lebih dari dua tanggal ({shown})"
-    try:
-        days = [date.fromisoformat(v) for v in values]
-    except ValueError:
-        return None, f"periode bukan tanggal yang sah ({shown}; tulis TTTT-BB-HH, misalnya 2022-06-01)"
+    bad = []
+    for v in values:
+        try:
+            date.fromisoformat(v)
+        except ValueError:
+            bad.append(md(v))
+    if bad:
+        return None, f"periode bukan tanggal yang sah ({', '.join(bad)}; tulis TTTT-BB-HH, misalnya 2022-06-01)"
+    days = [date.fromisoformat(v) for v in values]
     start, end = (days[0], days[1]) if len(days) == 2 else (days[0], max(days[0], b.default[1]))
     if start > end:
         return None, "periode terbalik (tanggal awal sesudah tanggal akhir)"
@@ -212,7 +217,8 @@ def period_picker(container, *, key: str, b: Bounds, label: str = "Periode") -> 
     months = months_between(b.lo, b.hi)
     month = start.replace(day=1)
     ss[f"{key}_bulan"] = month if _month_period(month, b) == period else None
-    if ss.get(f"{key}_shown") != period:  # a period applied elsewhere: the typed fields follow it
+    # a period applied elsewhere, or the typed fields' state dropped by a change of page: they follow it
+    if ss.get(f"{key}_shown") != period or not ss.get(f"{key}_dari") or not ss.get(f"{key}_sampai"):
         ss[f"{key}_dari"], ss[f"{key}_sampai"] = f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}"
         ss[f"{key}_shown"] = period
     container.pills(label, list(QUICK_PERIODS), format_func=QUICK_PERIODS.get, key=f"{key}_cepat",
