@@ -6,11 +6,9 @@ more OPDs in the filter than a table can show usefully (a province), the complia
 its two ends with a search; its download and the report keep every OPD."""
 import calendar
 from datetime import date
-from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitPageNotFoundError
 
 from data_access import photos as ph
 from data_access import visits as vs
@@ -22,6 +20,7 @@ from data_access.report import monev_report
 from ui.chrome import indonesian_uploader
 from ui.data import compliance, display_name_of, list_visits, opd_registry, visit_photos
 from ui.export import download_buttons
+from ui.filters import apply_period
 from ui.page import run_action, setup_page
 from ui.ranking import ranking_view
 from ui.safe import md
@@ -78,10 +77,6 @@ def saved_visit_notice() -> None:
 
 def outside_period_link(vid: int, day: date, *, in_period: bool, in_filter: bool) -> None:
     start, end = period_showing(day)
-    params = {"periode": [start.isoformat(), end.isoformat()]}
-    if in_filter:  # the OPD filter stays; otherwise the link shows every OPD
-        params.update({k: st.query_params.get_all(k) for k in ("kategori", "kecamatan", "opd")
-                       if st.query_params.get_all(k)})
     why = []
     if not in_period:
         why.append(f"periode {fmt_date(flt.start)} – {fmt_date(flt.end)}")
@@ -90,11 +85,11 @@ def outside_period_link(vid: int, day: date, *, in_period: bool, in_filter: bool
     where = f"{fmt_date(start)} – {fmt_date(end)}" + ("" if in_filter else " untuk semua OPD")
     st.warning(f"Di luar {' dan '.join(why)} yang dipilih, jadi kunjungan #{vid} tidak tercantum di daftar di bawah. "
                f"Kunjungan ini tampil pada periode {where}.", icon=":material/event:")
-    label = f"Tampilkan {fmt_month(start)}"  # short: one line on a phone
-    try:
-        st.page_link("pages/monev.py", label=label, icon=":material/arrow_forward:", query_params=params)
-    except StreamlitPageNotFoundError:  # the page run on its own (tests), outside the navigation
-        st.markdown(f"[{label}](?{urlencode(params, doseq=True)})")
+    # a button on this page, not a link: the filters (period, and the OPD filter when it hides the
+    # visit) change in this session and in the address, so a reload keeps the view
+    st.button(f"Tampilkan {fmt_month(start)}" + ("" if in_filter else ", semua OPD"), key=f"monev_show_{vid}",
+              icon=":material/arrow_forward:", on_click=apply_period, args=((start, end),),
+              kwargs={"every_opd": not in_filter})
 
 
 def visit_form(key: str, *, current: pd.Series | None = None, default_opd: str | None = None,

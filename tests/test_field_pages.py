@@ -127,10 +127,10 @@ def test_a_visit_outside_the_period_says_where_it_is(eng, page):
     assert "tidak tercantum di daftar" in note
     today = today_wib()
     first = today.replace(day=1)
-    link = next(m.value for m in at.markdown if "Tampilkan" in m.value)
-    assert f"periode={first.isoformat()}&periode={today.isoformat()}" in link
-    # that period lists it
-    at = page("monev", "satpolpp", query={"periode": [first.isoformat(), today.isoformat()]})
+    show = next(b for b in at.button if b.label.startswith("Tampilkan "))
+    show.click().run()  # that period lists it, and the address says so (a reload keeps the view)
+    assert not at.exception
+    assert at.query_params["periode"] == [first.isoformat(), today.isoformat()]
     table = visit_table(at)
     assert (table["OPD"] == "Dinas Kesehatan").any() and table["Tanggal"].dt.date.eq(today).any()
 
@@ -141,8 +141,12 @@ def test_a_visit_outside_the_opd_filter_links_to_every_opd(eng, page):
     answer(at, "monev_new")
     at.button(key="FormSubmitter:monev_new-Simpan kunjungan").click().run()
     assert "filter OPD" in plain(at.warning[0].value) and "untuk semua OPD" in plain(at.warning[0].value)
-    link = next(m.value for m in at.markdown if "Tampilkan" in m.value)
-    assert "opd=" not in link
+    show = next(b for b in at.button if b.label.startswith("Tampilkan "))
+    assert show.label.endswith(", semua OPD")
+    show.click().run()  # the OPD filter goes with the click: the visit is listed
+    assert not at.exception and "opd" not in at.query_params
+    table = visit_table(at)
+    assert (table["OPD"] == "Dinas Kesehatan").any()
 
 
 def test_correction_tab_adds_photos(eng, page):

@@ -160,6 +160,18 @@ def _write_period_link(period: tuple[date, date], b: Bounds) -> None:
             del st.query_params[PERIOD]
 
 
+def apply_period(period: tuple[date, date], *, every_opd: bool = False) -> None:
+    """A button's callback: make `period` the sidebar's period (and the address's), and with
+    `every_opd` drop the OPD filters (regency, category, kecamatan, OPD) as well."""
+    ss = st.session_state
+    ss[PERIOD] = period
+    ss.pop(f"{PERIOD}_error", None)
+    st.query_params[PERIOD] = [period[0].isoformat(), period[1].isoformat()]
+    if every_opd:
+        for key in ("kab", "kategori", "kecamatan", "opd"):
+            ss[key] = []
+
+
 # ---------------------------------------------------------------- the period picker
 def _set_period(key: str, period: tuple[date, date], b: Bounds) -> None:
     st.session_state[key] = period
