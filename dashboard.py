@@ -56,6 +56,28 @@ def login_page() -> None:
             st.login()
 
 
+def _home_at(home):
+    def go_home() -> None:  # /ringkasan: the overview is the app's address itself
+        st.switch_page(home, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+    return go_home
+
+
+def _not_for_role(page, role: str):
+    def refused() -> None:
+        st.title(page.title)
+        st.warning(f"Halaman **{page.title}** hanya untuk "
+                   f"{' dan '.join(auth.ROLE_LABELS[r] for r in sorted(page.roles))}. Anda masuk sebagai "
+                   f"{auth.ROLE_LABELS[role]}.", icon=":material/lock:")
+        st.page_link(home_page_file, label="Buka Ringkasan", icon=":material/dashboard:")
+
+    refused.__name__ = f"refused_{page.key}"
+    return refused
+
+
+home_page_file = "pages/ringkasan.py"
+
+
 def _logout_clicked() -> None:
     st.session_state["sso_logout"] = bool(st.session_state.get("auth", {}).get("sso"))
     logout("Anda telah keluar.")
@@ -86,8 +108,18 @@ else:
     sections: dict[str, list] = {}
     for p in pages_for(actor.role):
         sections.setdefault(p.section, []).append(
-            st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key, default=p.key == "ringkasan")
+            # the overview is served at the app's address; its own name (/ringkasan) is an alias below
+            st.Page(p.file, title=p.title, icon=p.icon, url_path="beranda" if p.key == "ringkasan" else p.key,
+                    default=p.key == "ringkasan")
         )
+    home = sections["Pimpinan"][0]
+    # Addresses that are not in the menu still answer in Bahasa Indonesia instead of Streamlit's
+    # English "Page not found": the overview's own name (it is served at /), and the pages of
+    # other roles, which say whose they are.
+    hidden = [st.Page(_home_at(home), title="Ringkasan", url_path="ringkasan", visibility="hidden")]
+    hidden += [st.Page(_not_for_role(p, actor.role), title=p.title, url_path=p.key, visibility="hidden")
+               for p in PAGES if actor.role not in p.roles]
+    sections.setdefault("Akun", []).extend(hidden)
     with st.sidebar:
         st.caption(f"Masuk sebagai **{md(actor.username)}** · {auth.ROLE_LABELS[actor.role]}")
         st.button("Keluar", key="logout_button", icon=":material/logout:", on_click=_logout_clicked)

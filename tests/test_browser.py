@@ -241,3 +241,18 @@ def test_import_mapping_step(server, page, tmp_path):
     wait_idle(page)
     page.get_by_role("button", name="Simpan profil").click()
     page.get_by_text("disimpan; berkas dengan judul kolom yang sama").wait_for()
+
+
+def test_addresses_outside_the_menu_answer_in_indonesian(server, page):
+    """A page of another role, and the overview's own name, instead of Streamlit's English
+    'Page not found'."""
+    login(page, server + "/impor", "pimpinan", "demo-pimpinan")
+    page.get_by_role("heading", name="Impor data check-in").wait_for()
+    page.get_by_text("hanya untuk Diskominfo").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.get_by_role("link", name="Buka Ringkasan").is_visible()
+    page.goto(server + "/ringkasan?periode=2022-02-01&periode=2022-02-14")
+    page.get_by_role("heading", name="Ringkasan").wait_for()
+    wait_idle(page)
+    page.get_by_text("Semua OPD · 1–14 Februari 2022").first.wait_for()  # the link's filters kept
+    assert page.get_by_text("Page not found").count() == 0
