@@ -49,21 +49,21 @@ c3.metric("OPD tanpa data check-in", fmt_int(int((table["checkins"] == 0).sum())
 
 ends = None
 if not flt.many_opds:
-    st.plotly_chart(figure(charts.build_coverage_bar, table), width="stretch", key="adopsi_bar")
+    st.plotly_chart(figure(charts.build_coverage_bar, table), width="stretch", key="adopsi_bar", config=charts.PLOT_CONFIG)
 else:  # a bar per OPD would be hundreds of bars: the two ends of the ranking, and a search
     ends = ranking_view(table, by="coverage", key="adopsi", measure="cakupan ASN")
     if ends.split:
         left, right = st.columns(2)
         left.plotly_chart(figure(charts.build_coverage_bar, ends.top,
                                  title=f"{RANK_ENDS} OPD dengan cakupan ASN tertinggi"),
-                          width="stretch", key="adopsi_bar_top")
+                          width="stretch", key="adopsi_bar_top", config=charts.PLOT_CONFIG)
         right.plotly_chart(figure(charts.build_coverage_bar, ends.bottom,
                                   title=f"{RANK_ENDS} OPD dengan cakupan ASN terendah"),
-                           width="stretch", key="adopsi_bar_bottom")
+                           width="stretch", key="adopsi_bar_bottom", config=charts.PLOT_CONFIG)
     elif ends.matched:
         st.plotly_chart(figure(charts.build_coverage_bar, ends.top,
                                title=f"Cakupan ASN OPD yang dicari ({ends.matched} OPD)"),
-                        width="stretch", key="adopsi_bar")
+                        width="stretch", key="adopsi_bar", config=charts.PLOT_CONFIG)
 
 weekly = coverage_weekly(**flt.kwargs)
 names = dict(zip(table["id"], table["short_name"]))
@@ -72,7 +72,7 @@ if flt.opd_ids is not None and len(flt.opd_ids) <= 12:
 else:
     shown = weekly[weekly["opd_id"] == 0]
     st.caption("Grafik pekanan menampilkan seluruh pilihan; pilih hingga 12 OPD di bilah samping untuk melihat garis per OPD.")
-st.plotly_chart(figure(charts.build_coverage_weekly, shown, names), width="stretch", key="adopsi_weekly")
+st.plotly_chart(figure(charts.build_coverage_weekly, shown, names), width="stretch", key="adopsi_weekly", config=charts.PLOT_CONFIG)
 
 
 st.subheader("Tabel adopsi")

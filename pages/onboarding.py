@@ -38,7 +38,7 @@ for col, stage in zip(cols, STAGES):
 
 estimated = int((overview["qr_printed_on"].notna() & overview["qr_printed_estimate"]).sum())
 st.plotly_chart(figure(charts.build_pipeline, pipeline_weekly(**flt.kwargs), estimated_printing=estimated),
-                width="stretch", key="onboarding_pipeline")
+                width="stretch", key="onboarding_pipeline", config=charts.PLOT_CONFIG)
 
 st.subheader("OPD yang belum mencetak QR Code: siapa dikejar dulu")
 missing = ob.chase_list(overview, as_of=flt.end)

@@ -78,7 +78,7 @@ measure = b.segmented_control("Ukuran", ["Jumlah", "Persentase"], default="Jumla
 trend = daily if period == "Harian" else charts.weekly_refusals(daily)
 st.plotly_chart(figure(charts.build_refusal_trend, trend, as_rate=measure == "Persentase",
                        period_label="hari" if period == "Harian" else "pekan"),
-                width="stretch", key="penolakan_trend")
+                width="stretch", key="penolakan_trend", config=charts.PLOT_CONFIG)
 table_block(pd.DataFrame({
     "Tanggal" if period == "Harian" else "Pekan mulai": trend["day"],
     "Check-in": trend["checkins"], "Ditolak": trend["refused"], "Merah": trend["merah"], "Hitam": trend["hitam"],
@@ -100,7 +100,7 @@ left, right = st.columns(2)
 with left:
     top_n = pool.nlargest(10, "refused")
     st.plotly_chart(figure(charts.build_top_opd, top_n, value="refused", title="Penolakan terbanyak"), width="stretch",
-                    key="penolakan_top_count")
+                    key="penolakan_top_count", config=charts.PLOT_CONFIG)
 with right:
     eligible = pool[pool["checkins"] >= min_volume]
     if eligible.empty:
@@ -108,7 +108,7 @@ with right:
     else:
         st.plotly_chart(figure(charts.build_top_opd, eligible.nlargest(10, "rate"), value="rate",
                                title=f"Tingkat penolakan tertinggi (≥ {fmt_int(min_volume)} check-in)"),
-                        width="stretch", key="penolakan_top_rate")
+                        width="stretch", key="penolakan_top_rate", config=charts.PLOT_CONFIG)
 
 listed = None
 if ends is not None:
@@ -120,7 +120,7 @@ table_block(refusal_rows(by_opd).sort_values("Ditolak", ascending=False), "penol
 left, right = st.columns(2)
 with left:
     vt = refusals_by_visitor_type(**flt.kwargs)
-    st.plotly_chart(figure(charts.build_visitor_type_refusals, vt), width="stretch", key="penolakan_vt")
+    st.plotly_chart(figure(charts.build_visitor_type_refusals, vt), width="stretch", key="penolakan_vt", config=charts.PLOT_CONFIG)
     table_block(pd.DataFrame({
         "Jenis": vt["visitor_type"].map(lambda v: label_of(VISITOR_TYPE_LABELS, v)), "Check-in": vt["checkins"],
         "Ditolak": vt["refused"], "Merah": vt["merah"], "Hitam": vt["hitam"], "Kuning ditolak": vt["kuning"],
@@ -129,7 +129,7 @@ with left:
 with right:
     heat = refusal_heatmap(**flt.kwargs)
     heat_rate = st.toggle("Tampilkan sebagai persentase", key="penolakan_heat_rate")
-    st.plotly_chart(figure(charts.build_refusal_heatmap, heat, as_rate=heat_rate), width="stretch", key="penolakan_heat")
+    st.plotly_chart(figure(charts.build_refusal_heatmap, heat, as_rate=heat_rate), width="stretch", key="penolakan_heat", config=charts.PLOT_CONFIG)
     table_block(pd.DataFrame({
         "Hari": heat["dow"].map(dict(enumerate(charts.DAY_NAMES))), "Jam (WIB)": heat["hour"],
         "Check-in": heat["checkins"], "Ditolak": heat["refused"],
@@ -147,6 +147,6 @@ else:
         lines = merah[merah["kecamatan"].isin(most.index[:RANK_ENDS])]
         st.caption(f"Grafik menampilkan {RANK_ENDS} dari {fmt_int(n_kec)} kecamatan dengan penolakan merah terbanyak; "
                    "tabel dan unduhannya memuat semua kecamatan.")
-    st.plotly_chart(figure(charts.build_merah_kecamatan, lines), width="stretch", key="penolakan_merah")
+    st.plotly_chart(figure(charts.build_merah_kecamatan, lines), width="stretch", key="penolakan_merah", config=charts.PLOT_CONFIG)
     table_block(pd.DataFrame({"Kecamatan": merah["kecamatan"], "Pekan mulai": merah["week"],
                               "Ditolak (merah)": merah["merah"]}), "penolakan-merah-kecamatan", "penolakan_merah")

@@ -80,13 +80,13 @@ progress = onboarding_progress(**flt.kwargs)
 left, right = st.columns(2)
 with left:
     st.plotly_chart(figure(charts.build_onboarding_progress, progress, total_opds=n_opd), width="stretch",
-                    key="ringkasan_progress")
+                    key="ringkasan_progress", config=charts.PLOT_CONFIG)
 daily = daily_counts(**flt.kwargs)
 with right:
     if daily.empty:
         empty_notice("check-in")
     else:
-        st.plotly_chart(figure(charts.build_daily_checkins, daily), width="stretch", key="ringkasan_daily")
+        st.plotly_chart(figure(charts.build_daily_checkins, daily), width="stretch", key="ringkasan_daily", config=charts.PLOT_CONFIG)
 
 st.subheader("Perlu perhatian")
 no_qr = overview[domain.no_qr(overview)]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ui import charts
 from tests.browser import app_env, browser_page, demo_server, login, skip_without_chromium, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -256,3 +257,16 @@ def test_addresses_outside_the_menu_answer_in_indonesian(server, page):
     wait_idle(page)
     page.get_by_text("Semua OPD · 1–14 Februari 2022").first.wait_for()  # the link's filters kept
     assert page.get_by_text("Page not found").count() == 0
+
+
+def test_chart_toolbar_speaks_indonesian(server, page):
+    """plotly's toolbar tooltips come from the locale passed with every chart (ui.charts.PLOT_CONFIG);
+    Streamlit's own 'Fullscreen' button is the one left in English (listed in the README)."""
+    login(page, server, "pimpinan", "demo-pimpinan")
+    page.get_by_role("heading", name="Ringkasan").wait_for()
+    buttons = page.locator(".js-plotly-plot .modebar-btn")
+    buttons.first.wait_for(state="attached")
+    wait_idle(page)
+    titles = set(buttons.evaluate_all("els => els.map(e => e.getAttribute('data-title'))"))
+    assert {"Unduh grafik sebagai PNG", "Perbesar", "Perkecil", "Skala otomatis"} <= titles, titles
+    assert titles - {"Fullscreen"} <= set(charts.PLOT_LOCALE["dictionary"].values()), titles

@@ -12,7 +12,7 @@ from data_access import domain
 from data_access.boundaries import COVERAGE_SCALE, Boundaries, Frame, padded, place_labels, text_box
 from data_access.calendar import SURAT_EDARAN_DATE
 from data_access.domain import COVERAGE_TARGET, STAGE_LABELS, STAGES
-from data_access.fmt import MONTHS_SHORT, fmt_int, fmt_pct
+from data_access.fmt import MONTHS, MONTHS_SHORT, fmt_int, fmt_pct
 from data_access.registry import HOME_REGENCY
 
 # One palette for the status colours everywhere.
@@ -239,7 +239,46 @@ def empty_figure(message: str) -> go.Figure:
 # with every base layer off: the pages hand it an empty one inline, so nothing is fetched (the
 # '#' keeps the file name plotly appends out of the data).
 EMPTY_TOPOJSON_URL = "data:application/json," + quote('{"type":"Topology","objects":{},"arcs":[]}') + "#"
-MAP_CONFIG = {"scrollZoom": False, "displayModeBar": False, "topojsonURL": EMPTY_TOPOJSON_URL}
+# plotly's own words (the toolbar's tooltips, its date formats) in Bahasa Indonesia: passed with
+# every chart (plotly.js config "locales": no script to fetch, nothing registered globally)
+PLOT_LOCALE = {
+    "dictionary": {
+        "Download plot as a png": "Unduh grafik sebagai PNG",
+        "Download plot as a PNG": "Unduh grafik sebagai PNG",  # Streamlit's own button
+        "Fullscreen": "Layar penuh",
+        "Exit fullscreen": "Keluar dari layar penuh",
+        "Download plot": "Unduh grafik",
+        "Zoom": "Perbesar area",
+        "Pan": "Geser",
+        "Box Select": "Pilih dengan kotak",
+        "Lasso Select": "Pilih dengan laso",
+        "Zoom in": "Perbesar",
+        "Zoom out": "Perkecil",
+        "Autoscale": "Skala otomatis",
+        "Reset axes": "Kembalikan sumbu",
+        "Reset view": "Kembalikan tampilan",
+        "Reset": "Kembalikan",
+        "Toggle Spike Lines": "Garis bantu",
+        "Show closest data on hover": "Tampilkan data terdekat",
+        "Compare data on hover": "Bandingkan data",
+        "Produced with Plotly.js": "Dibuat dengan Plotly.js",
+        "Double-click to zoom back out": "Klik dua kali untuk kembali",
+        "Snapshot succeeded": "Gambar berhasil dibuat",
+        "Taking snapshot - this may take a few seconds": "Membuat gambar, mungkin perlu beberapa detik",
+        "Sorry, there was a problem downloading your snapshot!": "Maaf, gambar gagal diunduh.",
+    },
+    "format": {
+        "days": ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"],
+        "shortDays": ["Min", "Sen", "Sel", "Rab", "Kam", "Jum", "Sab"],
+        "months": list(MONTHS),
+        "shortMonths": list(MONTHS_SHORT),
+        "date": "%d/%m/%Y",
+        "decimal": ",",
+        "thousands": ".",
+    },
+}
+PLOT_CONFIG = {"locale": "id", "locales": {"id": PLOT_LOCALE}}
+MAP_CONFIG = {**PLOT_CONFIG, "scrollZoom": False, "displayModeBar": False, "topojsonURL": EMPTY_TOPOJSON_URL}
 MAP_MIN_WIDTH = 330  # px of a map at its narrowest (a 390 px phone): labels are placed for it
 TOWN_KECAMATAN = "Bangkalan"  # the kecamatan of the town where most offices stand (of HOME_REGENCY)
 MAP_INK = "#263238"
