@@ -79,7 +79,8 @@ st.download_button(
 progress = onboarding_progress(**flt.kwargs)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(figure(charts.build_onboarding_progress, progress, total_opds=n_opd), width="stretch",
+    st.plotly_chart(figure(charts.build_onboarding_progress, progress, total_opds=n_opd,
+                           whole="Semua OPD" if flt.opd_ids is None else "OPD dalam filter"), width="stretch",
                     key="ringkasan_progress", config=charts.PLOT_CONFIG)
 daily = daily_counts(**flt.kwargs)
 with right:

@@ -472,3 +472,19 @@ def test_zip_download_logs_which_opds(sqlite_engine):
     names = dict(zip(q.opd_registry(engine=sqlite_engine)["code"], q.opd_registry(engine=sqlite_engine)["short_name"]))
     assert labels.audit_changes(None, entry["after"], opd_names=names) == [
         "Format: ZIP poster QR", "Jumlah OPD: 2", "OPD: Dinas Kesehatan, Dinas Pendidikan"]
+
+
+def test_onboarding_chart_of_a_filter_names_it_and_counts_whole_opds(demo_dir, page):
+    from tests.helpers import figure
+
+    at = page("ringkasan", "kominfo", query={"opd": "Diskominfo"})
+    assert not at.exception
+    fig = next(figure(at, i) for i in range(len(at.get("plotly_chart")))
+               if figure(at, i)["layout"]["title"]["text"].startswith("Kemajuan onboarding"))
+    assert [a["text"] for a in fig["layout"]["annotations"] if "OPD" in a["text"]] == ["OPD dalam filter (1)"]
+    assert fig["layout"]["yaxis"]["dtick"] == 1  # no 0,2 / 0,4 ticks for one OPD
+    assert "%-d %B %Y" in fig["data"][0]["hovertemplate"]  # "12 April 2022" (the chart's locale)
+    at = page("ringkasan", "kominfo")
+    fig = next(figure(at, i) for i in range(len(at.get("plotly_chart")))
+               if figure(at, i)["layout"]["title"]["text"].startswith("Kemajuan onboarding"))
+    assert [a["text"] for a in fig["layout"]["annotations"] if "OPD" in a["text"]] == ["Semua OPD (52)"]

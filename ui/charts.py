@@ -135,17 +135,20 @@ def mark_surat_edaran(fig: go.Figure, days: pd.Series | None = None) -> None:
                        xanchor="left", yanchor="bottom", font=dict(size=11, color="#616161"))
 
 
-def build_onboarding_progress(df: pd.DataFrame, *, total_opds: int) -> go.Figure:
-    """Cumulative OPDs with a printed QR, and OPDs active (a check-in in the last 7 days)."""
+def build_onboarding_progress(df: pd.DataFrame, *, total_opds: int, whole: str = "Semua OPD") -> go.Figure:
+    """Cumulative OPDs with a printed QR, and OPDs active (a check-in in the last 7 days).
+    `whole` names the line of `total_opds` (all OPDs, or those in the filter)."""
     fig = go.Figure()
     fig.add_scatter(x=df["day"], y=df["qr_printed"], mode="lines", name="QR dicetak", line=dict(color=PRIMARY, width=3),
-                    hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>QR dicetak</extra>")
+                    hovertemplate="%{x|%-d %B %Y}: %{y} OPD<extra>QR dicetak</extra>")
     fig.add_scatter(x=df["day"], y=df["active"], mode="lines", name="Aktif (7 hari)",
                     line=dict(color=STATUS_COLORS["hijau"], width=2),
-                    hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>Aktif</extra>")
+                    hovertemplate="%{x|%-d %B %Y}: %{y} OPD<extra>Aktif</extra>")
     fig.add_hline(y=total_opds, line=dict(color="#9e9e9e", dash="dot"),
-                  annotation_text=f"Semua OPD ({total_opds})", annotation_position="top right")
+                  annotation_text=f"{whole} ({total_opds})", annotation_position="top right")
     fig.update_yaxes(title="Jumlah OPD", rangemode="tozero")
+    if total_opds <= 10:  # a count of a few OPDs: whole numbers on the axis, not 0,2 / 0,4
+        fig.update_yaxes(dtick=1)
     mark_surat_edaran(fig, df["day"])
     _date_axis(fig, df["day"])
     return _finish(fig, "Kemajuan onboarding sejak Surat Edaran")
@@ -154,9 +157,9 @@ def build_onboarding_progress(df: pd.DataFrame, *, total_opds: int) -> go.Figure
 def build_daily_checkins(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(x=df["day"], y=df["checkins"] - df["refused"], name="Diterima", marker_color=PRIMARY,
-                hovertemplate="%{x|%d-%m-%Y}: %{y:,} diterima<extra></extra>")
+                hovertemplate="%{x|%-d %B %Y}: %{y:,} diterima<extra></extra>")
     fig.add_bar(x=df["day"], y=df["refused"], name="Ditolak", marker_color=SECONDARY,
-                hovertemplate="%{x|%d-%m-%Y}: %{y:,} ditolak<extra></extra>")
+                hovertemplate="%{x|%-d %B %Y}: %{y:,} ditolak<extra></extra>")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title="Check-in per hari", tickformat=",d")
     mark_surat_edaran(fig, df["day"])
@@ -214,7 +217,7 @@ def build_coverage_weekly(df: pd.DataFrame, names: dict[int, str]) -> go.Figure:
             x=part["week"], y=part["coverage"], mode="lines+markers" if is_total else "lines",
             name=short(name, LEGEND_CHARS), meta=name,
             line=dict(width=4 if is_total else 1.5, color="#212121" if is_total else None),
-            hovertemplate="Pekan %{x|%d-%m-%Y}: %{y:.1%}<extra>%{meta}</extra>",
+            hovertemplate="Pekan %{x|%-d %B %Y}: %{y:.1%}<extra>%{meta}</extra>",
         )
     fig.add_hline(y=COVERAGE_TARGET, line=dict(color=SECONDARY, dash="dash"))
     fig.update_yaxes(title="Cakupan ASN", tickformat=".0%", rangemode="tozero")
@@ -640,7 +643,7 @@ def build_pipeline(df: pd.DataFrame, *, estimated_printing: int = 0) -> go.Figur
         note = " (tanggal cetak sebagian perkiraan)" if estimated_printing and stage == "qr_dicetak" else ""
         fig.add_scatter(x=part["week_end"], y=part["opds"], name=label, mode="lines", stackgroup="tahap",
                         line=dict(width=0.5, color=STAGE_COLORS[stage]), fillcolor=STAGE_COLORS[stage],
-                        hovertemplate="%{x|%d-%m-%Y}: %{y} OPD<extra>" + label + note + "</extra>")
+                        hovertemplate="%{x|%-d %B %Y}: %{y} OPD<extra>" + label + note + "</extra>")
     fig.update_yaxes(title="Jumlah OPD", rangemode="tozero")
     mark_surat_edaran(fig, df["week_end"])
     _date_axis(fig, df["week_end"])
@@ -669,7 +672,7 @@ def build_refusal_trend(df: pd.DataFrame, *, as_rate: bool, period_label: str) -
     for status, color in REFUSED_COLORS.items():
         y = df[status] / df["checkins"].where(df["checkins"] > 0) if as_rate else df[status]
         fig.add_bar(x=df["day"], y=y, name=f"Ditolak: {STATUS_LABELS[status]}", marker_color=color,
-                    hovertemplate="%{x|%d-%m-%Y}: " + ("%{y:.2%}" if as_rate else "%{y:,}") + "<extra>"
+                    hovertemplate="%{x|%-d %B %Y}: " + ("%{y:.2%}" if as_rate else "%{y:,}") + "<extra>"
                     + STATUS_LABELS[status] + "</extra>")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title="Tingkat penolakan" if as_rate else "Check-in ditolak",
@@ -734,7 +737,7 @@ def build_merah_kecamatan(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for kec, part in df.groupby("kecamatan"):
         fig.add_scatter(x=part["week"], y=part["merah"], mode="lines+markers", name=short(kec, LEGEND_CHARS),
-                        hovertemplate="Pekan %{x|%d-%m-%Y}: %{y:,} ditolak (merah)<extra>Kec. " + kec + "</extra>")
+                        hovertemplate="Pekan %{x|%-d %B %Y}: %{y:,} ditolak (merah)<extra>Kec. " + kec + "</extra>")
     fig.update_yaxes(title="Ditolak merah per pekan", rangemode="tozero", tickformat=",d")
     fig.update_layout(legend=dict(title=dict(text="Kecamatan:", side="top left")))
     mark_surat_edaran(fig, df["week"])
