@@ -63,19 +63,17 @@ def _home_at(home):
     return go_home
 
 
-def _not_for_role(page, role: str):
+def _not_for_role(page, role: str, home):
     def refused() -> None:
         st.title(page.title)
         st.warning(f"Halaman **{page.title}** hanya untuk "
                    f"{' dan '.join(auth.ROLE_LABELS[r] for r in sorted(page.roles))}. Anda masuk sebagai "
                    f"{auth.ROLE_LABELS[role]}.", icon=":material/lock:")
-        st.page_link(home_page_file, label="Buka Ringkasan", icon=":material/dashboard:")
+        st.page_link(home, label="Buka Ringkasan", icon=":material/dashboard:")
 
     refused.__name__ = f"refused_{page.key}"
     return refused
 
-
-home_page_file = "pages/ringkasan.py"
 
 
 def _logout_clicked() -> None:
@@ -117,7 +115,7 @@ else:
     # English "Page not found": the overview's own name (it is served at /), and the pages of
     # other roles, which say whose they are.
     hidden = [st.Page(_home_at(home), title="Ringkasan", url_path="ringkasan", visibility="hidden")]
-    hidden += [st.Page(_not_for_role(p, actor.role), title=p.title, url_path=p.key, visibility="hidden")
+    hidden += [st.Page(_not_for_role(p, actor.role, home), title=p.title, url_path=p.key, visibility="hidden")
                for p in PAGES if actor.role not in p.roles]
     sections.setdefault("Akun", []).extend(hidden)
     with st.sidebar:

@@ -68,15 +68,22 @@ def behind_list(ov: pd.DataFrame, where: str) -> None:
                     + (f"\n- … dan {fmt_int(more)} OPD lainnya" if more > 0 else ""))
 
 
+def area_figures(row: pd.Series, *, active: bool = False) -> None:
+    """A kecamatan's or a regency's figures (`active`: with its OPDs active lately)."""
+    rows = [("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
+            ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD")]
+    if active:
+        rows.append((f"Aktif {domain.ACTIVE_WINDOW_DAYS} hari terakhir", f"{fmt_int(row['active'])} OPD"))
+    figures(rows + [("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
+
+
 def kecamatan_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
     """`name`: the kecamatan's label, with its regency in a province ("Galis (Kab. Pamekasan)")."""
     st.markdown(f"#### Kec. {md(name)}")
     if row is None:
         st.info("Kecamatan ini tidak termasuk filter yang dipakai.")
         return
-    figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
-             ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD"),
-             ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
+    area_figures(row)
     behind_list(ov[ov["kecamatan_label"] == name], "kecamatan")
     st.button(f"Terapkan Kec. {name} sebagai filter", key="peta_apply_kecamatan", type="primary",
               icon=":material/filter_alt:", on_click=_apply_filter, args=("kecamatan", name, "peta_pick_kecamatan"),
@@ -89,10 +96,7 @@ def regency_panel(name: str, row: pd.Series | None, ov: pd.DataFrame) -> None:
     if row is None:
         st.info("Kabupaten/kota ini tidak termasuk filter yang dipakai.")
         return
-    figures([("Cakupan ASN", f"{fmt_pct(row['coverage'])} (target {fmt_pct(COVERAGE_TARGET, 0)})"),
-             ("QR dicetak", f"{fmt_int(row['printed'])} dari {fmt_int(row['opds'])} OPD"),
-             (f"Aktif {domain.ACTIVE_WINDOW_DAYS} hari terakhir", f"{fmt_int(row['active'])} OPD"),
-             ("Check-in", fmt_int(row["checkins"])), ("Tingkat penolakan", fmt_pct(row["refusal_rate"]))])
+    area_figures(row, active=True)
     behind_list(ov[ov["kabupaten"] == name], "kabupaten/kota")
     st.button(f"Terapkan {label} sebagai filter", key="peta_apply_kabupaten", type="primary",
               icon=":material/filter_alt:", on_click=_apply_filter, args=("kab", name, "peta_pick_kabupaten"),

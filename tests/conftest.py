@@ -125,23 +125,33 @@ def demo_template(tmp_path_factory) -> Path:
         load_registry(conn)
     fill_demo(eng, seed=7, days=45, scale=0.3)
     create_demo_accounts(engine=eng)
-    with eng.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    eng.dispose()
+    _close_template(eng)
     return d / "pantau.db"
 
 
-@pytest.fixture
-def demo_dir(demo_template, tmp_path, monkeypatch) -> Path:
-    """A data folder holding a copy of the demo database, configured as the app's default."""
+def _app_data_dir(template: Path, tmp_path: Path, monkeypatch):
+    """A data folder holding a copy of `template`, configured as the app's default (a fixture's body)."""
     d = tmp_path / "data"
     d.mkdir()
-    shutil.copy(demo_template, d / "pantau.db")
+    shutil.copy(template, d / "pantau.db")
     monkeypatch.setenv("PANTAU_DATA_DIR", str(d))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     _clear_streamlit_caches()
     yield d
     _clear_streamlit_caches()
+
+
+def _close_template(eng) -> None:
+    """A template database left whole in its one file (the write-ahead log folded in), then closed."""
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+
+
+@pytest.fixture
+def demo_dir(demo_template, tmp_path, monkeypatch) -> Path:
+    """A data folder holding a copy of the demo database, configured as the app's default."""
+    yield from _app_data_dir(demo_template, tmp_path, monkeypatch)
 
 
 PROVINCE_OPDS = 150  # over East Java's 38 regencies: Bangkalan's 52 and about 3 for each other one
@@ -171,23 +181,14 @@ def province_template(tmp_path_factory) -> Path:
     with eng.begin() as conn:
         write_checkins(conn, synthetic_frame(opds, 40_000, start=date(2022, 2, 1), days=43, seed=5), source="demo")
     create_demo_accounts(engine=eng)
-    with eng.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    eng.dispose()
+    _close_template(eng)
     return d / "pantau.db"
 
 
 @pytest.fixture
 def province_dir(province_template, tmp_path, monkeypatch) -> Path:
     """A data folder holding a copy of the province database, configured as the app's default."""
-    d = tmp_path / "data"
-    d.mkdir()
-    shutil.copy(province_template, d / "pantau.db")
-    monkeypatch.setenv("PANTAU_DATA_DIR", str(d))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    _clear_streamlit_caches()
-    yield d
-    _clear_streamlit_caches()
+    yield from _app_data_dir(province_template, tmp_path, monkeypatch)
 
 
 def _clear_streamlit_caches() -> None:
