@@ -87,6 +87,10 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def today_wib() -> date:
+    return (now_utc() + timedelta(hours=7)).date()
+
+
 ACTIVE_WORKDAYS = 5
 
 

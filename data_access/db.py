@@ -112,8 +112,12 @@ def schema_is_current(engine: Engine) -> bool:
 
 
 def init_schema(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision (idempotent)."""
+    """Create or upgrade the schema to the newest Alembic revision (idempotent); on PostgreSQL the
+    check-ins' monthly partitions up to this month are made ready (partitions.ensure_span)."""
+    from .partitions import ensure_span
+
     if schema_is_current(engine):
+        ensure_span(engine)
         return  # skip loading Alembic: app start-up stays fast
     from alembic import command
     from alembic.config import Config
@@ -124,6 +128,7 @@ def init_schema(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    ensure_span(engine)
 
 
 def get_meta(conn: Connection, key: str) -> str | None:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from . import config, scratch
+from . import config, partitions, scratch
 from .auth import Actor, audit, require
 from .calendar import now_utc
 from .checkins import CheckinWriter, _in_background, pseudonymise, writing_connection
@@ -1488,6 +1488,8 @@ def import_source(*, engine: Engine, actor: Actor, source: Path | bytes, file_na
                           columns=list(table.columns), mapping=cols,
                           profile=used_profile.name if used_profile else None)
     key = config.pseudonym_key()
+    if not dry_run:
+        partitions.ensure_span(engine)  # before the transaction: inside it, new months must wait for it
     while True:
         try:
             span = _import(engine=engine, actor=actor, table=table, cols=cols, key=key, result=result,

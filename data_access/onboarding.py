@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, update
 
 from . import domain
 from .auth import Actor, audit, require
-from .calendar import SURAT_EDARAN_DATE, SURAT_EDARAN_NO, now_utc
+from .calendar import SURAT_EDARAN_DATE, SURAT_EDARAN_NO, today_wib
 from .fmt import fmt_date, fmt_int
 from .labels import regency_full
 from .models import Opd
@@ -24,10 +24,6 @@ VENUE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$")
 
 class OnboardingError(ValueError):
     pass
-
-
-def today_wib() -> date:
-    return (now_utc() + timedelta(hours=7)).date()
 
 
 def _opd(conn, code: str):

@@ -134,6 +134,23 @@ def ensure_partitions(conn: Connection, day_from: date, day_to: date) -> list[st
         return []
 
 
+def ensure_span(engine) -> list[str]:
+    """The months from the Surat Edaran's (the first a check-in of this rule can carry) to this
+    month (WIB) and AHEAD_MONTHS more, created before any write needs them: at start-up
+    (`db.init_schema`) and before each import's transaction. Inside a write, creating a
+    partition waits for the write's own locks (a new partition takes its foreign keys from
+    `opd` and `import_batch`, which the import has just written to), so such rows would go to
+    the default partition and be moved after the write. Two catalog reads when all exist."""
+    if engine.dialect.name != "postgresql":
+        return []
+    from .calendar import SURAT_EDARAN_DATE, today_wib
+
+    with engine.connect() as conn:
+        made = ensure_partitions(conn, SURAT_EDARAN_DATE, today_wib())
+        conn.commit()
+    return made
+
+
 _READY = "pantau_checkin_months_ready"  # key in a connection's info: months already ensured
 
 
