@@ -119,7 +119,8 @@ class Checkin(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
     __table_args__ = (
-        # also the index for an OPD's check-ins in a span of time (see refresh_rollups)
+        # also the index for an OPD's check-ins in a span of time (see refresh_rollups). On
+        # PostgreSQL this key is the primary key instead (migration 0012): one index per row there
         UniqueConstraint("opd_id", "ts", "visitor_key", name="uq_checkin_scan"),
     )
 
