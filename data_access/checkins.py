@@ -830,9 +830,13 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
         n = 0
         with _pg_bypass(conn), raw.cursor() as cur:
             if (~maybe).any():
-                with cur.copy(f"COPY checkin ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.write(_pg_binary(rows.piece, np.flatnonzero(~maybe), source=source, batch_id=batch_id))
-                n += cur.rowcount
+                for table, rows_of in partitions.tables_for_days(conn, rows.piece.cols["day"]):
+                    take = np.flatnonzero(rows_of & ~maybe)
+                    if not len(take):
+                        continue
+                    with cur.copy(f"COPY {table} ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.write(_pg_binary(rows.piece, take, source=source, batch_id=batch_id))
+                    n += cur.rowcount
             if maybe.any():
                 cur.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS checkin_piece (opd_id INT, ts TIMESTAMP, day DATE, "

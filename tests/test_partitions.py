@@ -144,3 +144,18 @@ def _upgrade_down(engine, to: str) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, to)
+
+
+def test_rows_are_written_to_their_months_partition_or_else_the_parent():
+    """A piece's rows go straight into their WIB month's partition where it exists (no routing
+    through the parent), and through the parent (the default partition) where it does not."""
+    import numpy as np
+
+    class Conn:
+        info = {partitions._HAVE: {"checkin_p202203", "checkin_default"}}
+
+    days = np.array(["2022-03-01", "2022-02-28", "2022-03-31", "2022-04-01"], dtype="datetime64[D]").astype("int64")
+    got = dict(partitions.tables_for_days(Conn, days))
+    assert set(got) == {"checkin_p202203", "checkin"}
+    assert got["checkin_p202203"].tolist() == [True, False, True, False]
+    assert got["checkin"].tolist() == [False, True, False, True]
