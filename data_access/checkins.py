@@ -29,11 +29,23 @@ from sqlalchemy.exc import DBAPIError
 
 from . import config, partitions, scratch
 from .calendar import WIB, to_utc_naive
-from .models import OUTCOMES, STATUSES, VISITOR_TYPES, Checkin, Opd, RollupDaily, RollupHourly, RollupOpdDay
-from .rollup_spec import ROLLUPS, rollup_frame, rollup_select
+from .models import (
+    OUTCOMES,
+    STATUSES,
+    VISITOR_TYPES,
+    Checkin,
+    Opd,
+    RollupDaily,
+    RollupHourly,
+    RollupOpdDay,
+    RollupRegionDay,
+    RollupRegionHourly,
+)
+from .rollup_spec import REGION_ROLLUPS, ROLLUPS, region_select, rollup_frame, rollup_select
 
 CHUNK = 50_000
 _ROLLUP_MODELS = {m.__tablename__: m for m in (RollupDaily, RollupOpdDay, RollupHourly)}
+_REGION_MODELS = {m.__tablename__: m for m in (RollupRegionDay, RollupRegionHourly)}
 
 
 def normalise_identifier(raw: str) -> str:
@@ -647,7 +659,8 @@ class CheckinWriter:
             old_days = days[old]
             refresh_rollups(conn, opd_ids=sorted({int(k) >> 32 for k in pairs[old].tolist()}),
                             day_from=_EPOCH + timedelta(days=int(old_days.min())),
-                            day_to=_EPOCH + timedelta(days=int(old_days.max())))
+                            day_to=_EPOCH + timedelta(days=int(old_days.max())), region=False)
+        refresh_region_rollups(conn, day_from=day_from, day_to=day_to)
 
     @staticmethod
     def _group_rollups(rows: np.ndarray, distinct: dict[int, int]) -> list[tuple]:
@@ -987,9 +1000,11 @@ def _insert_rollups(conn: Connection, frames: list[tuple]) -> None:
 
 
 def refresh_rollups(
-    conn: Connection, *, opd_ids: list[int] | None = None, day_from: date | None = None, day_to: date | None = None
+    conn: Connection, *, opd_ids: list[int] | None = None, day_from: date | None = None, day_to: date | None = None,
+    region: bool = True,
 ) -> None:
-    """Recompute the rollups from raw check-ins for the given OPDs and day span (all when None)."""
+    """Recompute the rollups from raw check-ins for the given OPDs and day span (all when None),
+    then the region rollups of the span (`region=False`: the caller does that)."""
 
     def where(table):
         conds = []
@@ -1015,3 +1030,19 @@ def refresh_rollups(
         if src_cond is not None:
             sel = sel.where(src_cond)
         conn.execute(insert(table).from_select(rollup.columns, sel))
+    if region:
+        refresh_region_rollups(conn, day_from=day_from, day_to=day_to)
+
+
+def refresh_region_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:
+    """Recompute the region rollups of a day span (all when None) from their per-OPD rollups:
+    after every write of those, in the same transaction."""
+    for rollup in REGION_ROLLUPS:
+        table = _REGION_MODELS[rollup.table].__table__
+        source = _ROLLUP_MODELS[rollup.source.table].__table__
+        conds = [c for c in ((table.c.day >= day_from) if day_from is not None else None,
+                             (table.c.day <= day_to) if day_to is not None else None) if c is not None]
+        src = [c for c in ((source.c.day >= day_from) if day_from is not None else None,
+                           (source.c.day <= day_to) if day_to is not None else None) if c is not None]
+        conn.execute(delete(table).where(and_(*conds)) if conds else delete(table))
+        conn.execute(insert(table).from_select(rollup.columns, region_select(rollup, source).where(*src)))

@@ -164,6 +164,27 @@ class RollupHourly(Base):
     __table_args__ = (Index("ix_rollup_hourly_day", "day", "hour", "opd_id", *rollup_spec.HOURLY.measure_names),)
 
 
+def _region_columns(rollup: rollup_spec.RegionRollup) -> dict:
+    """A region rollup's columns from its specification: the source rollup's keys but the OPD (the
+    primary key), one integer per summed measure."""
+    cols = {k: mapped_column(Checkin.__table__.c[k].type, primary_key=True) for k in rollup.keys}
+    for m in rollup.measures:
+        cols[m] = mapped_column(Integer, nullable=False)
+    return cols
+
+
+class RollupRegionDay(Base):
+    __doc__ = rollup_spec.REGION_DAY.doc
+    __tablename__ = rollup_spec.REGION_DAY.table
+    locals().update(_region_columns(rollup_spec.REGION_DAY))
+
+
+class RollupRegionHourly(Base):
+    __doc__ = rollup_spec.REGION_HOURLY.doc
+    __tablename__ = rollup_spec.REGION_HOURLY.table
+    locals().update(_region_columns(rollup_spec.REGION_HOURLY))
+
+
 class User(Base):
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

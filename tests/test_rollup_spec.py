@@ -12,7 +12,7 @@ from benchmark.runner import read_raw
 from data_access import queries as q
 from data_access.checkins import _rollup_frames, frame_to_columns, refresh_rollups, write_checkins
 from data_access.models import Base
-from data_access.rollup_spec import COUNT, DISTINCT, ROLLUPS, Measure, Rollup, group_raw
+from data_access.rollup_spec import COUNT, DISTINCT, REGION_ROLLUPS, ROLLUPS, Measure, Rollup, group_raw
 from data_access.synthetic import synthetic_frame
 
 
@@ -88,3 +88,65 @@ def test_three_routes_agree_on_every_measure(engine):
             if m.kind == DISTINCT:
                 assert (base[m.name] < rows_of[m.name]).any(), (t, m.name)
                 assert (base[m.name] <= rows_of[m.name]).all(), (t, m.name)
+
+
+def _region_stored(engine) -> dict[str, pd.DataFrame]:
+    with engine.connect() as conn:
+        return {r.table: pd.read_sql(Base.metadata.tables[r.table].select(), conn) for r in REGION_ROLLUPS}
+
+
+def _region_expected(engine) -> dict[str, pd.DataFrame]:
+    """Each region rollup as the plain sum of its per-OPD rollup's rows over the OPDs."""
+    per_opd = _stored(engine)
+    return {r.table: per_opd[r.source.table].groupby(list(r.keys), as_index=False)[list(r.measures)].sum()
+            for r in REGION_ROLLUPS}
+
+
+def _normalised_region(rollup, frame: pd.DataFrame) -> pd.DataFrame:
+    df = frame[rollup.columns].copy()
+    df["day"] = pd.to_datetime(df["day"])
+    for c in rollup.columns[1:]:
+        df[c] = df[c].astype("int64")
+    return df.sort_values(list(rollup.keys)).reset_index(drop=True)
+
+
+def test_region_rollups_are_the_sums_of_the_per_opd_ones_after_every_kind_of_write(engine):
+    """The region rollups equal their per-OPD rollups summed over the OPDs: after a write of
+    new (OPD, day) pairs, after a write that overlaps stored days (pairs recomputed), after a
+    recompute of some OPDs; and the whole-registry figures read from them equal the same
+    figures asked for with every OPD named."""
+    for rollup in REGION_ROLLUPS:
+        table = Base.metadata.tables[rollup.table]
+        assert [c.name for c in table.columns] == rollup.columns
+        assert [c.name for c in table.primary_key.columns] == list(rollup.keys)
+    opds = q.opd_registry(engine=engine)[["id", "asn_headcount"]]
+    frame = _checkins(opds)
+    half = frame.sample(frac=0.5, random_state=3)
+
+    def check(step: str) -> None:
+        got, want = _region_stored(engine), _region_expected(engine)
+        for r in REGION_ROLLUPS:
+            assert len(want[r.table]) > 10, step
+            pd.testing.assert_frame_equal(_normalised_region(r, got[r.table]), _normalised_region(r, want[r.table]),
+                                          check_dtype=False, obj=f"{r.table} after {step}")
+
+    with engine.begin() as conn:
+        write_checkins(conn, half, source="demo")
+    check("a write of new pairs")
+    with engine.begin() as conn:
+        write_checkins(conn, frame, source="demo")  # the other half lands on days already stored
+    check("an overlapping write")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM checkin WHERE opd_id = {int(opds['id'].iloc[0])}")
+        refresh_rollups(conn, opd_ids=[int(opds["id"].iloc[0])], day_from=date(2022, 3, 1), day_to=date(2022, 3, 12))
+    check("a recompute of one OPD")
+
+    every = opds["id"].tolist()
+    kw = {"start": date(2022, 3, 1), "end": date(2022, 3, 31)}
+    assert q.totals(engine=engine, **kw) == q.totals(engine=engine, opd_ids=every, **kw)
+    for name in ("daily_counts", "refusals_daily", "refusal_heatmap", "hourly_counts"):
+        whole = getattr(q, name)(engine=engine, opd_ids=None, **kw)
+        named = getattr(q, name)(engine=engine, opd_ids=every, **kw)
+        assert len(whole) > 5, name
+        pd.testing.assert_frame_equal(whole.reset_index(drop=True), named.reset_index(drop=True),
+                                      check_dtype=False, obj=name)

@@ -117,6 +117,26 @@ def _opd_filter(col, opd_ids):
     return col.in_(list(opd_ids)) if opd_ids is not None else True
 
 
+def _per_day(opd_ids):
+    """The per-day counts to sum for the OPDs in the filter, and the filter's condition: for
+    every OPD the region rollup (a row a day, whatever the number of OPDs), else rollup_opd_day
+    narrowed to them. Only count measures: the region rollup holds those alone."""
+    from ..models import RollupOpdDay, RollupRegionDay
+
+    if opd_ids is None:
+        return RollupRegionDay, True
+    return RollupOpdDay, _opd_filter(RollupOpdDay.opd_id, opd_ids)
+
+
+def _per_hour(opd_ids):
+    """As `_per_day`, per day and hour: rollup_region_hourly or rollup_hourly."""
+    from ..models import RollupHourly, RollupRegionHourly
+
+    if opd_ids is None:
+        return RollupRegionHourly, True
+    return RollupHourly, _opd_filter(RollupHourly.opd_id, opd_ids)
+
+
 def _as_date(v) -> date:
     if isinstance(v, str):
         return date.fromisoformat(v[:10])

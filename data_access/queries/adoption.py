@@ -14,7 +14,7 @@ from ..calendar import active_window_start, workdays
 from ..models import Opd, RollupOpdDay
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
-from ._base import _MONDAY, _as_date, _col, _days, _fetch, _opd_filter, _rows, epoch_day
+from ._base import _MONDAY, _as_date, _col, _days, _fetch, _opd_filter, _per_day, _rows, epoch_day
 from .monitoring import last_visits
 
 
@@ -55,11 +55,11 @@ def _registry(engine: Engine, opd_ids) -> pd.DataFrame:
 
 
 def totals(*, engine: Engine, start: date, end: date, opd_ids=None) -> dict:
-    r = RollupOpdDay
+    r, in_filter = _per_day(opd_ids)
     stmt = select(
         func.coalesce(func.sum(r.checkins), 0), func.coalesce(func.sum(r.refused), 0),
         func.coalesce(func.sum(r.checkins - r.asn_checkins), 0),
-    ).where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+    ).where(r.day >= start, r.day <= end, in_filter)
     with engine.connect() as conn:
         checkins, refused, visitor_checkins = (int(x) for x in conn.execute(stmt).one())
     return {
@@ -72,7 +72,7 @@ def totals(*, engine: Engine, start: date, end: date, opd_ids=None) -> dict:
 
 def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per day: check-ins, refusals, visitor check-ins."""
-    r = RollupOpdDay
+    r, in_filter = _per_day(opd_ids)
     stmt = (
         select(
             r.day,
@@ -80,7 +80,7 @@ def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
             func.sum(r.refused).label("refused"),
             func.sum(r.checkins - r.asn_checkins).label("visitor_checkins"),
         )
-        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .where(r.day >= start, r.day <= end, in_filter)
         .group_by(r.day)
         .order_by(r.day)
     )

@@ -9,18 +9,19 @@ import pandas as pd
 from sqlalchemy import Engine, distinct, func, select
 
 from ..labels import kecamatan_label
-from ..models import Opd, RollupHourly, RollupOpdDay
-from ._base import _MONDAY, _col, _days, _fetch, _opd_filter, _rows, epoch_day
+from ..models import Opd, RollupOpdDay
+from ._base import _MONDAY, _col, _days, _fetch, _opd_filter, _per_day, _per_hour, _rows, epoch_day
 
 
 def _hourly(start: date, end: date, opd_ids, *, day_numbers: bool = False):
     """Per day and hour (WIB): check-ins and refusals."""
-    h = RollupHourly
+    h, in_filter = _per_hour(opd_ids)
     return (
         select(epoch_day(h.day).label("day") if day_numbers else h.day, h.hour,
                func.sum(h.checkins).label("checkins"), func.sum(h.refused).label("refused"))
-        .where(h.day >= start, h.day <= end, _opd_filter(h.opd_id, opd_ids))
+        .where(h.day >= start, h.day <= end, in_filter)
         .group_by(h.day, h.hour)
+        .order_by(h.day, h.hour)
     )
 
 
@@ -33,11 +34,11 @@ def hourly_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd
 
 def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per day: all check-ins, refusals, and refusals by colour (merah, hitam, kuning)."""
-    r = RollupOpdDay
+    r, in_filter = _per_day(opd_ids)
     stmt = (
         select(r.day, func.sum(r.checkins).label("checkins"), func.sum(r.merah).label("merah"),
                func.sum(r.hitam).label("hitam"), func.sum(r.kuning).label("kuning"), func.sum(r.refused).label("refused"))
-        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+        .where(r.day >= start, r.day <= end, in_filter)
         .group_by(r.day).order_by(r.day)
     )
     with engine.connect() as conn:
