@@ -12,6 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 _MONDAY = np.datetime64("1970-01-05", "D")  # weeks and days of the week are counted from a Monday
+_MONDAY_DAY = 4  # the same Monday as a day number (days since 1970-01-01), for SQL
 
 
 def _fetch(conn, stmt) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from ..calendar import active_window_start, workdays
 from ..models import Opd, RollupOpdDay
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
-from ._base import _MONDAY, _as_date, _col, _days, _fetch, _opd_filter, _per_day, _rows, epoch_day
+from ._base import _MONDAY, _MONDAY_DAY, _as_date, _col, _days, _fetch, _opd_filter, _per_day, _rows, epoch_day, floor_div
 from .monitoring import last_visits
 
 
@@ -159,11 +159,23 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
 def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Weekly coverage (weeks starting Monday) per OPD and for the selection as a whole
     (opd_id = 0), each the mean over the week's working days."""
-    daily = coverage_daily(engine=engine, start=start, end=end, opd_ids=opd_ids)
     reg = _registry(engine, opd_ids)
     wd = np.array(workdays(start, end), dtype="datetime64[D]")
     if not len(wd) or reg.empty:
         return pd.DataFrame(columns=["week", "opd_id", "coverage"])
+    # the daily numerators summed per OPD and week in the database: one row per OPD-week, not
+    # per OPD-day (a province's year: 100.000 rows instead of 500.000)
+    v, o = RollupOpdDay, Opd
+    week = floor_div(epoch_day(v.day) - _MONDAY_DAY, 7)  # weeks since the Monday 1970-01-05
+    stmt = (
+        select(week.label("week"), v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn"))
+        .join(o, o.id == v.opd_id)
+        .where(v.day >= start, v.day <= end, v.asn_visitors > 0, v.day.in_(wd.tolist()),
+               _opd_filter(v.opd_id, opd_ids))
+        .group_by(week, v.opd_id)
+    )
+    with engine.connect() as conn:
+        rows = _rows(conn, stmt)
     # weeks × OPDs in numpy: a year of a regency is a few thousand cells
     wd_week = (wd - _MONDAY).astype(np.int64) // 7
     weeks, n_wd = np.unique(wd_week, return_counts=True)
@@ -171,10 +183,9 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     order = np.argsort(ids)
     ids, head = ids[order], reg["asn_headcount"].to_numpy(dtype=np.float64)[order]
     asn = np.zeros((len(weeks), len(ids)))
-    if not daily.empty:
-        d_week = (daily["day"].to_numpy(dtype="datetime64[D]") - _MONDAY).astype(np.int64) // 7
-        np.add.at(asn, (np.searchsorted(weeks, d_week), np.searchsorted(ids, daily["opd_id"].to_numpy())),
-                  daily["asn"].to_numpy(dtype=np.float64))
+    if rows:
+        np.add.at(asn, (np.searchsorted(weeks, _col(rows, 0)), np.searchsorted(ids, _col(rows, 1))),
+                  _col(rows, 2, np.float64))
     per = asn / (n_wd[:, None] * head[None, :])
     tot = asn.sum(axis=1) / (n_wd * head.sum())
     week_ts = (_MONDAY + weeks * 7).astype("datetime64[ns]")
