@@ -2,7 +2,7 @@
 signed-in role. No queries or figures here."""
 import streamlit as st
 
-from data_access import auth
+from data_access import auth, registry
 from data_access.demo import is_demo
 from ui.chrome import FAVICON, hide_input_hints
 from ui.engine import engine_or_stop, open_engine
@@ -16,16 +16,14 @@ hide_input_hints()  # Streamlit's "Press Enter to submit form" speaks English on
 
 def login_page() -> None:
     engine = engine_or_stop()
+    with engine.connect() as conn:
+        demo = is_demo(conn)
+        regencies = registry.regencies(conn)
     st.title("Pantau PeduliLindungi Bangkalan")
-    st.caption(
-        "Pemantauan penerapan check-in PeduliLindungi di OPD Kabupaten Bangkalan "
-        "(Surat Edaran Bupati 440/033/433.031/2022)."
-    )
+    st.caption(registry.scope_sentence(regencies))
     msg = st.session_state.pop("auth_message", None)
     if msg:
         st.warning(msg)
-    with engine.connect() as conn:
-        demo = is_demo(conn)
     if demo:
         st.info(
             "**Basis data demo.** Akun contoh: `pimpinan` / `demo-pimpinan`, `kominfo` / `demo-kominfo`, "

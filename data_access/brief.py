@@ -24,12 +24,14 @@ from .boundaries import SOURCE_NOTE, Boundaries, Frame, coverage_rgb, padded, pl
 from .calendar import SURAT_EDARAN_NO
 from .domain import ACTIVE_WINDOW_DAYS, COVERAGE_TARGET
 from .fmt import DAYS, MONTHS_SHORT, fmt_date, fmt_datetime_wib, fmt_dec, fmt_int, fmt_pct, fmt_range
+from .labels import regency_full
 from .registry import HOME_REGENCY
 from .report import _latin1
 
 TITLE = "Laporan Mingguan Pimpinan"
 AUDIT_ACTION = "laporan_mingguan_unduh"
 BEHIND_ROWS = 10
+AREA_ROWS = 10  # regencies or kecamatan listed where the brief has no map
 
 
 # ---------------------------------------------------------------- weeks
@@ -108,6 +110,45 @@ class WeeklyBrief:
     behind_total: int
     kecamatan: pd.DataFrame  # kecamatan, coverage (None without data)
     notes: list[str] = field(default_factory=list)
+    scope: Scope = None  # whose OPDs (set by weekly_brief)
+    areas: pd.DataFrame | None = None  # without the map: name, coverage of the lowest regencies or kecamatan
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose OPDs a brief covers: one regency (`regency`), or every regency of the registry
+    (`regency` None: a province's registry). `opd_ids` None: every OPD of the registry."""
+    label: str  # "Kabupaten Bangkalan", "38 kabupaten/kota"
+    regency: str | None
+    opd_ids: tuple[int, ...] | None
+
+    @property
+    def has_map(self) -> bool:
+        """The shipped kecamatan outlines are Bangkalan's: its brief has the map, others a table."""
+        return self.regency == HOME_REGENCY
+
+    @property
+    def is_province(self) -> bool:
+        return self.regency is None
+
+
+def brief_scope(engine: Engine, kabupaten: str | None = None) -> Scope:
+    """The scope of a brief: the regency named (any case; "Kabupaten Gresik" or "Gresik"), else the
+    registry's one regency, else all of them. Raises ValueError in Bahasa Indonesia for a regency
+    the registry does not hold."""
+    reg = queries.opd_registry(engine=engine)
+    regencies = sorted(reg["kabupaten"].unique()) or [HOME_REGENCY]
+    if kabupaten is None or not str(kabupaten).strip():
+        if len(regencies) == 1:
+            return Scope(regency_full(regencies[0]), regencies[0], None)
+        return Scope(f"{fmt_int(len(regencies))} kabupaten/kota", None, None)
+    wanted = str(kabupaten).strip().casefold()
+    found = [r for r in regencies if wanted in (r.casefold(), regency_full(r).casefold())]
+    if not found:
+        raise ValueError(f"kabupaten/kota {str(kabupaten)[:80]!r} tidak ada di registri OPD; yang ada: "
+                         + ", ".join(regencies[:5]) + (" ..." if len(regencies) > 5 else ""))
+    ids = reg.loc[reg["kabupaten"] == found[0], "id"].astype(int).tolist()
+    return Scope(regency_full(found[0]), found[0], None if len(regencies) == 1 else tuple(ids))
 
 
 def _clip(start: date, end: date, rng: tuple[date, date] | None) -> tuple[date, date] | None:
@@ -117,28 +158,33 @@ def _clip(start: date, end: date, rng: tuple[date, date] | None) -> tuple[date, 
     return (s, e) if s <= e else None
 
 
-def _figures(engine: Engine, span: tuple[date, date] | None, as_of: date) -> tuple[Figures, pd.DataFrame]:
-    """The figures over `span` (None: no data; the QR count as of `as_of`) and the overview."""
+def _figures(engine: Engine, span: tuple[date, date] | None, as_of: date,
+             opd_ids=None) -> tuple[Figures, pd.DataFrame]:
+    """The figures over `span` (None: no data; the QR count as of `as_of`) and the overview, of
+    the OPDs `opd_ids` (None: all)."""
     if span is not None:
-        tot = queries.totals(engine=engine, start=span[0], end=span[1])
+        tot = queries.totals(engine=engine, start=span[0], end=span[1], opd_ids=opd_ids)
         if tot["checkins"] == 0:  # days inside the data's range, but nothing was imported for them
             span = None
     if span is None:
-        ov = queries.opd_overview(engine=engine, start=as_of, end=as_of)
+        ov = queries.opd_overview(engine=engine, start=as_of, end=as_of, opd_ids=opd_ids)
         ov["coverage"] = np.nan
         ov["active"] = False
         return Figures(None, None, int(domain.qr_printed(ov).sum())), ov
-    ov = queries.opd_overview(engine=engine, start=span[0], end=span[1])
+    ov = queries.opd_overview(engine=engine, start=span[0], end=span[1], opd_ids=opd_ids)
     return Figures(span[0], span[1], int(domain.qr_printed(ov).sum()), int(domain.active(ov).sum()),
                    tot["checkins"], tot["refusal_rate"], queries.weighted_coverage(ov)), ov
 
 
-def weekly_brief(*, engine: Engine, week: Week) -> WeeklyBrief:
-    """Everything the page of the brief shows, computed from the rollups for the whole regency."""
+def weekly_brief(*, engine: Engine, week: Week, kabupaten: str | None = None) -> WeeklyBrief:
+    """Everything the page of the brief shows, computed from the rollups for the OPDs of a
+    regency (`kabupaten`; by default the registry's own) or of every regency in the registry."""
+    scope = brief_scope(engine, kabupaten)
+    ids = scope.opd_ids
     rng = queries.data_range(engine=engine)
     notes = []
     span = _clip(week.monday, week.sunday, rng)
-    this, ov = _figures(engine, span, week.sunday)
+    this, ov = _figures(engine, span, week.sunday, ids)
     if this.has_data:
         prev_span = _clip(this.start - timedelta(days=7), this.end - timedelta(days=7), rng)
         if (this.start, this.end) != (week.monday, week.sunday):
@@ -149,7 +195,7 @@ def weekly_brief(*, engine: Engine, week: Week) -> WeeklyBrief:
         where = (f"Data check-in yang ada: {fmt_range(*rng)}." if rng else "Basis data belum berisi check-in.")
         notes.append(f"Tidak ada data check-in untuk pekan ini. {where} Angka check-in, OPD aktif, tingkat "
                      "penolakan dan cakupan ASN tidak dapat dihitung; jumlah QR dicetak berasal dari registri OPD.")
-    prev, ov_prev = _figures(engine, prev_span, week.monday - timedelta(days=1))
+    prev, ov_prev = _figures(engine, prev_span, week.monday - timedelta(days=1), ids)
     if not prev.has_data and this.has_data:
         notes.append("Pekan sebelumnya tanpa data check-in: perubahan tidak dihitung.")
 
@@ -168,20 +214,35 @@ def weekly_brief(*, engine: Engine, week: Week) -> WeeklyBrief:
     behind["reason"] = domain.behind_reasons(behind)
     # the map holds Bangkalan's kecamatan (its boundaries): not another regency's of the same name
     if this.has_data:
-        kec = queries.kecamatan_summary(engine=engine, start=this.start, end=this.end)
+        kec = queries.kecamatan_summary(engine=engine, start=this.start, end=this.end, opd_ids=ids)
         kec = kec.loc[kec["kabupaten"] == HOME_REGENCY, ["kecamatan", "coverage"]]
     else:
         kec = pd.DataFrame({"kecamatan": sorted(ov.loc[ov["kabupaten"] == HOME_REGENCY, "kecamatan"].unique()),
                             "coverage": np.nan})
+    areas = None
+    if not scope.has_map and this.has_data:  # the lowest areas in a table, where no map can be drawn
+        if scope.is_province:
+            got = queries.regency_summary(engine=engine, start=this.start, end=this.end, opd_ids=ids)
+            got["name"] = got["kabupaten"].map(regency_full)
+        else:
+            got = queries.kecamatan_summary(engine=engine, start=this.start, end=this.end, opd_ids=ids)
+            got["name"] = got["kecamatan"]
+        areas = got.sort_values(["coverage", "name"], na_position="first").head(AREA_ROWS)
+        areas = areas[["name", "opds", "coverage"]].reset_index(drop=True)
+    # in a province's brief a kecamatan is named with its regency ("Galis (Kab. Pamekasan)")
+    behind = behind.assign(kecamatan=behind["kecamatan_label"] if scope.is_province else behind["kecamatan"])
     return WeeklyBrief(week, rng, len(ov), this, prev, printed.reset_index(drop=True), became,
                        behind[["short_name", "kecamatan", "coverage", "reason"]].reset_index(drop=True),
-                       len(behind_all), kec.reset_index(drop=True), notes)
+                       len(behind_all), kec.reset_index(drop=True), notes, scope, areas)
 
 
-def log_brief(*, engine: Engine, actor: Actor, week: Week, via: str) -> None:
-    """Every brief made (page download or command): who, which week, from where."""
+def log_brief(*, engine: Engine, actor: Actor, week: Week, via: str, scope: Scope | None = None) -> None:
+    """Every brief made (page download or command): who, which week, whose OPDs, from where."""
+    after = {"format": "pdf", "via": via}
+    if scope is not None:
+        after["cakupan"] = scope.label
     with engine.begin() as conn:
-        audit(conn, username=actor.username, action=AUDIT_ACTION, target=week.iso, after={"format": "pdf", "via": via})
+        audit(conn, username=actor.username, action=AUDIT_ACTION, target=week.iso, after=after)
 
 
 # ---------------------------------------------------------------- changes in words
@@ -369,8 +430,7 @@ def brief_pdf(brief: WeeklyBrief, bounds: Boundaries, *, generated_by: str, gene
     pdf.set_font("Helvetica", "", 9)
     pdf.set_text_color(*GREY)
     lines = [
-        "Penerapan check-in PeduliLindungi di OPD Pemerintah Kabupaten Bangkalan (Surat Edaran Bupati Nomor "
-        f"{SURAT_EDARAN_NO}); seluruh {fmt_int(brief.n_opds)} OPD.",
+        _scope_line(brief),
         f"Pekan: {_day_name(wk.monday)} {fmt_date(wk.monday)} - {_day_name(wk.sunday)} {fmt_date(wk.sunday)} (WIB). "
         + (f"Pembanding: {fmt_range(brief.prev.start, brief.prev.end)}." if brief.prev.has_data
            else "Pembanding: pekan sebelumnya (tanpa data)."),
@@ -427,10 +487,14 @@ def brief_pdf(brief: WeeklyBrief, bounds: Boundaries, *, generated_by: str, gene
     pdf.set_xy(map_x, top)
     pdf.set_font("Helvetica", "B", 10.5)
     pdf.set_text_color(*BLUE)
-    pdf.cell(map_w, 6, "Peta cakupan ASN per kecamatan")
-    pdf.set_text_color(*INK)
-    draw_map(pdf, bounds, brief.kecamatan, x=map_x, y=top + 7, w=map_w, h=map_h)
-    pdf.set_xy(MARGIN, max(left_end, top + 7 + map_h + 15) + 3)
+    if brief.scope is None or brief.scope.has_map:
+        pdf.cell(map_w, 6, "Peta cakupan ASN per kecamatan")
+        pdf.set_text_color(*INK)
+        draw_map(pdf, bounds, brief.kecamatan, x=map_x, y=top + 7, w=map_w, h=map_h)
+        right_end = top + 7 + map_h + 15
+    else:
+        right_end = _area_table(pdf, brief, x=map_x, y=top, w=map_w)
+    pdf.set_xy(MARGIN, max(left_end, right_end) + 3)
 
     which = "di bawah target atau belum mencetak QR" if brief.this.has_data else "belum mencetak QR"
     _heading(pdf, f"{min(BEHIND_ROWS, brief.behind_total)} OPD paling tertinggal"
@@ -442,7 +506,9 @@ def brief_pdf(brief: WeeklyBrief, bounds: Boundaries, *, generated_by: str, gene
     else:
         pdf.set_font("Helvetica", "", 8)
         pdf.set_fill_color(255, 255, 255)
-        with pdf.table(col_widths=(7, 46, 24, 19, 90), line_height=4.4,
+        # a province's kecamatan carry their regency: a wider column
+        widths = (7, 42, 38, 17, 82) if brief.scope is not None and brief.scope.is_province else (7, 46, 24, 19, 90)
+        with pdf.table(col_widths=widths, line_height=4.4,
                        text_align=("RIGHT", "LEFT", "LEFT", "RIGHT", "LEFT"), headings_style=_head_style(),
                        first_row_as_headings=True, **_ROWS) as table:
             table.row(["No.", "OPD", "Kecamatan", "Cakupan ASN", "Mengapa"])
@@ -454,11 +520,52 @@ def brief_pdf(brief: WeeklyBrief, bounds: Boundaries, *, generated_by: str, gene
     pdf.set_font("Helvetica", "I", 7)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(0, 3.4, _latin1(
-        "Sumber: Pantau PeduliLindungi Bangkalan (rekap check-in per OPD dan hari, registri OPD). "
+        "Sumber: Pantau PeduliLindungi (rekap check-in per OPD dan hari, registri OPD). "
         f"Target cakupan ASN {fmt_pct(COVERAGE_TARGET, 0)}. Hari dalam WIB."), new_x="LMARGIN", new_y="NEXT")
     if pdf.page_no() != 1:  # pragma: no cover - the layout above is sized for one page
         raise RuntimeError("laporan mingguan melebihi satu halaman")
     return bytes(pdf.output())
+
+
+def _scope_line(brief: WeeklyBrief) -> str:
+    """Whose OPDs the brief covers, in words; the Surat Edaran is named for Bangkalan's own brief."""
+    scope = brief.scope or Scope(regency_full(HOME_REGENCY), HOME_REGENCY, None)
+    if scope.is_province:
+        return f"Penerapan check-in PeduliLindungi di OPD {scope.label}; seluruh {fmt_int(brief.n_opds)} OPD."
+    rule = f" (Surat Edaran Bupati Nomor {SURAT_EDARAN_NO})" if scope.regency == HOME_REGENCY else ""
+    return f"Penerapan check-in PeduliLindungi di OPD Pemerintah {scope.label}{rule}; seluruh {fmt_int(brief.n_opds)} OPD."
+
+
+def _area_table(pdf: FPDF, brief: WeeklyBrief, *, x: float, y: float, w: float) -> float:
+    """Where no kecamatan outline exists (another regency; a province): the regencies or kecamatan
+    with the lowest ASN coverage of the week, as a table in the map's place. Returns its bottom."""
+    per = "kabupaten/kota" if brief.scope.is_province else "kecamatan"
+    pdf.cell(w, 6, _latin1(f"Cakupan ASN terendah per {per}"))
+    pdf.set_text_color(*INK)
+    pdf.set_xy(x, y + 7)
+    if brief.areas is None or brief.areas.empty:
+        pdf.set_font("Helvetica", "", 9)
+        pdf.multi_cell(w, 4.4, _latin1("Tidak dapat dihitung: pekan ini tanpa data check-in."), align="L")
+        return pdf.get_y()
+    old_margin = pdf.l_margin
+    pdf.set_left_margin(x)
+    pdf.set_font("Helvetica", "", 8)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(width=w, col_widths=(w - 36, 14, 22), line_height=4.4, align="LEFT",
+                   text_align=("LEFT", "RIGHT", "RIGHT"), headings_style=_head_style(), first_row_as_headings=True,
+                   **_ROWS) as table:
+        table.row([per.capitalize(), "OPD", "Cakupan ASN"])
+        for r in brief.areas.itertuples():
+            table.row([_latin1(r.name), fmt_int(r.opds),
+                       "-" if r.coverage is None or pd.isna(r.coverage) else _latin1(fmt_pct(r.coverage))])
+    pdf.set_left_margin(old_margin)
+    pdf.set_font("Helvetica", "", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.set_x(x)
+    pdf.multi_cell(w, 3.6, _latin1(f"{AREA_ROWS} {per} dengan cakupan ASN terendah pada hari-hari pekan ini, "
+                                   "tertimbang jumlah ASN."), align="L")
+    pdf.set_text_color(*INK)
+    return pdf.get_y()
 
 
 _ROWS = dict(cell_fill_color=(243, 246, 248), cell_fill_mode="ROWS")  # light stripes, whatever fill came before
@@ -471,11 +578,12 @@ def _head_style():
 
 
 def make_brief(*, engine: Engine, week: Week, bounds: Boundaries, actor: Actor, via: str,
-               generated_at: datetime) -> bytes:
+               generated_at: datetime, kabupaten: str | None = None) -> bytes:
     """The brief's PDF for a week, written to the audit log."""
-    pdf = brief_pdf(weekly_brief(engine=engine, week=week), bounds, generated_by=actor.username,
+    brief = weekly_brief(engine=engine, week=week, kabupaten=kabupaten)
+    pdf = brief_pdf(brief, bounds, generated_by=actor.username,
                     generated_at=generated_at)
-    log_brief(engine=engine, actor=actor, week=week, via=via)
+    log_brief(engine=engine, actor=actor, week=week, via=via, scope=brief.scope)
     return pdf
 
 

@@ -269,11 +269,15 @@ def cmd_brief(args) -> int:
         print(f"Peringatan: {exc}; peta memakai batas kecamatan bawaan.", file=sys.stderr)
         bounds = boundaries.load()
     actor = Actor(args.user, "kominfo") if args.user else SYSTEM
-    data = weekly_brief(engine=engine, week=week)
+    try:
+        data = weekly_brief(engine=engine, week=week, kabupaten=args.kabupaten)
+    except ValueError as exc:
+        print(f"Galat: {exc}.", file=sys.stderr)
+        return 2
     Path(args.out).write_bytes(brief_pdf(data, bounds, generated_by=actor.username, generated_at=now_utc()))
-    log_brief(engine=engine, actor=actor, week=week, via="cli")
+    log_brief(engine=engine, actor=actor, week=week, via="cli", scope=data.scope)
     note = "" if data.this.has_data else " (pekan tanpa data check-in)"
-    print(f"Laporan mingguan {week.label()} ditulis ke {args.out}{note}")
+    print(f"Laporan mingguan {week.label()} untuk OPD {data.scope.label} ditulis ke {args.out}{note}")
     return 0
 
 
@@ -449,6 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--week", metavar="YYYY-Www",
                    help="pekan ISO, mis. 2022-W05 (bawaan: pekan lalu, Senin-Minggu terakhir yang sudah lewat, WIB)")
     s.add_argument("--out", required=True, metavar="BERKAS.pdf", help="berkas PDF keluaran")
+    s.add_argument("--kabupaten", metavar="NAMA",
+                   help="hanya OPD satu kabupaten/kota dari registri, mis. Bangkalan atau \"Kota Surabaya\" "
+                        "(bawaan: semua OPD di registri)")
     s.add_argument("--user", help="nama yang dicatat di log audit dan di laporan (bawaan: sistem)")
     s.set_defaults(func=cmd_brief)
 

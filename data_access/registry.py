@@ -111,3 +111,24 @@ def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int
         conn.execute(update(Opd).where(Opd.code == row["code"]).values(**values))
         updated += 1
     return {"added": added, "updated": updated}
+
+
+def regencies(conn: Connection) -> list[str]:
+    """The regencies (kabupaten/kota) of the registry's OPDs, sorted; empty for an empty registry."""
+    from sqlalchemy import select
+
+    from .models import Opd
+
+    return sorted(conn.execute(select(Opd.kabupaten).distinct()).scalars())
+
+
+def scope_sentence(names: list[str]) -> str:
+    """What the dashboard watches, in one sentence for its front page: Bangkalan's own registry
+    names its Surat Edaran; a province's names its regencies (or their number)."""
+    from .calendar import SURAT_EDARAN_NO
+    from .labels import regencies_phrase
+
+    names = names or [HOME_REGENCY]
+    rule = f" (Surat Edaran Bupati {SURAT_EDARAN_NO})" if names == [HOME_REGENCY] else ""
+    return f"Pemantauan penerapan check-in PeduliLindungi di OPD {regencies_phrase(names)}{rule}."
+

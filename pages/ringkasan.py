@@ -12,7 +12,7 @@ from data_access.brief import file_name as brief_file_name
 from data_access.calendar import now_utc
 from data_access.domain import ACTIVE_WINDOW_DAYS, STAGE_LABELS
 from data_access.fmt import fmt_date, fmt_int, fmt_pct
-from data_access.labels import regencies_phrase, regency_label
+from data_access.labels import regencies_phrase, regency_full, regency_label
 from data_access.queries import weighted_coverage
 from data_access.queries.province import RANK_ENDS, search_rows
 from ui import charts
@@ -60,20 +60,26 @@ brief_week = Week.containing(flt.end)
 brief_bounds, _ = map_boundaries()
 
 
+# one regency chosen in the filter: its OPDs' brief; else every OPD of the registry
+brief_regency = flt.kabupaten[0] if len(flt.kabupaten) == 1 else None
+
+
 def brief_bytes() -> bytes:
     """Made on click (in Streamlit's download thread) and written to the audit log."""
-    data = brief_pdf(weekly_brief(engine=engine, week=brief_week), brief_bounds, generated_by=actor.username,
-                     generated_at=now_utc())
-    log_brief(engine=engine, actor=actor, week=brief_week, via="halaman")
+    brief = weekly_brief(engine=engine, week=brief_week, kabupaten=brief_regency)
+    data = brief_pdf(brief, brief_bounds, generated_by=actor.username, generated_at=now_utc())
+    log_brief(engine=engine, actor=actor, week=brief_week, via="halaman", scope=brief.scope)
     return data
 
 
 st.download_button(
     f"Unduh laporan mingguan pimpinan (PDF): {brief_week.label()}", brief_bytes, file_name=brief_file_name(brief_week),
     mime="application/pdf", key="ringkasan_brief", icon=":material/picture_as_pdf:", on_click="ignore",
-    help="Satu halaman A4 untuk seluruh OPD (tidak mengikuti filter kategori, kecamatan atau OPD): angka utama pekan "
-         "Senin–Minggu yang memuat akhir periode dibanding pekan sebelumnya, OPD yang mencetak QR atau mulai aktif, "
-         "10 OPD paling tertinggal beserta alasannya, dan peta cakupan ASN per kecamatan.",
+    help="Satu halaman A4 untuk seluruh OPD" + (f" {regency_full(brief_regency)}" if brief_regency else "")
+         + " (tidak mengikuti filter kategori, kecamatan atau OPD): angka utama pekan Senin–Minggu yang memuat akhir "
+         "periode dibanding pekan sebelumnya, OPD yang mencetak QR atau mulai aktif, 10 OPD paling tertinggal beserta "
+         "alasannya, dan peta cakupan ASN per kecamatan (Kabupaten Bangkalan) atau, untuk kabupaten/kota lain, "
+         "kecamatan dan kabupaten/kota dengan cakupan terendah.",
 )
 
 progress = onboarding_progress(**flt.kwargs)

@@ -4,7 +4,7 @@ the pages through AppTest (the regency filter, the ends of the rankings with a s
 per regency and per kecamatan), and Bangkalan's registry alone, where none of this shows."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -570,3 +570,58 @@ def test_group_message_of_bangkalan_is_unchanged(demo_dir, page):
     assert text.startswith("*Pengingat QR Code PeduliLindungi*\nSesuai Surat Edaran Bupati Bangkalan No. ")
     assert text.endswith("hubungi Diskominfo Kabupaten Bangkalan.") and "lainnya" not in text
     assert f"({len(missing)} OPD):" in text
+
+
+def test_the_weekly_brief_of_a_province_and_of_one_of_its_regencies(province):
+    """In a province's registry the brief covers every regency (named as such, kecamatan with
+    their regency, the lowest regencies in a table where Bangkalan's map would be) or the one
+    regency asked for; Bangkalan's keeps its kecamatan map; an unknown regency is refused in words."""
+    from data_access import boundaries
+    from data_access.brief import Week, brief_pdf, weekly_brief
+    from tests.test_brief import pdf_text
+
+    week = Week.containing(date(2022, 3, 9))
+    at = datetime(2022, 3, 14, 1, 0)
+    reg = q.opd_registry(engine=province)
+    whole = weekly_brief(engine=province, week=week)
+    assert whole.scope.is_province and whole.scope.label == "38 kabupaten/kota" and whole.n_opds == len(reg)
+    assert whole.areas is not None and len(whole.areas) == 10
+    lowest = q.regency_summary(engine=province, start=whole.this.start, end=whole.this.end)
+    assert whole.areas["coverage"].tolist() == sorted(lowest["coverage"])[:10]
+    assert whole.behind["kecamatan"].str.contains(r"\((?:Kab\.|Kota) ").all()  # kecamatan with their regency
+    text = pdf_text(brief_pdf(whole, boundaries.load(), generated_by="kominfo", generated_at=at))
+    assert "OPD 38 kabupaten/kota" in text and "Cakupan ASN terendah per kabupaten/kota" in text
+    assert "Peta cakupan ASN" not in text and "Bangkalan (Surat Edaran" not in text
+
+    gresik = weekly_brief(engine=province, week=week, kabupaten="kabupaten gresik")
+    n_gresik = int((reg["kabupaten"] == "Gresik").sum())
+    assert gresik.scope.label == "Kabupaten Gresik" and gresik.n_opds == n_gresik
+    ids = reg.loc[reg["kabupaten"] == "Gresik", "id"].tolist()
+    assert gresik.this.checkins == q.totals(engine=province, start=gresik.this.start, end=gresik.this.end,
+                                            opd_ids=ids)["checkins"] > 0
+    text = pdf_text(brief_pdf(gresik, boundaries.load(), generated_by="kominfo", generated_at=at))
+    assert "OPD Pemerintah Kabupaten Gresik;" in text and "Cakupan ASN terendah per kecamatan" in text
+    assert "Peta cakupan ASN" not in text
+
+    home = weekly_brief(engine=province, week=week, kabupaten="Bangkalan")
+    assert home.scope.has_map and home.n_opds == int((reg["kabupaten"] == "Bangkalan").sum())
+    text = pdf_text(brief_pdf(home, boundaries.load(), generated_by="kominfo", generated_at=at))
+    assert "Peta cakupan ASN per kecamatan" in text and "Kabupaten Bangkalan (Surat Edaran" in text
+
+    with pytest.raises(ValueError, match="tidak ada di registri OPD"):
+        weekly_brief(engine=province, week=week, kabupaten="Atlantis")
+
+
+def test_the_front_page_names_whose_offices_are_watched(province):
+    """The sign-in page's sentence: Bangkalan's own registry names its Surat Edaran; a province's
+    registry its regencies (as a number beyond three), without Bangkalan's rule."""
+    from data_access.registry import regencies, scope_sentence
+
+    with province.connect() as conn:
+        names = regencies(conn)
+    assert len(names) == 38 and scope_sentence(names) == (
+        "Pemantauan penerapan check-in PeduliLindungi di OPD 38 kabupaten/kota.")
+    assert scope_sentence(["Bangkalan"]) == ("Pemantauan penerapan check-in PeduliLindungi di OPD Kabupaten "
+                                             "Bangkalan (Surat Edaran Bupati 440/033/433.031/2022).")
+    assert scope_sentence(["Gresik", "Kota Surabaya"]) == (
+        "Pemantauan penerapan check-in PeduliLindungi di OPD Kabupaten Gresik dan Kota Surabaya.")
