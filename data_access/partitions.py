@@ -146,9 +146,21 @@ def ensure_span(engine) -> list[str]:
     from .calendar import SURAT_EDARAN_DATE, today_wib
 
     with engine.connect() as conn:
-        made = ensure_partitions(conn, SURAT_EDARAN_DATE, today_wib())
+        first = month_start(SURAT_EDARAN_DATE)
+        archived = conn.exec_driver_sql("SELECT value FROM meta WHERE key = %(k)s", {"k": ARCHIVED_KEY}).scalar()
+        if archived:
+            try:
+                first = max(first, next_month(date.fromisoformat(f"{archived.strip()}-01")))
+            except ValueError:
+                log.warning("meta %s=%r is not YYYY-MM: ignored", ARCHIVED_KEY, archived)
+        made = ensure_partitions(conn, first, today_wib()) if first <= today_wib() else []
         conn.commit()
     return made
+
+
+# meta key: the last month (YYYY-MM) whose partition was detached and archived (README, "Melepas bulan
+# lama"); ensure_span creates no partition for it or earlier months again
+ARCHIVED_KEY = "checkin_archived_through"
 
 
 _READY = "pantau_checkin_months_ready"  # key in a connection's info: months already ensured

@@ -166,3 +166,28 @@ def test_rows_are_written_to_their_months_partition_or_else_the_parent():
     assert set(got) == {"checkin_p202203", "checkin"}
     assert got["checkin_p202203"].tolist() == [True, False, True, False]
     assert got["checkin"].tolist() == [False, True, False, True]
+
+
+@pytest.mark.parametrize("populated_0010", ["postgresql"], indirect=True)
+def test_months_since_the_surat_edaran_exist_before_a_write_and_archived_ones_stay_away(populated_0010):
+    """Start-up (init_schema) makes every month's partition from the Surat Edaran's to two months
+    ahead, so an import never has to create one inside its transaction; a month detached and
+    archived (meta checkin_archived_through) is not made again."""
+    from data_access.calendar import today_wib
+    from data_access.db import init_schema
+
+    eng = populated_0010
+    init_schema(eng)
+    with eng.connect() as conn:
+        have = partitions.existing(conn)
+    last = partitions.next_month(partitions.next_month(partitions.month_start(today_wib())))
+    assert {partitions.partition_name(m) for m in partitions.months(date(2022, 1, 1), last)} <= have
+    with eng.begin() as conn:
+        rows = conn.exec_driver_sql("SELECT COUNT(*) FROM checkin_p202201").scalar()
+        conn.exec_driver_sql("ALTER TABLE checkin DETACH PARTITION checkin_p202201")
+        conn.exec_driver_sql("ALTER TABLE checkin_p202201 RENAME TO arsip_2022_01")
+        conn.exec_driver_sql(f"INSERT INTO meta (key, value) VALUES ('{partitions.ARCHIVED_KEY}', '2022-01')")
+    assert rows > 0
+    assert partitions.ensure_span(eng) == []
+    with eng.connect() as conn:
+        assert "checkin_p202201" not in partitions.existing(conn) and "checkin_p202202" in partitions.existing(conn)
