@@ -405,6 +405,10 @@ class CheckinWriter:
                 self._cache = None
         if self.dialect == "postgresql":
             self._pg_setup()
+        elif self.dialect != "sqlite":
+            # MariaDB: two writes of the same days at once deadlock on InnoDB's gap locks (or fail to
+            # read the auto-increment value): its writes take turns from the start (take_turns)
+            take_turns(conn)
 
     # -------------------------------------------------------- preparing (any thread)
     def prepare(self, df: pd.DataFrame):
@@ -527,6 +531,7 @@ class CheckinWriter:
         session_replication_role`), the writer checks them itself, once per piece by a join, and
         stores the rows with those triggers off (statement by statement: `_pg_bypass`)."""
         conn = self.conn
+        partitions.forget(conn)  # months attached or detached since this pooled connection's last write
         try:
             with conn.begin_nested():
                 conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
@@ -633,6 +638,7 @@ class CheckinWriter:
 
     def _write_rollups(self) -> None:
         conn = self.conn
+        take_turns(conn)  # before this write's rollup rows: see take_turns
         frames, distinct = self._frames if self._frames is not None else self._compute_frames()
         self._frames = None
         pairs = np.array(sorted(distinct), dtype="int64")
@@ -893,10 +899,9 @@ def _pg_bypass(conn: Connection):
         yield
         return
     conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
+    yield  # on an error the transaction is rolled back, and the setting with it: a reset in a failed
+    # transaction would only replace the real error by "current transaction is aborted"
+    conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
 
 
 BYPASS_OK = "pantau_fk_checked_by_writer"  # key in the connection's info, set while a writer stores
@@ -1005,6 +1010,7 @@ def refresh_rollups(
 ) -> None:
     """Recompute the rollups from raw check-ins for the given OPDs and day span (all when None),
     then the region rollups of the span (`region=False`: the caller does that)."""
+    take_turns(conn)
 
     def where(table):
         conds = []
@@ -1034,9 +1040,22 @@ def refresh_rollups(
         refresh_region_rollups(conn, day_from=day_from, day_to=day_to)
 
 
+def take_turns(conn: Connection) -> None:
+    """Writers of rollups take turns from here to their commit; readers are never held up. Two
+    imports of the same days for different OPDs each rewrite those days' region rows: under
+    PostgreSQL's READ COMMITTED the second one's DELETE would miss the first one's new rows and
+    its INSERT collide with them. On MariaDB whole writes take turns (from `CheckinWriter`'s start):
+    InnoDB's gap locks deadlocked two writes of the same days even before the rollups. The lock is a row
+    lock on the one row of alembic_version (in every database the migrations made; only a
+    migration writes it). SQLite has one writer at a time already."""
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql("SELECT version_num FROM alembic_version FOR UPDATE").all()
+
+
 def refresh_region_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:
     """Recompute the region rollups of a day span (all when None) from their per-OPD rollups:
-    after every write of those, in the same transaction."""
+    after every write of those, in the same transaction (see `take_turns`)."""
+    take_turns(conn)
     for rollup in REGION_ROLLUPS:
         table = _REGION_MODELS[rollup.table].__table__
         source = _ROLLUP_MODELS[rollup.source.table].__table__

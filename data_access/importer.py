@@ -1510,7 +1510,9 @@ def import_source(*, engine: Engine, actor: Actor, source: Path | bytes, file_na
                 f"{(str(exc).splitlines() or [''])[0][:200]})."
             ) from exc
     if not dry_run and result.rows_loaded >= LARGE_IMPORT:
-        after_bulk_write(engine, days=span)
+        after_bulk_write(engine, days=span)  # (moves rows out of the default partition too)
+    elif not dry_run and result.rows_loaded:
+        partitions.settle(engine)
     return result
 
 

@@ -2,9 +2,10 @@
 
 `checkin` is partitioned by RANGE (ts), one partition per month of WIB days: a month runs from
 WIB midnight on its first day, which is 17:00 UTC the day before (`ts` is UTC, naive). So a
-month's import touches one partition, and the unique scan constraint (opd_id, ts, visitor_key)
-contains the partition key as PostgreSQL requires: duplicates are detected as before. The
-primary key becomes (id, ts). A default partition catches rows of a month nobody created.
+month's import touches one partition, and the scan's key (opd_id, ts, visitor_key) contains the
+partition key as PostgreSQL requires: duplicates are detected as before. That key is the
+primary key (migration 0012). A default partition catches rows of a month nobody created;
+`split_default` gives them their own partition after the write.
 
 On SQLite and MariaDB everything here is a no-op."""
 from __future__ import annotations
@@ -184,6 +185,13 @@ def ensure_for_days(conn: Connection, days: np.ndarray) -> None:
 _HAVE = "pantau_checkin_partitions"  # key in a connection's info: the partitions it last saw
 
 
+def forget(conn: Connection) -> None:
+    """Drop what a pooled connection remembers of the partitions (at the start of each write):
+    a month may have been detached or attached since."""
+    conn.info.pop(_HAVE, None)
+    conn.info.pop(_READY, None)
+
+
 def tables_for_days(conn: Connection, days: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """Rows of the WIB days `days` (day numbers) grouped by the table to write them to: their
     month's partition where it exists (a COPY straight into it skips routing each row through
@@ -213,3 +221,14 @@ def split_default(conn: Connection) -> list[str]:
         return []
     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
     return create_partitions(conn, months(lo, hi))
+
+
+def settle(engine) -> list[str]:
+    """After an import (outside its transaction): rows it left in the default partition (a month
+    outside `ensure_span`'s, whose partition could not be made inside the import) move to their
+    own month's partition. A no-op elsewhere and when the default partition is empty."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.begin() as conn:
+        return split_default(conn)
+

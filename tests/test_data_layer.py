@@ -14,7 +14,16 @@ from data_access.calendar import now_utc
 from data_access.checkins import pseudonymise, refresh_rollups
 from data_access.db import init_schema
 from data_access.demo import DemoRefused, fill_demo
-from data_access.models import Checkin, ImportBatch, Opd, RollupDaily, RollupHourly, RollupOpdDay
+from data_access.models import (
+    Checkin,
+    ImportBatch,
+    Opd,
+    RollupDaily,
+    RollupHourly,
+    RollupOpdDay,
+    RollupRegionDay,
+    RollupRegionHourly,
+)
 from data_access.registry import load_registry
 from tests.helpers import load_small, opd_id, scans
 
@@ -24,7 +33,7 @@ JAN10, JAN11, JAN15 = date(2022, 1, 10), date(2022, 1, 11), date(2022, 1, 15)
 def rollup_snapshot(engine) -> dict[str, pd.DataFrame]:
     out = {}
     with engine.connect() as conn:
-        for model in (RollupDaily, RollupOpdDay, RollupHourly):
+        for model in (RollupDaily, RollupOpdDay, RollupHourly, RollupRegionDay, RollupRegionHourly):
             t = model.__table__
             df = pd.read_sql(select(t).order_by(*t.primary_key.columns), conn)
             df["day"] = pd.to_datetime(df["day"])

@@ -43,7 +43,8 @@ def _rollups(engine) -> dict[str, pd.DataFrame]:
     out = {}
     with engine.connect() as conn:
         # (rollup_daily was kept by the app itself since 0001; the check-ins here went in raw at 0002)
-        for t, k in (("rollup_opd_day", "opd_id, day"), ("rollup_hourly", "opd_id, day, hour")):
+        for t, k in (("rollup_opd_day", "opd_id, day"), ("rollup_hourly", "opd_id, day, hour"),
+                     ("rollup_region_day", "day"), ("rollup_region_hourly", "day, hour")):  # 0013 filled these
             out[t] = pd.read_sql(text(f"SELECT * FROM {t} ORDER BY {k}"), conn)
     return out
 
@@ -84,7 +85,7 @@ def test_upgrade_with_data_from_0002_to_head(backend, tmp_path, monkeypatch):
         assert conn.execute(text("SELECT COUNT(*) FROM opd")).scalar() == len(opd)
         assert conn.execute(text("SELECT COUNT(*) FROM opd WHERE kabupaten = 'Bangkalan'")).scalar() == len(opd)
     before = _rollups(eng)
-    assert len(before["rollup_opd_day"]) > 100
+    assert len(before["rollup_opd_day"]) > 100 and len(before["rollup_region_day"]) == 15
     with eng.begin() as conn:
         refresh_rollups(conn)
     after = _rollups(eng)

@@ -191,3 +191,39 @@ def test_months_since_the_surat_edaran_exist_before_a_write_and_archived_ones_st
     assert partitions.ensure_span(eng) == []
     with eng.connect() as conn:
         assert "checkin_p202201" not in partitions.existing(conn) and "checkin_p202202" in partitions.existing(conn)
+
+
+@pytest.mark.parametrize("populated_0010", ["postgresql"], indirect=True)
+def test_a_write_sees_months_detached_since_and_a_small_import_leaves_nothing_in_the_default(populated_0010):
+    """A pooled connection's next write reads the partitions afresh (a month detached meanwhile
+    is not written into the detached table), and rows an import of any size leaves in the default
+    partition move to their own month's partition afterwards."""
+    from data_access.auth import SYSTEM
+    from data_access.db import init_schema
+    from data_access.importer import import_bytes
+
+    eng = populated_0010
+    init_schema(eng)
+    # June 2022: after the fixture's days, so that every (OPD, day) pair is new and copied straight in
+    early = synthetic_frame(_opds(eng), 150, start=date(2022, 6, 2), days=3, seed=21)
+    late = synthetic_frame(_opds(eng), 150, start=date(2022, 6, 21), days=3, seed=22)
+    with eng.connect() as conn:
+        with conn.begin():
+            write_checkins(conn, early, source="demo")
+        with eng.begin() as side:  # an operator archives June meanwhile
+            side.exec_driver_sql("ALTER TABLE checkin DETACH PARTITION checkin_p202206")
+            side.exec_driver_sql("ALTER TABLE checkin_p202206 RENAME TO arsip_2022_06")
+            archived = side.exec_driver_sql("SELECT COUNT(*) FROM arsip_2022_06").scalar()
+        with conn.begin():
+            added = write_checkins(conn, late, source="demo")
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM arsip_2022_06").scalar() == archived == len(early)
+        assert conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM checkin WHERE day BETWEEN '2022-06-01' AND '2022-06-30'").scalar() == added > 0
+
+    csv = "waktu;kode_venue;status;nik\n" + "".join(
+        f"1{d}/06/2021 08.{m:02d};BKL019-DISKOMINFO;Hijau;35260199990000{m:02d}\n" for d in range(3) for m in range(10))
+    res = import_bytes(engine=eng, actor=SYSTEM, data=csv.encode(), file_name="juni2021.csv")
+    assert res.rows_loaded == 30
+    counts = _per_partition(eng)
+    assert counts.get("checkin_default", 0) == 0 and counts["checkin_p202106"] == 30

@@ -7,6 +7,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from benchmark.runner import read_raw
 from data_access import queries as q
@@ -150,3 +151,37 @@ def test_region_rollups_are_the_sums_of_the_per_opd_ones_after_every_kind_of_wri
         assert len(whole) > 5, name
         pd.testing.assert_frame_equal(whole.reset_index(drop=True), named.reset_index(drop=True),
                                       check_dtype=False, obj=name)
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mariadb"], indirect=True)  # SQLite: one writer at a time
+def test_two_writes_of_the_same_days_at_once_keep_the_region_rollups_whole(engine):
+    """Two transactions writing different OPDs' check-ins for the same days at the same time
+    (two operators importing): both succeed and the region rollups hold both (PostgreSQL's
+    READ COMMITTED would otherwise let the second refresh miss the first one's rows)."""
+    import threading
+
+    opds = q.opd_registry(engine=engine)[["id", "asn_headcount"]]
+    frame = _checkins(opds)
+    ids = sorted(frame["opd_id"].unique())
+    halves = [frame[frame["opd_id"].isin(ids[: len(ids) // 2])], frame[frame["opd_id"].isin(ids[len(ids) // 2:])]]
+    ready, errors = threading.Barrier(2), []
+
+    def write(part) -> None:
+        try:
+            with engine.begin() as conn:
+                ready.wait(timeout=30)
+                write_checkins(conn, part, source="demo")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(h,)) for h in halves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    got, want = _region_stored(engine), _region_expected(engine)
+    for r in REGION_ROLLUPS:
+        pd.testing.assert_frame_equal(_normalised_region(r, got[r.table]), _normalised_region(r, want[r.table]),
+                                      check_dtype=False, obj=r.table)
+    assert int(got["rollup_region_day"]["checkins"].sum()) == len(frame)
