@@ -1013,13 +1013,9 @@ def refresh_rollups(
     take_turns(conn)
 
     def where(table):
-        conds = []
+        conds = _in_days(table, day_from, day_to)
         if opd_ids is not None:
             conds.append(table.c.opd_id.in_(opd_ids))
-        if day_from is not None:
-            conds.append(table.c.day >= day_from)
-        if day_to is not None:
-            conds.append(table.c.day <= day_to)
         if table is Checkin.__table__:  # the same span as UTC times, for the (opd_id, ts, ...) index
             if day_from is not None:
                 conds.append(table.c.ts >= to_utc_naive(datetime.combine(day_from, time())))
@@ -1054,14 +1050,21 @@ def take_turns(conn: Connection) -> None:
 
 def refresh_region_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:
     """Recompute the region rollups of a day span (all when None) from their per-OPD rollups:
-    after every write of those, in the same transaction (see `take_turns`)."""
-    take_turns(conn)
+    after every write of those, in the same transaction, by callers that have taken their turn
+    (`take_turns`: refresh_rollups, CheckinWriter._write_rollups)."""
     for rollup in REGION_ROLLUPS:
         table = _REGION_MODELS[rollup.table].__table__
         source = _ROLLUP_MODELS[rollup.source.table].__table__
-        conds = [c for c in ((table.c.day >= day_from) if day_from is not None else None,
-                             (table.c.day <= day_to) if day_to is not None else None) if c is not None]
-        src = [c for c in ((source.c.day >= day_from) if day_from is not None else None,
-                           (source.c.day <= day_to) if day_to is not None else None) if c is not None]
-        conn.execute(delete(table).where(and_(*conds)) if conds else delete(table))
-        conn.execute(insert(table).from_select(rollup.columns, region_select(rollup, source).where(*src)))
+        conn.execute(delete(table).where(*_in_days(table, day_from, day_to)))
+        conn.execute(insert(table).from_select(
+            rollup.columns, region_select(rollup, source).where(*_in_days(source, day_from, day_to))))
+
+
+def _in_days(table, day_from: date | None, day_to: date | None) -> list:
+    """The conditions that keep a table's rows to a span of WIB days (open ends: None)."""
+    conds = []
+    if day_from is not None:
+        conds.append(table.c.day >= day_from)
+    if day_to is not None:
+        conds.append(table.c.day <= day_to)
+    return conds

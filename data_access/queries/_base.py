@@ -11,6 +11,8 @@ from sqlalchemy import Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..models import RollupHourly, RollupOpdDay, RollupRegionDay, RollupRegionHourly
+
 _MONDAY = np.datetime64("1970-01-05", "D")  # weeks and days of the week are counted from a Monday
 _MONDAY_DAY = 4  # the same Monday as a day number (days since 1970-01-01), for SQL
 
@@ -122,8 +124,6 @@ def _per_day(opd_ids):
     """The per-day counts to sum for the OPDs in the filter, and the filter's condition: for
     every OPD the region rollup (a row a day, whatever the number of OPDs), else rollup_opd_day
     narrowed to them. Only count measures: the region rollup holds those alone."""
-    from ..models import RollupOpdDay, RollupRegionDay
-
     if opd_ids is None:
         return RollupRegionDay, True
     return RollupOpdDay, _opd_filter(RollupOpdDay.opd_id, opd_ids)
@@ -131,8 +131,6 @@ def _per_day(opd_ids):
 
 def _per_hour(opd_ids):
     """As `_per_day`, per day and hour: rollup_region_hourly or rollup_hourly."""
-    from ..models import RollupHourly, RollupRegionHourly
-
     if opd_ids is None:
         return RollupRegionHourly, True
     return RollupHourly, _opd_filter(RollupHourly.opd_id, opd_ids)
