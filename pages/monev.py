@@ -17,7 +17,7 @@ from data_access.domain import photo_label, stage_label
 from data_access.fmt import fmt_date, fmt_int, fmt_month, parse_date
 from data_access.onboarding import today_wib
 from data_access.report import monev_report
-from ui.chrome import indonesian_uploader
+from ui.chrome import indonesian_uploader, keep_in_view
 from ui.data import compliance, display_name_of, list_visits, opd_registry, visit_photos
 from ui.export import download_buttons
 from ui.filters import apply_period
@@ -66,6 +66,7 @@ def saved_visit_notice() -> None:
     in_filter = flt.opd_ids is None or ids.get(code) in flt.opd_ids
     shots = visit_photos(visit_ids=(vid,))
     with st.container(border=True, key="monev_saved_card"):
+        keep_in_view("monev_saved_card")  # a phone's screen would otherwise stay on the form above
         st.markdown(f":material/check_circle: **Tersimpan: kunjungan #{vid}** · {fmt_date(day)} · "
                     f"{md(names.get(code, code))}" + (" · tercantum di daftar di bawah" if in_period and in_filter
                                                       else ""))

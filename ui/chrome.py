@@ -12,6 +12,7 @@ What stays in English (messages of the browser's file dialog, the uploader's own
 large or of the wrong type, the table toolbar's tooltips) is listed in the README."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -51,3 +52,31 @@ def indonesian_uploader(key: str, *, note: str, button: str = BUTTON) -> None:
 {zone} [data-testid='stFileUploaderDropzoneInstructions'] span::after {{
   content: "{_css_text(note)}"; font-size: 0.875rem; }}
 </style>""")
+
+
+_IN_VIEW_SCRIPT = """<script>
+(() => {
+  // Bring the element into view while the page settles after a rerun (a form replaced above it,
+  // its pictures loading), unless the user has scrolled meanwhile.
+  const sel = %s;
+  let moved = false;
+  const stop = () => { moved = true; };
+  ["wheel", "touchmove", "keydown"].forEach(e => window.addEventListener(e, stop, {once: true, passive: true}));
+  const bring = () => {
+    const el = document.querySelector(sel);
+    if (moved || !el) return;
+    const top = el.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 120) {
+      el.style.scrollMarginTop = "4rem";  // below Streamlit's header
+      el.scrollIntoView({block: "start"});
+    }
+  };
+  [0, 150, 400, 800, 1500, 2500].forEach(ms => setTimeout(bring, ms));
+})();
+</script>"""
+
+
+def keep_in_view(key: str) -> None:
+    """Scroll the container with this key into view (e.g. a saved record's card under a long form,
+    which a phone would otherwise leave below the screen)."""
+    st.html(_IN_VIEW_SCRIPT % json.dumps("." + _key_class(key)), unsafe_allow_javascript=True)
