@@ -38,10 +38,11 @@ from .models import (
     RollupDaily,
     RollupHourly,
     RollupOpdDay,
+    RollupOpdMonth,
     RollupRegionDay,
     RollupRegionHourly,
 )
-from .rollup_spec import REGION_ROLLUPS, ROLLUPS, region_select, rollup_frame, rollup_select
+from .rollup_spec import OPD_MONTH, REGION_ROLLUPS, ROLLUPS, month_select, region_select, rollup_frame, rollup_select
 
 CHUNK = 50_000
 _ROLLUP_MODELS = {m.__tablename__: m for m in (RollupDaily, RollupOpdDay, RollupHourly)}
@@ -666,7 +667,7 @@ class CheckinWriter:
             refresh_rollups(conn, opd_ids=sorted({int(k) >> 32 for k in pairs[old].tolist()}),
                             day_from=_EPOCH + timedelta(days=int(old_days.min())),
                             day_to=_EPOCH + timedelta(days=int(old_days.max())), region=False)
-        refresh_region_rollups(conn, day_from=day_from, day_to=day_to)
+        refresh_summary_rollups(conn, day_from=day_from, day_to=day_to)
 
     @staticmethod
     def _group_rollups(rows: np.ndarray, distinct: dict[int, int]) -> list[tuple]:
@@ -1009,7 +1010,8 @@ def refresh_rollups(
     region: bool = True,
 ) -> None:
     """Recompute the rollups from raw check-ins for the given OPDs and day span (all when None),
-    then the region rollups of the span (`region=False`: the caller does that)."""
+    then the rollups made from them for the span (refresh_summary_rollups; `region=False`: the caller
+    does that)."""
     take_turns(conn)
 
     def where(table):
@@ -1033,7 +1035,7 @@ def refresh_rollups(
             sel = sel.where(src_cond)
         conn.execute(insert(table).from_select(rollup.columns, sel))
     if region:
-        refresh_region_rollups(conn, day_from=day_from, day_to=day_to)
+        refresh_summary_rollups(conn, day_from=day_from, day_to=day_to)
 
 
 def take_turns(conn: Connection) -> None:
@@ -1048,10 +1050,32 @@ def take_turns(conn: Connection) -> None:
         conn.exec_driver_sql("SELECT version_num FROM alembic_version FOR UPDATE").all()
 
 
+def refresh_summary_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:
+    """Recompute the rollups made from the per-OPD rollups (the region rollups, the month
+    rollup) for a day span (all when None): after every write of those, in the same
+    transaction, by callers that have taken their turn (`take_turns`: refresh_rollups,
+    CheckinWriter._write_rollups)."""
+    refresh_region_rollups(conn, day_from=day_from, day_to=day_to)
+    refresh_month_rollups(conn, day_from=day_from, day_to=day_to)
+
+
+def refresh_month_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:
+    """Recompute rollup_opd_month for every month that a day span (all when None) touches, for
+    every OPD, from rollup_opd_day."""
+    table, source = RollupOpdMonth.__table__, RollupOpdDay.__table__
+    m_from = day_from.replace(day=1) if day_from is not None else None
+    m_to = day_to.replace(day=1) if day_to is not None else None
+    month_end = (m_to + timedelta(days=32)).replace(day=1) - timedelta(days=1) if m_to is not None else None
+    conds = ([table.c.month >= m_from] if m_from is not None else []) + (
+        [table.c.month <= m_to] if m_to is not None else [])
+    conn.execute(delete(table).where(*conds))
+    conn.execute(insert(table).from_select(
+        OPD_MONTH.columns, month_select(OPD_MONTH, source).where(*_in_days(source, m_from, month_end))))
+
+
 def refresh_region_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:
-    """Recompute the region rollups of a day span (all when None) from their per-OPD rollups:
-    after every write of those, in the same transaction, by callers that have taken their turn
-    (`take_turns`: refresh_rollups, CheckinWriter._write_rollups)."""
+    """Recompute the region rollups of a day span (all when None) from their per-OPD rollups
+    (see refresh_summary_rollups)."""
     for rollup in REGION_ROLLUPS:
         table = _REGION_MODELS[rollup.table].__table__
         source = _ROLLUP_MODELS[rollup.source.table].__table__

@@ -185,6 +185,16 @@ class RollupRegionHourly(Base):
     locals().update(_region_columns(rollup_spec.REGION_HOURLY))
 
 
+class RollupOpdMonth(Base):
+    __doc__ = rollup_spec.OPD_MONTH.doc
+    __tablename__ = rollup_spec.OPD_MONTH.table
+    opd_id: Mapped[int] = mapped_column(ForeignKey("opd.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_day: Mapped[date] = mapped_column(Date)
+    days_mask: Mapped[int] = mapped_column(BigInteger)
+    locals().update({m: mapped_column(Integer, nullable=False) for m in rollup_spec.OPD_MONTH.measures})
+
+
 class User(Base):
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -162,6 +162,54 @@ def region_select(rollup: RegionRollup, source):
     return select(*keys, *(func.sum(c[m]).label(m) for m in rollup.measures)).group_by(*keys)
 
 
+@dataclass(frozen=True)
+class MonthRollup:
+    """A per-OPD rollup by calendar month (WIB) instead of day: the count measures of a per-OPD
+    day rollup summed, and the month's last day with a row. Per-OPD sums over a long period
+    (a year of a province: 730.000 OPD-days) read a row per OPD and whole month, plus the days
+    at the period's ends from the day rollup (`queries._base.opd_sums`). Made from its source
+    rollup after every write of that one (`checkins.refresh_month_rollups`). `days_mask` has bit
+    k set when the month's day k + 1 has a row (the days an OPD was active, for the onboarding
+    views' active windows: a row per OPD and month instead of one per OPD and day)."""
+
+    table: str
+    source: Rollup
+    measures: tuple[str, ...]  # COUNT measures of `source`, summed
+    doc: str = ""
+    keys = ("opd_id", "month")
+
+    def __post_init__(self) -> None:
+        for name in self.measures:
+            if self.source.measure(name).kind != COUNT:
+                raise ValueError(f"{self.table}: {name} is not a count (distinct visitors do not add up)")
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.keys, "last_day", "days_mask", *self.measures]
+
+
+OPD_MONTH = MonthRollup(
+    "rollup_opd_month", OPD_DAY, tuple(m.name for m in OPD_DAY.measures if m.kind == COUNT),
+    doc="rollup_opd_day's counts summed per OPD and WIB month (month: its first day), with the month's last day "
+        "with check-ins and a bitmask of its days with check-ins.",
+)
+
+
+def month_select(rollup: MonthRollup, source):
+    """SELECT opd_id, month, MAX(day), the days' bitmask, SUM(measures) FROM `source` (the day
+    rollup's table, one row per OPD and day) GROUP BY opd_id, month."""
+    from sqlalchemy import func, select
+
+    from .queries._base import bit_at, epoch_day, month_start
+
+    c = source.c
+    month = month_start(c.day)
+    day_bit = bit_at(epoch_day(c.day) - epoch_day(month))  # distinct days: their sum is the mask
+    return (select(c.opd_id, month.label("month"), func.max(c.day).label("last_day"),
+                   func.sum(day_bit).label("days_mask"), *(func.sum(c[m]).label(m) for m in rollup.measures))
+            .group_by(c.opd_id, month))
+
+
 # ------------------------------------------------------------------ (a) SQL
 def rollup_select(rollup: Rollup, source):
     """SELECT keys, measures FROM `source` GROUP BY keys: the rows of `rollup` recomputed from

@@ -60,8 +60,8 @@ def _server_url(backend: str) -> str:
     return _schema_ready[backend]
 
 
-DATA_TABLES = ["login_throttle", "app_session", "visit_photo", "visit", "rollup_region_hourly", "rollup_region_day",
-               "rollup_hourly", "rollup_opd_day", "rollup_daily", "checkin", "import_batch",
+DATA_TABLES = ["login_throttle", "app_session", "visit_photo", "visit", "rollup_opd_month", "rollup_region_hourly",
+               "rollup_region_day", "rollup_hourly", "rollup_opd_day", "rollup_daily", "checkin", "import_batch",
                "audit_log", "app_user", "meta", "opd"]
 
 

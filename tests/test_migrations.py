@@ -44,7 +44,8 @@ def _rollups(engine) -> dict[str, pd.DataFrame]:
     with engine.connect() as conn:
         # (rollup_daily was kept by the app itself since 0001; the check-ins here went in raw at 0002)
         for t, k in (("rollup_opd_day", "opd_id, day"), ("rollup_hourly", "opd_id, day, hour"),
-                     ("rollup_region_day", "day"), ("rollup_region_hourly", "day, hour")):  # 0013 filled these
+                     ("rollup_region_day", "day"), ("rollup_region_hourly", "day, hour"),  # 0013 filled these
+                     ("rollup_opd_month", "opd_id, month")):  # and 0014 this one
             out[t] = pd.read_sql(text(f"SELECT * FROM {t} ORDER BY {k}"), conn)
     return out
 
@@ -59,7 +60,7 @@ def test_upgrade_with_data_from_0002_to_head(backend, tmp_path, monkeypatch):
         load_registry(conn)
     with src.connect() as conn:
         opds = pd.read_sql(text("SELECT id, asn_headcount FROM opd"), conn)
-    frame = synthetic_frame(opds, 4000, start=date(2022, 2, 1), days=15, seed=4)
+    frame = synthetic_frame(opds, 4000, start=date(2022, 1, 25), days=15, seed=4)  # over a month's end
     with src.begin() as conn:
         write_checkins(conn, frame, source="demo")
     with src.connect() as conn:
@@ -86,6 +87,9 @@ def test_upgrade_with_data_from_0002_to_head(backend, tmp_path, monkeypatch):
         assert conn.execute(text("SELECT COUNT(*) FROM opd WHERE kabupaten = 'Bangkalan'")).scalar() == len(opd)
     before = _rollups(eng)
     assert len(before["rollup_opd_day"]) > 100 and len(before["rollup_region_day"]) == 15
+    months = before["rollup_opd_month"]
+    assert sorted(set(pd.to_datetime(months["month"]).dt.strftime("%Y-%m-%d"))) == ["2022-01-01", "2022-02-01"]
+    assert int(months["checkins"].sum()) == len(checkins)
     with eng.begin() as conn:
         refresh_rollups(conn)
     after = _rollups(eng)

@@ -42,8 +42,9 @@ def _opds(engine) -> pd.DataFrame:
 
 
 def _as_at_0010(m) -> None:
-    """Writes as the code of revision 0010 made them: no region rollups yet (migration 0013)."""
-    m.setattr(checkins, "refresh_region_rollups", lambda conn, **kw: None)
+    """Writes as the code of revision 0010 made them: no region or month rollups yet (migrations
+    0013 and 0014)."""
+    m.setattr(checkins, "refresh_summary_rollups", lambda conn, **kw: None)
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from benchmark.runner import read_raw
 from data_access import queries as q
 from data_access.checkins import _rollup_frames, frame_to_columns, refresh_rollups, write_checkins
 from data_access.models import Base
-from data_access.rollup_spec import COUNT, DISTINCT, REGION_ROLLUPS, ROLLUPS, Measure, Rollup, group_raw
+from data_access.calendar import active_window_start
+from data_access.rollup_spec import (COUNT, DISTINCT, OPD_DAY, OPD_MONTH, REGION_ROLLUPS, ROLLUPS, Measure, Rollup,
+                                  group_raw)
 from data_access.synthetic import synthetic_frame
 
 
@@ -185,3 +187,93 @@ def test_two_writes_of_the_same_days_at_once_keep_the_region_rollups_whole(engin
         pd.testing.assert_frame_equal(_normalised_region(r, got[r.table]), _normalised_region(r, want[r.table]),
                                       check_dtype=False, obj=r.table)
     assert int(got["rollup_region_day"]["checkins"].sum()) == len(frame)
+
+
+def _month_expected(engine) -> pd.DataFrame:
+    """rollup_opd_month as rollup_opd_day grouped per OPD and month in pandas."""
+    day = _stored(engine)[OPD_DAY.table]
+    day["day"] = pd.to_datetime(day["day"])
+    day["month"] = day["day"].dt.to_period("M").dt.to_timestamp()
+    day["days_mask"] = np.left_shift(1, day["day"].dt.day.to_numpy(dtype="int64") - 1)
+    g = day.groupby(["opd_id", "month"], as_index=False)
+    return g[["days_mask", *OPD_MONTH.measures]].sum().merge(g["day"].max().rename(columns={"day": "last_day"}))
+
+
+def _month_normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    df = frame[OPD_MONTH.columns].copy()
+    for c in ("month", "last_day"):
+        df[c] = pd.to_datetime(df[c])
+    for c in ["opd_id", "days_mask", *OPD_MONTH.measures]:
+        df[c] = df[c].astype("int64")
+    return df.sort_values(list(OPD_MONTH.keys)).reset_index(drop=True)
+
+
+def test_month_rollup_and_the_per_opd_sums_read_from_it(engine):
+    """rollup_opd_month equals rollup_opd_day summed per OPD and month after a write over
+    several months, an overlapping write and a recompute of one OPD; and the per-OPD figures
+    that read whole months from it and the days at the ends from rollup_opd_day (activity with
+    its last day and active window, refusals per OPD and per visitor type, OPDs active on each
+    day from the month's bitmask of days) equal the same figures
+    over the day rollup alone, for periods that start and end inside, on the edges of, and
+    outside months and the data."""
+    opds = q.opd_registry(engine=engine)[["id", "asn_headcount"]]
+    frame = synthetic_frame(opds, 9_000, start=date(2022, 1, 20), days=80, seed=21)  # 20 Jan - 9 Apr
+    first = frame[frame["ts"].dt.tz_convert("Asia/Jakarta").dt.date < date(2022, 3, 1)]
+    table = Base.metadata.tables[OPD_MONTH.table]
+    assert [c.name for c in table.columns] == OPD_MONTH.columns
+
+    def check(step: str) -> None:
+        with engine.connect() as conn:
+            got = pd.read_sql(table.select(), conn)
+        want = _month_expected(engine)
+        assert len(want) > 100, step
+        pd.testing.assert_frame_equal(_month_normalised(got), _month_normalised(want), check_dtype=False,
+                                      obj=f"{OPD_MONTH.table} after {step}")
+
+    with engine.begin() as conn:
+        write_checkins(conn, first, source="demo")
+    check("a write of new pairs")
+    with engine.begin() as conn:
+        write_checkins(conn, frame, source="demo")  # February's days again, and March and April
+    check("an overlapping write")
+    one = int(opds["id"].iloc[0])
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM checkin WHERE opd_id = {one} AND day >= '2022-02-25'")
+        refresh_rollups(conn, opd_ids=[one], day_from=date(2022, 2, 25), day_to=date(2022, 3, 3))
+    check("a recompute of one OPD over a month's end")
+
+    day = _stored(engine)[OPD_DAY.table]
+    day["day"] = pd.to_datetime(day["day"]).dt.date
+    periods = [(date(2022, 1, 20), date(2022, 4, 9)), (date(2022, 2, 1), date(2022, 3, 31)),
+               (date(2022, 2, 10), date(2022, 3, 31)), (date(2022, 2, 1), date(2022, 3, 15)),
+               (date(2022, 2, 14), date(2022, 2, 20)), (date(2022, 1, 25), date(2022, 2, 28)),
+               (date(2022, 3, 1), date(2022, 3, 1)), (date(2021, 12, 1), date(2022, 6, 30)),
+               (date(2022, 5, 1), date(2022, 5, 31))]
+    some = [int(i) for i in opds["id"].iloc[::3]]
+    for start, end in periods:
+        for ids in (None, some):
+            rows = day if ids is None else day[day["opd_id"].isin(ids)]
+            upto = rows[rows["day"] <= end]
+            inside = upto[upto["day"] >= start]
+            recent = upto[upto["day"] >= active_window_start(end)]
+            want = pd.DataFrame({"last_day": upto.groupby("opd_id")["day"].max()})
+            sums = inside.groupby("opd_id")[["checkins", "asn_checkins", "refused", "merah", "hitam"]].sum()
+            want["checkins"] = sums["checkins"].reindex(want.index).fillna(0).astype("int64")
+            want["visitor_checkins"] = (sums["checkins"] - sums["asn_checkins"]).reindex(want.index).fillna(0)
+            want["refused"] = sums["refused"].reindex(want.index).fillna(0).astype("int64")
+            want["checkins_7d"] = recent.groupby("opd_id")["checkins"].sum().reindex(want.index).fillna(0)
+            got = q.opd_activity(engine=engine, start=start, end=end, opd_ids=ids).set_index("opd_id").sort_index()
+            pd.testing.assert_frame_equal(got[want.columns], want.sort_index(), check_dtype=False, check_names=False,
+                                          obj=f"opd_activity {start}–{end} {ids and 'some'}")
+            by_opd = q.refusals_by_opd(engine=engine, start=start, end=end, opd_ids=ids).set_index("opd_id")
+            assert sorted(by_opd.index) == sorted(sums.index), (start, end)
+            for c in ("checkins", "refused", "merah", "hitam"):
+                assert by_opd[c].sort_index().tolist() == sums[c].sort_index().tolist(), (c, start, end)
+            progress = q.onboarding_progress(engine=engine, start=start, end=end, opd_ids=ids)
+            active = [rows[(rows["day"] >= active_window_start(d)) & (rows["day"] <= d)]["opd_id"].nunique()
+                      for d in progress["day"].dt.date]
+            assert progress["active"].tolist() == active, (start, end)
+            by_type = q.refusals_by_visitor_type(engine=engine, start=start, end=end, opd_ids=ids)
+            assert int(by_type["checkins"].sum()) == int(inside["checkins"].sum()), (start, end)
+            assert int(by_type.loc[by_type["visitor_type"] == "asn", "refused"].iloc[0]) == int(
+                inside["asn_refused"].sum()), (start, end)

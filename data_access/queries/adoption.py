@@ -7,14 +7,15 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, case, false, func, select
+from sqlalchemy import Engine, case, false, func, literal, or_, select, union_all
 
 from .. import domain
 from ..calendar import active_window_start, workdays
-from ..models import Opd, RollupOpdDay
+from ..models import Opd, RollupOpdDay, RollupOpdMonth
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
-from ._base import _MONDAY, _MONDAY_DAY, _as_date, _col, _days, _fetch, _opd_filter, _per_day, _rows, epoch_day, floor_div
+from ._base import (_MONDAY, _MONDAY_DAY, _as_date, _col, _days, _fetch, _in_spans, _opd_filter, _per_day, _rows,
+                    epoch_day, floor_div, month_split)
 from .monitoring import last_visits
 
 
@@ -199,17 +200,35 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per OPD over the period: check-ins, visitor check-ins, refusals, last day with a
     check-in (up to `end`), and check-ins in the active window at the end of the range."""
-    r = RollupOpdDay
+    d, m = RollupOpdDay, RollupOpdMonth
     recent_from = active_window_start(end)
-    in_range = r.day >= start
-    stmt = (  # one pass: the last day needs every day up to `end`, the sums only the period
-        select(r.opd_id, func.max(r.day).label("last_day"),
-               func.sum(case((in_range, r.checkins), else_=0)).label("checkins"),
-               func.sum(case((in_range, r.checkins - r.asn_checkins), else_=0)).label("visitor_checkins"),
-               func.sum(case((in_range, r.refused), else_=0)).label("refused"),
-               func.sum(case((r.day >= recent_from, r.checkins), else_=0)).label("checkins_7d"))
-        .where(r.day <= end, _opd_filter(r.opd_id, opd_ids)).group_by(r.opd_id)
+    months, edges, cut = month_split(start, end)
+    in_filter = _opd_filter(d.opd_id, opd_ids)
+
+    def summed(in_sum, col):
+        return case((in_sum, col), else_=0)
+
+    # the last day looks back over every month that is over by `end` (month rows), then the
+    # days of `end`'s own month; the sums read whole months and the days at the period's ends
+    in_months = (m.month >= months[0]) & (m.month <= months[1]) if months else false()
+    month_part = (
+        select(m.opd_id, m.last_day.label("last_day"), summed(in_months, m.checkins).label("checkins"),
+               summed(in_months, m.checkins - m.asn_checkins).label("visitor_checkins"),
+               summed(in_months, m.refused).label("refused"), literal(0).label("checkins_7d"))
+        .where(m.month < cut, _opd_filter(m.opd_id, opd_ids))
     )
+    in_edges = _in_spans(d.day, edges)
+    recent = d.day >= recent_from
+    day_part = (
+        select(d.opd_id, d.day.label("last_day"), summed(in_edges, d.checkins).label("checkins"),
+               summed(in_edges, d.checkins - d.asn_checkins).label("visitor_checkins"),
+               summed(in_edges, d.refused).label("refused"), summed(recent, d.checkins).label("checkins_7d"))
+        .where(d.day <= end, or_(d.day >= cut, recent, in_edges), in_filter)
+    )
+    u = union_all(month_part, day_part).subquery()
+    stmt = select(u.c.opd_id, func.max(u.c.last_day).label("last_day"),
+                  *(func.sum(u.c[c]).label(c) for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"))
+                  ).group_by(u.c.opd_id)
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):

@@ -6,42 +6,37 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from .. import domain
 from ..calendar import active_window_start
 from ..domain import STAGES
-from ..models import RollupOpdDay
-from ._base import _col, _opd_filter, _rows, bit_at, epoch_day, floor_div
+from ..models import RollupOpdMonth
+from ._base import _col, _opd_filter, _rows, epoch_day
 from .adoption import _registry
 from .monitoring import qr_findings
 
 
-_MASK_DAYS = 32  # days per bitmask in _active_matrix's query
-
-
 def _active_matrix(engine: Engine, first: date, end: date, opd_ids) -> tuple[pd.DatetimeIndex, list, np.ndarray]:
-    """Days × OPDs: running count of days with a check-in (for 'active' windows). The database
-    sends one bitmask per OPD and 32 days (a bit per day with a rollup row) instead of every
-    (OPD, day) pair: a province's year is 24.000 rows instead of 730.000."""
-    v = RollupOpdDay
-    offset = epoch_day(v.day) - (first - date(1970, 1, 1)).days  # days since `first`
-    group = floor_div(offset, _MASK_DAYS)
-    stmt = (select(v.opd_id, group, func.sum(bit_at(offset % _MASK_DAYS)))
-            .where(v.day >= first, v.day <= end, _opd_filter(v.opd_id, opd_ids))
-            .group_by(v.opd_id, group))
+    """Days × OPDs: running count of days with a check-in (for 'active' windows). Read from the
+    month rollup's bitmask of days with check-ins: a row per OPD and month (a province's year:
+    24.000 rows instead of 730.000)."""
+    m = RollupOpdMonth
+    stmt = (select(m.opd_id, epoch_day(m.month), m.days_mask)
+            .where(m.month >= first.replace(day=1), m.month <= end, _opd_filter(m.opd_id, opd_ids)))
     with engine.connect() as conn:
         rows = _rows(conn, stmt)
     all_days = pd.date_range(first, end, freq="D")
     opd = _col(rows, 0)
     ids = np.unique(opd).tolist()
-    m = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
+    mat = np.zeros((len(all_days) + 1, max(len(ids), 1)), dtype=np.int32)
     if rows:
         masks = np.fromiter((int(r[2]) for r in rows), dtype=np.int64, count=len(rows))
-        hit, bit = np.nonzero((masks[:, None] >> np.arange(_MASK_DAYS)) & 1)
-        day = _col(rows, 1)[hit] * _MASK_DAYS + bit
-        m[day + 1, np.searchsorted(ids, opd[hit])] = 1
-    return all_days, ids, m.cumsum(axis=0)
+        hit, bit = np.nonzero((masks[:, None] >> np.arange(31)) & 1)
+        day = _col(rows, 1)[hit] + bit - (first - date(1970, 1, 1)).days  # days since `first`
+        keep = (day >= 0) & (day < len(all_days))
+        mat[day[keep] + 1, np.searchsorted(ids, opd[hit][keep])] = 1
+    return all_days, ids, mat.cumsum(axis=0)
 
 
 def _active_at(all_days: pd.DatetimeIndex, cum: np.ndarray, days) -> np.ndarray:

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, distinct, func, select
 
 from ..labels import kecamatan_label
 from ..models import Opd, RollupOpdDay
-from ._base import _MONDAY, _MONDAY_DAY, _col, _days, _fetch, _opd_filter, _per_day, _per_hour, _rows, epoch_day, floor_div
+from ._base import (_MONDAY, _MONDAY_DAY, _col, _days, _fetch, _opd_filter, _per_day, _per_hour, _rows, epoch_day,
+                    floor_div, opd_sums)
 
 
 def _hourly(start: date, end: date, opd_ids, *, day_numbers: bool = False):
@@ -51,12 +52,12 @@ def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
 
 def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per OPD: check-ins, refusals (total, merah, hitam) and the refusal rate."""
-    r, o = RollupOpdDay, Opd
+    o = Opd
+    u = opd_sums(["checkins", "refused", "merah", "hitam"], start, end, opd_ids)
     sums = (
-        select(r.opd_id, func.sum(r.checkins).label("checkins"), func.sum(r.refused).label("refused"),
-               func.sum(r.merah).label("merah"), func.sum(r.hitam).label("hitam"))
-        .where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
-        .group_by(r.opd_id)
+        select(u.c.opd_id, func.sum(u.c.checkins).label("checkins"), func.sum(u.c.refused).label("refused"),
+               func.sum(u.c.merah).label("merah"), func.sum(u.c.hitam).label("hitam"))
+        .group_by(u.c.opd_id)
         .subquery()
     )
     stmt = select(sums, o.short_name, o.kecamatan).join(o, o.id == sums.c.opd_id).order_by(sums.c.opd_id)
@@ -69,11 +70,10 @@ def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 
 
 def refusals_by_visitor_type(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
-    r = RollupOpdDay
-    sums = [func.coalesce(func.sum(c), 0) for c in (
-        r.checkins, r.refused, r.merah, r.hitam, r.kuning, r.asn_checkins, r.asn_refused, r.asn_merah, r.asn_hitam,
-        r.asn_kuning)]
-    stmt = select(*sums).where(r.day >= start, r.day <= end, _opd_filter(r.opd_id, opd_ids))
+    names = ["checkins", "refused", "merah", "hitam", "kuning", "asn_checkins", "asn_refused", "asn_merah", "asn_hitam",
+             "asn_kuning"]
+    u = opd_sums(names, start, end, opd_ids)
+    stmt = select(*(func.coalesce(func.sum(u.c[c]), 0) for c in names))
     with engine.connect() as conn:
         t, ref, me, hi, ku, a, a_ref, a_me, a_hi, a_ku = (int(x) for x in conn.execute(stmt).one())
     out = pd.DataFrame([
