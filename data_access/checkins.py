@@ -1070,7 +1070,7 @@ def refresh_month_rollups(conn: Connection, *, day_from: date | None = None, day
         [table.c.month <= m_to] if m_to is not None else [])
     conn.execute(delete(table).where(*conds))
     conn.execute(insert(table).from_select(
-        OPD_MONTH.columns, month_select(OPD_MONTH, source).where(*_in_days(source, m_from, month_end))))
+        OPD_MONTH.columns, month_select(OPD_MONTH, source, Opd.__table__).where(*_in_days(source, m_from, month_end))))
 
 
 def refresh_region_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:

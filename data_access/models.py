@@ -192,6 +192,8 @@ class RollupOpdMonth(Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     last_day: Mapped[date] = mapped_column(Date)
     days_mask: Mapped[int] = mapped_column(BigInteger)
+    cap_headcount: Mapped[int] = mapped_column(Integer)
+    asn_capped_wd: Mapped[int] = mapped_column(Integer)
     locals().update({m: mapped_column(Integer, nullable=False) for m in rollup_spec.OPD_MONTH.measures})
 
 

@@ -170,7 +170,11 @@ class MonthRollup:
     at the period's ends from the day rollup (`queries._base.opd_sums`). Made from its source
     rollup after every write of that one (`checkins.refresh_month_rollups`). `days_mask` has bit
     k set when the month's day k + 1 has a row (the days an OPD was active, for the onboarding
-    views' active windows: a row per OPD and month instead of one per OPD and day)."""
+    views' active windows: a row per OPD and month instead of one per OPD and day).
+    `asn_capped_wd` is the numerator of Cakupan ASN over the month's Monday-to-Fridays: the sum
+    of min(distinct ASN, headcount) with the OPD's headcount at the time, `cap_headcount`. A
+    reader subtracts the weekdays that are holidays, and reads the days instead where the
+    headcount has changed since (`queries.adoption._coverage`)."""
 
     table: str
     source: Rollup
@@ -185,7 +189,7 @@ class MonthRollup:
 
     @property
     def columns(self) -> list[str]:
-        return [*self.keys, "last_day", "days_mask", *self.measures]
+        return [*self.keys, "last_day", "days_mask", "cap_headcount", "asn_capped_wd", *self.measures]
 
 
 OPD_MONTH = MonthRollup(
@@ -195,18 +199,24 @@ OPD_MONTH = MonthRollup(
 )
 
 
-def month_select(rollup: MonthRollup, source):
-    """SELECT opd_id, month, MAX(day), the days' bitmask, SUM(measures) FROM `source` (the day
-    rollup's table, one row per OPD and day) GROUP BY opd_id, month."""
-    from sqlalchemy import func, select
+def month_select(rollup: MonthRollup, source, opd):
+    """SELECT opd_id, month, MAX(day), the days' bitmask, the headcount, the capped ASN sum of
+    Monday to Friday, SUM(measures) FROM `source` (the day rollup's table, one row per OPD and
+    day) JOIN `opd` (the registry: id, asn_headcount) GROUP BY opd_id, month."""
+    from sqlalchemy import case, func, select
 
     from .queries._base import bit_at, epoch_day, month_start
 
-    c = source.c
+    c, h = source.c, opd.c.asn_headcount
     month = month_start(c.day)
     day_bit = bit_at(epoch_day(c.day) - epoch_day(month))  # distinct days: their sum is the mask
+    weekday = (epoch_day(c.day) + 3) % 7 < 5  # 1970-01-01 was a Thursday
+    capped = case((c.asn_visitors > h, h), else_=c.asn_visitors)
     return (select(c.opd_id, month.label("month"), func.max(c.day).label("last_day"),
-                   func.sum(day_bit).label("days_mask"), *(func.sum(c[m]).label(m) for m in rollup.measures))
+                   func.sum(day_bit).label("days_mask"), func.max(h).label("cap_headcount"),
+                   func.sum(case((weekday, capped), else_=0)).label("asn_capped_wd"),
+                   *(func.sum(c[m]).label(m) for m in rollup.measures))
+            .select_from(source.join(opd, opd.c.id == c.opd_id))
             .group_by(c.opd_id, month))
 
 

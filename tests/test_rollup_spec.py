@@ -13,7 +13,7 @@ from benchmark.runner import read_raw
 from data_access import queries as q
 from data_access.checkins import _rollup_frames, frame_to_columns, refresh_rollups, write_checkins
 from data_access.models import Base
-from data_access.calendar import active_window_start
+from data_access.calendar import active_window_start, holidays, workdays
 from data_access.rollup_spec import (COUNT, DISTINCT, OPD_DAY, OPD_MONTH, REGION_ROLLUPS, ROLLUPS, Measure, Rollup,
                                   group_raw)
 from data_access.synthetic import synthetic_frame
@@ -195,15 +195,19 @@ def _month_expected(engine) -> pd.DataFrame:
     day["day"] = pd.to_datetime(day["day"])
     day["month"] = day["day"].dt.to_period("M").dt.to_timestamp()
     day["days_mask"] = np.left_shift(1, day["day"].dt.day.to_numpy(dtype="int64") - 1)
+    head = q.opd_registry(engine=engine).set_index("id")["asn_headcount"]
+    day["cap_headcount"] = head.reindex(day["opd_id"]).to_numpy()
+    day["asn_capped_wd"] = np.where(day["day"].dt.day_of_week < 5, np.minimum(day["asn_visitors"], day["cap_headcount"]), 0)
     g = day.groupby(["opd_id", "month"], as_index=False)
-    return g[["days_mask", *OPD_MONTH.measures]].sum().merge(g["day"].max().rename(columns={"day": "last_day"}))
+    return (g[["days_mask", "asn_capped_wd", *OPD_MONTH.measures]].sum()
+            .merge(g[["day", "cap_headcount"]].max().rename(columns={"day": "last_day"})))
 
 
 def _month_normalised(frame: pd.DataFrame) -> pd.DataFrame:
     df = frame[OPD_MONTH.columns].copy()
     for c in ("month", "last_day"):
         df[c] = pd.to_datetime(df[c])
-    for c in ["opd_id", "days_mask", *OPD_MONTH.measures]:
+    for c in ["opd_id", "days_mask", "cap_headcount", "asn_capped_wd", *OPD_MONTH.measures]:
         df[c] = df[c].astype("int64")
     return df.sort_values(list(OPD_MONTH.keys)).reset_index(drop=True)
 
@@ -213,7 +217,8 @@ def test_month_rollup_and_the_per_opd_sums_read_from_it(engine):
     several months, an overlapping write and a recompute of one OPD; and the per-OPD figures
     that read whole months from it and the days at the ends from rollup_opd_day (activity with
     its last day and active window, refusals per OPD and per visitor type, OPDs active on each
-    day from the month's bitmask of days) equal the same figures
+    day from the month's bitmask of days, Cakupan ASN from its weekdays less the holidays, also
+    after a headcount changed since the month rollup was made) equal the same figures
     over the day rollup alone, for periods that start and end inside, on the edges of, and
     outside months and the data."""
     opds = q.opd_registry(engine=engine)[["id", "asn_headcount"]]
@@ -242,6 +247,7 @@ def test_month_rollup_and_the_per_opd_sums_read_from_it(engine):
         refresh_rollups(conn, opd_ids=[one], day_from=date(2022, 2, 25), day_to=date(2022, 3, 3))
     check("a recompute of one OPD over a month's end")
 
+    assert {date(2022, 2, 1), date(2022, 2, 28), date(2022, 3, 3)} <= set(holidays())  # weekday holidays inside
     day = _stored(engine)[OPD_DAY.table]
     day["day"] = pd.to_datetime(day["day"]).dt.date
     periods = [(date(2022, 1, 20), date(2022, 4, 9)), (date(2022, 2, 1), date(2022, 3, 31)),
@@ -273,7 +279,33 @@ def test_month_rollup_and_the_per_opd_sums_read_from_it(engine):
             active = [rows[(rows["day"] >= active_window_start(d)) & (rows["day"] <= d)]["opd_id"].nunique()
                       for d in progress["day"].dt.date]
             assert progress["active"].tolist() == active, (start, end)
+            _check_coverage(engine, rows, start, end, ids)
             by_type = q.refusals_by_visitor_type(engine=engine, start=start, end=end, opd_ids=ids)
             assert int(by_type["checkins"].sum()) == int(inside["checkins"].sum()), (start, end)
             assert int(by_type.loc[by_type["visitor_type"] == "asn", "refused"].iloc[0]) == int(
                 inside["asn_refused"].sum()), (start, end)
+
+    # a headcount changed after the month rollup was made: those months are read from the days
+    changed = int(opds["id"].iloc[1])
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE opd SET asn_headcount = 2 WHERE id = {changed}")
+    assert day[day["opd_id"] == changed]["asn_visitors"].max() > 2  # the new cap bites
+    for start, end in periods:
+        _check_coverage(engine, day, start, end, None)
+
+
+def _check_coverage(engine, rows: pd.DataFrame, start: date, end: date, ids) -> None:
+    """coverage_by_opd against min(distinct ASN, headcount) summed over the day rollup's working days."""
+    reg = q.opd_registry(engine=engine).set_index("id")
+    wd = set(workdays(start, end))
+    inside = rows[rows["day"].isin(wd)]
+    head = reg["asn_headcount"].reindex(inside["opd_id"]).to_numpy()
+    capped = pd.Series(np.minimum(inside["asn_visitors"].to_numpy(), head), index=inside["opd_id"].to_numpy())
+    want = capped.groupby(level=0).sum()
+    got = q.coverage_by_opd(engine=engine, start=start, end=end, opd_ids=ids).set_index("opd_id")
+    assert len(got) == (len(reg) if ids is None else len(ids))
+    sums = got["asn_days"].astype("int64")
+    assert sums[sums > 0].sort_index().to_dict() == want[want > 0].sort_index().to_dict(), (start, end, ids)
+    if wd:
+        cov = want.reindex(got.index).fillna(0) / (len(wd) * got["asn_headcount"])
+        assert np.allclose(got["coverage"].to_numpy(), cov.to_numpy()), (start, end)

@@ -3,7 +3,7 @@ weekly), the per-OPD activity and overview with its stage columns, the adoption 
 kecamatan summary. Every figure is aggregated in the database from the rollups."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -104,16 +104,38 @@ def coverage_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
 
 
 def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids) -> pd.DataFrame:
-    """coverage_by_opd for the OPDs of a registry frame already in hand."""
+    """coverage_by_opd for the OPDs of a registry frame already in hand. The capped ASN-days of
+    whole months come from rollup_opd_month (the sum over its weekdays), less those of its
+    weekdays that are holidays; the days at the period's ends come from rollup_opd_day. Where an
+    OPD's headcount has changed since its month row was made, the month's weekdays are
+    corrected from the day rows (the new cap less the old)."""
     wd = workdays(start, end)
-    v, o = RollupOpdDay, Opd
-    sums = (  # an inner join over the period's days: the rollup's day index does the work
-        select(v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn_days"))
-        .join(o, o.id == v.opd_id)
-        .where(v.day >= start, v.day <= end, v.day.in_(wd) if wd else false(), v.asn_visitors > 0,
-               _opd_filter(v.opd_id, opd_ids))
-        .group_by(v.opd_id)
-    )
+    months, edges, _ = month_split(start, end)
+    v, m, o = RollupOpdDay, RollupOpdMonth, Opd
+    capped = _capped_asn(v, o.asn_headcount)
+    add = [d for d in wd if any(a <= d <= b for a, b in edges)]
+    off = []
+    if months:
+        last = (months[1] + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        work, weekdays = _workdays_between(months[0], last)
+        off = [d for d in weekdays if d not in work]  # weekdays that are holidays
+    # one pass over the day index: the ends' working days add, the holidays of whole months take off
+    days = (select(v.opd_id, case((v.day.in_(off), -capped), else_=capped).label("asn_days"))
+            .join(o, o.id == v.opd_id)
+            .where(v.day.in_(add + off) if add or off else false(), v.asn_visitors > 0, _opd_filter(v.opd_id, opd_ids)))
+    parts = [days]
+    if months:
+        in_months = (m.month >= months[0]) & (m.month <= months[1]) & _opd_filter(m.opd_id, opd_ids)
+        parts.append(select(m.opd_id, m.asn_capped_wd.label("asn_days")).where(in_months))
+        changed = select(m.opd_id).join(o, o.id == m.opd_id).where(in_months, m.cap_headcount != o.asn_headcount)
+        of_month = (v.opd_id == m.opd_id) & (v.day >= m.month) & (v.day <= m.last_day)  # the month's day rows
+        weekday = (epoch_day(v.day) + 3) % 7 < 5  # 1970-01-01 was a Thursday
+        parts.append(select(v.opd_id, (capped - _capped_asn(v, m.cap_headcount)).label("asn_days"))
+                     .join(o, o.id == v.opd_id).join(m, of_month)
+                     .where(v.opd_id.in_(changed), in_months, m.cap_headcount != o.asn_headcount, weekday,
+                            v.asn_visitors > 0))
+    u = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    sums = select(u.c.opd_id, func.sum(u.c.asn_days).label("asn_days")).group_by(u.c.opd_id)
     with engine.connect() as conn:
         got = _fetch(conn, sums)
     df = reg[["id", "asn_headcount"]].rename(columns={"id": "opd_id"}).merge(got, on="opd_id", how="left")
@@ -122,6 +144,12 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
     df["workdays"] = n
     df["coverage"] = df["asn_days"] / (n * df["asn_headcount"]) if n else np.nan
     return df[["opd_id", "asn_headcount", "asn_days", "workdays", "coverage"]]
+
+
+def _workdays_between(start: date, end: date) -> tuple[set[date], list[date]]:
+    """The working days of a span (a set) and its Mondays to Fridays (a list)."""
+    weekdays = [d.date() for d in pd.date_range(start, end, freq="D") if d.weekday() < 5]
+    return set(workdays(start, end)), weekdays
 
 
 def regency_coverage(*, engine: Engine, start: date, end: date, opd_ids=None) -> float | None:
