@@ -33,10 +33,12 @@ def synthetic_frame(opds: pd.DataFrame, rows: int, *, start: date, days: int, se
 
 def page_queries(start: date, end: date) -> dict[str, list[tuple[str, dict]]]:
     """For each page, the data_access.queries functions it calls (by name) with their arguments."""
+    from .queries import weekly_lines_per_opd
+
     kw = {"start": start, "end": end, "opd_ids": None}
     return {
         "Ringkasan": [("opd_overview", kw), ("totals", kw), ("onboarding_progress", kw), ("daily_counts", kw)],
-        "Adopsi per OPD": [("adoption_table", kw), ("coverage_weekly", kw)],
+        "Adopsi per OPD": [("adoption_table", kw), ("coverage_weekly", {**kw, "per_opd": weekly_lines_per_opd(None)})],
         "Peta adopsi": [("opd_overview", kw)],  # the default view; the kecamatan view reads kecamatan_summary
         "Peta (per kecamatan)": [("kecamatan_summary", kw)],
         "Peta (per kabupaten/kota)": [("regency_summary", kw)],  # a province's default view

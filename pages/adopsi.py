@@ -7,7 +7,7 @@ import streamlit as st
 from data_access.domain import COVERAGE_TARGET, stage_label
 from data_access.fmt import fmt_int, fmt_pct
 from data_access.labels import CATEGORY_LABELS, label_of
-from data_access.queries import RANK_ENDS, weighted_coverage
+from data_access.queries import RANK_ENDS, WEEKLY_LINES_MAX, weekly_lines_per_opd, weighted_coverage
 from ui import charts
 from ui.data import adoption_table, coverage_weekly
 from ui.export import download_buttons
@@ -65,14 +65,13 @@ else:  # a bar per OPD would be hundreds of bars: the two ends of the ranking, a
                                title=f"Cakupan ASN OPD yang dicari ({ends.matched} OPD)"),
                         width="stretch", key="adopsi_bar", config=charts.PLOT_CONFIG)
 
-weekly = coverage_weekly(**flt.kwargs)
+lines = weekly_lines_per_opd(flt.opd_ids)
+weekly = coverage_weekly(**flt.kwargs, per_opd=lines)
 names = dict(zip(table["id"], table["short_name"]))
-if flt.opd_ids is not None and len(flt.opd_ids) <= 12:
-    shown = weekly
-else:
-    shown = weekly[weekly["opd_id"] == 0]
-    st.caption("Grafik pekanan menampilkan seluruh pilihan; pilih hingga 12 OPD di bilah samping untuk melihat garis per OPD.")
-st.plotly_chart(figure(charts.build_coverage_weekly, shown, names), width="stretch", key="adopsi_weekly", config=charts.PLOT_CONFIG)
+if not lines:
+    st.caption(f"Grafik pekanan menampilkan seluruh pilihan; pilih hingga {WEEKLY_LINES_MAX} OPD di bilah samping untuk "
+               "melihat garis per OPD.")
+st.plotly_chart(figure(charts.build_coverage_weekly, weekly, names), width="stretch", key="adopsi_weekly", config=charts.PLOT_CONFIG)
 
 
 st.subheader("Tabel adopsi")

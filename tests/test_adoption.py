@@ -23,6 +23,18 @@ def test_weekly_and_kecamatan_measures(engine):
     assert w.loc[a] == pytest.approx(3 / 20)
     assert w.loc[b] == pytest.approx(2 / 10)
     assert w.loc[0] == pytest.approx(5 / 30)
+    # the selection as a whole alone, summed per week in the database: the same line
+    whole = q.coverage_weekly(engine=engine, start=JAN10, end=JAN14, opd_ids=[a, b], per_opd=False)
+    assert whole["opd_id"].tolist() == [0] and whole["coverage"].iloc[0] == pytest.approx(5 / 30)
+    start, end = date(2022, 1, 3), date(2022, 1, 31)
+    every = q.coverage_weekly(engine=engine, start=start, end=end)
+    total = every[every["opd_id"] == 0].reset_index(drop=True)
+    assert len(total) == 5 and total["coverage"].gt(0).any()
+    got = q.coverage_weekly(engine=engine, start=start, end=end, per_opd=False)
+    assert got["week"].tolist() == total["week"].tolist()
+    assert got["coverage"].to_numpy() == pytest.approx(total["coverage"].to_numpy())
+    assert q.weekly_lines_per_opd([a, b]) and not q.weekly_lines_per_opd(None)
+    assert not q.weekly_lines_per_opd(list(range(q.WEEKLY_LINES_MAX + 1)))
     kec = q.kecamatan_summary(engine=engine, start=JAN10, end=JAN11, opd_ids=[a, b]).set_index("kecamatan")
     assert kec.loc["Bangkalan", "checkins"] == 8  # 6 + 3 minus the Saturday scan outside the range
     assert kec.loc["Bangkalan", "coverage"] == pytest.approx(5 / 12)

@@ -8,6 +8,7 @@ adoption and monitoring, adoption imports monitoring; never the other way round.
 names are all here: `from data_access import queries; queries.opd_overview(engine=..., ...)`.
 """
 from .adoption import (
+    WEEKLY_LINES_MAX,
     adoption_table,
     coverage_by_opd,
     coverage_daily,
@@ -20,6 +21,7 @@ from .adoption import (
     opd_registry,
     regency_coverage,
     totals,
+    weekly_lines_per_opd,
     weighted_coverage,
 )
 from .monitoring import last_visits, qr_findings
@@ -43,10 +45,10 @@ from .refusals import (
 )
 
 __all__ = [
-    "adoption_table", "coverage_by_opd", "coverage_daily", "coverage_weekly", "daily_counts", "data_range",
-    "hourly_counts", "kecamatan_summary", "last_visits", "merah_by_kecamatan", "onboarding_progress",
+    "WEEKLY_LINES_MAX", "adoption_table", "coverage_by_opd", "coverage_daily", "coverage_weekly", "daily_counts",
+    "data_range", "hourly_counts", "kecamatan_summary", "last_visits", "merah_by_kecamatan", "onboarding_progress",
     "opd_activity", "opd_overview", "opd_registry", "pipeline_weekly", "qr_findings", "refusal_heatmap",
     "refusals_by_opd", "refusals_by_visitor_type", "refusals_daily", "regency_coverage", "totals",
-    "weighted_coverage", "MANY_OPDS", "RANK_ENDS", "opd_ids_of_regencies", "ranking_ends", "regencies", "regency_summary",
-    "search_rows",
+    "weekly_lines_per_opd", "weighted_coverage", "MANY_OPDS", "RANK_ENDS", "opd_ids_of_regencies", "ranking_ends",
+    "regencies", "regency_summary", "search_rows",
 ]

@@ -185,9 +185,19 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     })
 
 
-def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
+WEEKLY_LINES_MAX = 12  # the weekly coverage chart draws a line per OPD for at most this many
+
+
+def weekly_lines_per_opd(opd_ids) -> bool:
+    """Whether the weekly coverage chart of this filter draws a line per OPD (else only the
+    selection as a whole): a filter of at most WEEKLY_LINES_MAX OPDs."""
+    return opd_ids is not None and len(opd_ids) <= WEEKLY_LINES_MAX
+
+
+def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None, per_opd: bool = True) -> pd.DataFrame:
     """Weekly coverage (weeks starting Monday) per OPD and for the selection as a whole
-    (opd_id = 0), each the mean over the week's working days."""
+    (opd_id = 0), each the mean over the week's working days; `per_opd=False`: the selection
+    as a whole alone (summed per week in the database: a province's year is 52 rows, not 100.000)."""
     reg = _registry(engine, opd_ids)
     wd = np.array(workdays(start, end), dtype="datetime64[D]")
     if not len(wd) or reg.empty:
@@ -197,17 +207,24 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     v, o = RollupOpdDay, Opd
     week = floor_div(epoch_day(v.day) - _MONDAY_DAY, 7)  # weeks since the Monday 1970-01-05
     stmt = (
-        select(week.label("week"), v.opd_id, func.sum(_capped_asn(v, o.asn_headcount)).label("asn"))
+        select(week.label("week"), v.opd_id if per_opd else literal(0), func.sum(_capped_asn(v, o.asn_headcount)))
         .join(o, o.id == v.opd_id)
         .where(v.day >= start, v.day <= end, v.asn_visitors > 0, v.day.in_(wd.tolist()),
                _opd_filter(v.opd_id, opd_ids))
-        .group_by(week, v.opd_id)
+        .group_by(week, *([v.opd_id] if per_opd else []))
     )
     with engine.connect() as conn:
         rows = _rows(conn, stmt)
     # weeks × OPDs in numpy: a year of a regency is a few thousand cells
     wd_week = (wd - _MONDAY).astype(np.int64) // 7
     weeks, n_wd = np.unique(wd_week, return_counts=True)
+    if not per_opd:
+        asn = np.zeros(len(weeks))
+        if rows:
+            np.add.at(asn, np.searchsorted(weeks, _col(rows, 0)), _col(rows, 2, np.float64))
+        return pd.DataFrame({"week": (_MONDAY + weeks * 7).astype("datetime64[ns]"),
+                             "opd_id": np.zeros(len(weeks), dtype=np.int64),
+                             "coverage": asn / (n_wd * reg["asn_headcount"].sum())})
     ids = reg["id"].to_numpy(dtype=np.int64)
     order = np.argsort(ids)
     ids, head = ids[order], reg["asn_headcount"].to_numpy(dtype=np.float64)[order]
