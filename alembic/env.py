@@ -21,6 +21,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        dialect_opts={"paramstyle": "named"},  # a script, not a driver's call: `%` stays `%` (0014's modulo)
     )
     with context.begin_transaction():
         context.run_migrations()

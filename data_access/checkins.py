@@ -1059,18 +1059,23 @@ def refresh_summary_rollups(conn: Connection, *, day_from: date | None = None, d
     refresh_month_rollups(conn, day_from=day_from, day_to=day_to)
 
 
-def refresh_month_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:
+def refresh_month_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None,
+                          opd_ids: list[int] | None = None) -> None:
     """Recompute rollup_opd_month for every month that a day span (all when None) touches, for
-    every OPD, from rollup_opd_day."""
+    every OPD (or the OPDs given: after their headcount changed), from rollup_opd_day."""
     table, source = RollupOpdMonth.__table__, RollupOpdDay.__table__
     m_from = day_from.replace(day=1) if day_from is not None else None
     m_to = day_to.replace(day=1) if day_to is not None else None
     month_end = (m_to + timedelta(days=32)).replace(day=1) - timedelta(days=1) if m_to is not None else None
     conds = ([table.c.month >= m_from] if m_from is not None else []) + (
         [table.c.month <= m_to] if m_to is not None else [])
+    src_conds = _in_days(source, m_from, month_end)
+    if opd_ids is not None:
+        conds.append(table.c.opd_id.in_(opd_ids))
+        src_conds.append(source.c.opd_id.in_(opd_ids))
     conn.execute(delete(table).where(*conds))
     conn.execute(insert(table).from_select(
-        OPD_MONTH.columns, month_select(OPD_MONTH, source, Opd.__table__).where(*_in_days(source, m_from, month_end))))
+        OPD_MONTH.columns, month_select(OPD_MONTH, source, Opd.__table__).where(*src_conds)))
 
 
 def refresh_region_rollups(conn: Connection, *, day_from: date | None = None, day_to: date | None = None) -> None:

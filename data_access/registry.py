@@ -87,11 +87,13 @@ def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int
     """Insert new OPDs and refresh the descriptive fields of known ones. A venue code or
     printing date already recorded in the database is never overwritten by the file (nor is
     whether that date is an estimate), and a contact person the file names fills only an OPD that
-    has none (Kominfo's edits on the Onboarding page win)."""
+    has none (Kominfo's edits on the Onboarding page win). A changed headcount recomputes the
+    OPD's month rollup rows (their Cakupan ASN numerator is capped at the headcount)."""
     rows = read_registry(path)
-    existing = {r.code: r for r in conn.execute(select(Opd.code, Opd.venue_code, Opd.qr_printed_on,
-                                                        Opd.contact_name, Opd.contact_whatsapp))}
+    existing = {r.code: r for r in conn.execute(select(Opd.code, Opd.id, Opd.asn_headcount, Opd.venue_code,
+                                                        Opd.qr_printed_on, Opd.contact_name, Opd.contact_whatsapp))}
     added = updated = 0
+    recount = []  # OPDs whose headcount changes: their month rollup rows are capped at the old one
     for row in rows:
         cur = existing.get(row["code"])
         if cur is None:
@@ -110,6 +112,13 @@ def load_registry(conn: Connection, path: Path = REGISTRY_FILE) -> dict[str, int
             values["qr_printed_estimate"] = row["qr_printed_estimate"]
         conn.execute(update(Opd).where(Opd.code == row["code"]).values(**values))
         updated += 1
+        if "asn_headcount" in values and values["asn_headcount"] != cur.asn_headcount:
+            recount.append(cur.id)
+    if recount:
+        from .checkins import refresh_month_rollups, take_turns
+
+        take_turns(conn)
+        refresh_month_rollups(conn, opd_ids=recount)
     return {"added": added, "updated": updated}
 
 

@@ -8,11 +8,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from benchmark.runner import read_raw
 from data_access import queries as q
-from data_access.checkins import _rollup_frames, frame_to_columns, refresh_rollups, write_checkins
+from data_access.checkins import (_rollup_frames, frame_to_columns, refresh_month_rollups, refresh_rollups,
+                                  write_checkins)
 from data_access.models import Base
+from data_access.registry import load_registry
 from data_access.calendar import active_window_start, holidays, workdays
 from data_access.rollup_spec import (COUNT, DISTINCT, OPD_DAY, OPD_MONTH, REGION_ROLLUPS, ROLLUPS, Measure, Rollup,
                                   group_raw)
@@ -242,10 +245,12 @@ def test_month_rollup_and_the_per_opd_sums_read_from_it(engine):
         write_checkins(conn, frame, source="demo")  # February's days again, and March and April
     check("an overlapping write")
     one = int(opds["id"].iloc[0])
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # February's end and every day after: March and April lose their rows
         conn.exec_driver_sql(f"DELETE FROM checkin WHERE opd_id = {one} AND day >= '2022-02-25'")
-        refresh_rollups(conn, opd_ids=[one], day_from=date(2022, 2, 25), day_to=date(2022, 3, 3))
+        refresh_rollups(conn, opd_ids=[one], day_from=date(2022, 2, 25), day_to=date(2022, 4, 30))
     check("a recompute of one OPD over a month's end")
+    with engine.connect() as conn:
+        assert conn.execute(table.select().where(table.c.opd_id == one, table.c.month >= date(2022, 3, 1))).all() == []
 
     assert {date(2022, 2, 1), date(2022, 2, 28), date(2022, 3, 3)} <= set(holidays())  # weekday holidays inside
     day = _stored(engine)[OPD_DAY.table]
@@ -281,9 +286,11 @@ def test_month_rollup_and_the_per_opd_sums_read_from_it(engine):
             assert progress["active"].tolist() == active, (start, end)
             _check_coverage(engine, rows, start, end, ids)
             by_type = q.refusals_by_visitor_type(engine=engine, start=start, end=end, opd_ids=ids)
-            assert int(by_type["checkins"].sum()) == int(inside["checkins"].sum()), (start, end)
-            assert int(by_type.loc[by_type["visitor_type"] == "asn", "refused"].iloc[0]) == int(
-                inside["asn_refused"].sum()), (start, end)
+            asn = by_type.set_index("visitor_type").loc["asn"]
+            other = by_type.set_index("visitor_type").loc["pengunjung"]
+            for c in ("checkins", "refused", "merah", "hitam", "kuning"):
+                assert int(asn[c]) == int(inside[f"asn_{c}"].sum()), (c, start, end)
+                assert int(other[c]) == int(inside[c].sum()) - int(inside[f"asn_{c}"].sum()), (c, start, end)
 
     # a headcount changed after the month rollup was made: those months are read from the days
     changed = int(opds["id"].iloc[1])
@@ -291,6 +298,19 @@ def test_month_rollup_and_the_per_opd_sums_read_from_it(engine):
         conn.exec_driver_sql(f"UPDATE opd SET asn_headcount = 2 WHERE id = {changed}")
     assert day[day["opd_id"] == changed]["asn_visitors"].max() > 2  # the new cap bites
     for start, end in periods:
+        for ids in (None, some, [changed]):
+            rows = day if ids is None else day[day["opd_id"].isin(ids)]
+            _check_coverage(engine, rows, start, end, ids)
+    # its months made at the headcount of 2; a registry load that sets the file's headcount again
+    # recomputes them at that one
+    with engine.begin() as conn:
+        refresh_month_rollups(conn, opd_ids=[changed])
+    with engine.connect() as conn:
+        assert set(conn.execute(select(table.c.cap_headcount).where(table.c.opd_id == changed)).scalars()) == {2}
+    with engine.begin() as conn:
+        load_registry(conn)
+    check("a registry load that changed a headcount")
+    for start, end in periods[:3]:
         _check_coverage(engine, day, start, end, None)
 
 

@@ -66,7 +66,8 @@ def _month_start_sqlite(element, compiler, **kw):  # text 'YYYY-MM-01', as SQLit
 
 @compiles(month_start, "postgresql")
 def _month_start_postgresql(element, compiler, **kw):
-    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+    # a timestamp without time zone: date_trunc on a plain DATE would take the session's time zone
+    return f"CAST(date_trunc('month', CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP)) AS DATE)"
 
 
 @compiles(month_start)
