@@ -9,6 +9,16 @@ SURAT_EDARAN_DATE = date(2022, 1, 5)
 SURAT_EDARAN_NO = "440/033/433.031/2022"
 DEFAULT_DEMO_DAYS = 181  # the demo's default span: six months from the Surat Edaran
 
+
+def next_month(d: date) -> date:
+    """The first day of the month after `d`'s."""
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_end(d: date) -> date:
+    """The last day of `d`'s month."""
+    return next_month(d) - timedelta(days=1)
+
 # National holidays and joint leave (cuti bersama) on which ASN do not work: data, not code.
 # The shipped file data_access/hari_libur.csv is loaded into the database (table `holiday`), which an
 # operator updates each year (`python -m data_access libur --muat BERKAS`); the app and the command line

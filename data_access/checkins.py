@@ -28,7 +28,7 @@ from sqlalchemy import Connection, and_, delete, event, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from . import config, partitions, scratch
-from .calendar import WIB, to_utc_naive
+from .calendar import WIB, month_end, to_utc_naive
 from .models import (
     OUTCOMES,
     STATUSES,
@@ -1066,10 +1066,8 @@ def refresh_month_rollups(conn: Connection, *, day_from: date | None = None, day
     table, source = RollupOpdMonth.__table__, RollupOpdDay.__table__
     m_from = day_from.replace(day=1) if day_from is not None else None
     m_to = day_to.replace(day=1) if day_to is not None else None
-    month_end = (m_to + timedelta(days=32)).replace(day=1) - timedelta(days=1) if m_to is not None else None
-    conds = ([table.c.month >= m_from] if m_from is not None else []) + (
-        [table.c.month <= m_to] if m_to is not None else [])
-    src_conds = _in_days(source, m_from, month_end)
+    conds = _in_days(table, m_from, m_to, column="month")
+    src_conds = _in_days(source, m_from, month_end(m_to) if m_to is not None else None)
     if opd_ids is not None:
         conds.append(table.c.opd_id.in_(opd_ids))
         src_conds.append(source.c.opd_id.in_(opd_ids))
@@ -1089,11 +1087,12 @@ def refresh_region_rollups(conn: Connection, *, day_from: date | None = None, da
             rollup.columns, region_select(rollup, source).where(*_in_days(source, day_from, day_to))))
 
 
-def _in_days(table, day_from: date | None, day_to: date | None) -> list:
-    """The conditions that keep a table's rows to a span of WIB days (open ends: None)."""
+def _in_days(table, day_from: date | None, day_to: date | None, *, column: str = "day") -> list:
+    """The conditions that keep a table's rows to a span of WIB days (open ends: None), on its
+    `column` (a day, or a month's first day)."""
     conds = []
     if day_from is not None:
-        conds.append(table.c.day >= day_from)
+        conds.append(table.c[column] >= day_from)
     if day_to is not None:
-        conds.append(table.c.day <= day_to)
+        conds.append(table.c[column] <= day_to)
     return conds

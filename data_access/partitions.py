@@ -19,6 +19,8 @@ import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from .calendar import next_month
+
 log = logging.getLogger(__name__)
 
 PARENT = "checkin"
@@ -39,10 +41,6 @@ def partition_name(month: date) -> str:
 
 def month_start(d: date) -> date:
     return d.replace(day=1)
-
-
-def next_month(d: date) -> date:
-    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .calendar import SURAT_EDARAN_DATE
+from .calendar import SURAT_EDARAN_DATE, month_end
 from .fmt import fmt_month
 
 # key -> label, in the order the picker shows them. "semua" is the data's own range.
@@ -22,11 +22,6 @@ QUICK_PERIODS: dict[str, str] = {
 
 def _month_start(d: date) -> date:
     return d.replace(day=1)
-
-
-def _month_end(d: date) -> date:
-    nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return nxt - timedelta(days=1)
 
 
 def quick_period(key: str, *, today: date, data_range: tuple[date, date] | None = None) -> tuple[date, date]:
@@ -61,7 +56,7 @@ def matching_quick(start: date, end: date, *, today: date, data_range: tuple[dat
 
 def month_range(month_start: date, *, today: date) -> tuple[date, date]:
     """A whole month, up to today for the current month."""
-    return month_start, min(_month_end(month_start), today)
+    return month_start, min(month_end(month_start), today)
 
 
 def months_between(lo: date, hi: date) -> list[date]:

@@ -205,16 +205,15 @@ def month_select(rollup: MonthRollup, source, opd):
     day) JOIN `opd` (the registry: id, asn_headcount) GROUP BY opd_id, month."""
     from sqlalchemy import case, func, select
 
-    from .queries._base import bit_at, epoch_day, month_start
+    from .queries._base import bit_at, epoch_day, is_weekday, month_start
 
     c, h = source.c, opd.c.asn_headcount
     month = month_start(c.day)
     day_bit = bit_at(epoch_day(c.day) - epoch_day(month))  # distinct days: their sum is the mask
-    weekday = (epoch_day(c.day) + 3) % 7 < 5  # 1970-01-01 was a Thursday
     capped = case((c.asn_visitors > h, h), else_=c.asn_visitors)
     return (select(c.opd_id, month.label("month"), func.max(c.day).label("last_day"),
                    func.sum(day_bit).label("days_mask"), func.max(h).label("cap_headcount"),
-                   func.sum(case((weekday, capped), else_=0)).label("asn_capped_wd"),
+                   func.sum(case((is_weekday(c.day), capped), else_=0)).label("asn_capped_wd"),
                    *(func.sum(c[m]).label(m) for m in rollup.measures))
             .select_from(source.join(opd, opd.c.id == c.opd_id))
             .group_by(c.opd_id, month))

@@ -4,7 +4,6 @@ dates, and the printable report. For Satpol PP the visit form comes first, so a 
 on its first screen; a visit just saved is shown at once, with the period that lists it. With
 more OPDs in the filter than a table can show usefully (a province), the compliance table shows
 its two ends with a search; its download and the report keep every OPD."""
-import calendar
 from datetime import date
 
 import pandas as pd
@@ -12,7 +11,7 @@ import streamlit as st
 
 from data_access import photos as ph
 from data_access import visits as vs
-from data_access.calendar import SURAT_EDARAN_DATE, now_utc
+from data_access.calendar import SURAT_EDARAN_DATE, month_end, now_utc
 from data_access.domain import photo_label, stage_label
 from data_access.fmt import fmt_date, fmt_int, fmt_month, parse_date
 from data_access.onboarding import today_wib
@@ -50,8 +49,7 @@ def gallery(rows: pd.DataFrame) -> None:
 
 def period_showing(day: date) -> tuple[date, date]:
     """The month of `day` (up to today): the period a link offers for a visit outside the filter."""
-    last = date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
-    return day.replace(day=1), min(last, max(today_wib(), day))
+    return day.replace(day=1), min(month_end(day), max(today_wib(), day))
 
 
 def saved_visit_notice() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Date, Integer, false, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..calendar import next_month
 from ..models import RollupHourly, RollupOpdDay, RollupOpdMonth, RollupRegionDay, RollupRegionHourly
 
 _MONDAY = np.datetime64("1970-01-05", "D")  # weeks and days of the week are counted from a Monday
@@ -113,6 +114,11 @@ def _bit_at_postgresql(element, compiler, **kw):  # a plain 1 is a 32-bit int4 t
     return f"(CAST(1 AS BIGINT) << ({compiler.process(element.clauses, **kw)}))"
 
 
+def is_weekday(day):
+    """A DATE column's day is Monday to Friday, in every dialect (1970-01-01 was a Thursday)."""
+    return (epoch_day(day) + 3) % 7 < 5
+
+
 def _col(rows, i: int, dtype=np.int64) -> np.ndarray:
     """Column i of fetched rows as a numpy array."""
     return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
@@ -167,7 +173,7 @@ def month_split(start: date, end: date) -> tuple[tuple[date, date] | None, list[
     over by `end`)."""
     nxt = end + timedelta(days=1)
     cut = nxt if nxt.day == 1 else end.replace(day=1)
-    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    first = start if start.day == 1 else next_month(start)
     if first >= cut:
         return None, [(start, end)], cut
     edges = [(a, b) for a, b in ((start, first - timedelta(days=1)), (cut, end)) if a <= b]

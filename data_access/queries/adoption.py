@@ -3,19 +3,19 @@ weekly), the per-OPD activity and overview with its stage columns, the adoption 
 kecamatan summary. Every figure is aggregated in the database from the rollups."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, case, false, func, literal, or_, select, union_all
 
 from .. import domain
-from ..calendar import active_window_start, workdays
+from ..calendar import active_window_start, month_end, workdays
 from ..models import Opd, RollupOpdDay, RollupOpdMonth
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
 from ._base import (_MONDAY, _MONDAY_DAY, _as_date, _col, _days, _fetch, _in_spans, _opd_filter, _per_day, _rows,
-                    epoch_day, floor_div, month_split)
+                    epoch_day, floor_div, is_weekday, month_split)
 from .monitoring import last_visits
 
 
@@ -116,8 +116,7 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
     add = [d for d in wd if any(a <= d <= b for a, b in edges)]
     off = []
     if months:
-        last = (months[1] + timedelta(days=31)).replace(day=1) - timedelta(days=1)
-        work, weekdays = _workdays_between(months[0], last)
+        work, weekdays = _workdays_between(months[0], month_end(months[1]))
         off = [d for d in weekdays if d not in work]  # weekdays that are holidays
     # one pass over the day index: the ends' working days add, the holidays of whole months take off
     days = (select(v.opd_id, case((v.day.in_(off), -capped), else_=capped).label("asn_days"))
@@ -129,10 +128,9 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
         parts.append(select(m.opd_id, m.asn_capped_wd.label("asn_days")).where(in_months))
         changed = select(m.opd_id).join(o, o.id == m.opd_id).where(in_months, m.cap_headcount != o.asn_headcount)
         of_month = (v.opd_id == m.opd_id) & (v.day >= m.month) & (v.day <= m.last_day)  # the month's day rows
-        weekday = (epoch_day(v.day) + 3) % 7 < 5  # 1970-01-01 was a Thursday
         parts.append(select(v.opd_id, (capped - _capped_asn(v, m.cap_headcount)).label("asn_days"))
                      .join(o, o.id == v.opd_id).join(m, of_month)
-                     .where(v.opd_id.in_(changed), in_months, m.cap_headcount != o.asn_headcount, weekday,
+                     .where(v.opd_id.in_(changed), in_months, m.cap_headcount != o.asn_headcount, is_weekday(v.day),
                             v.asn_visitors > 0))
     u = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     sums = select(u.c.opd_id, func.sum(u.c.asn_days).label("asn_days")).group_by(u.c.opd_id)
