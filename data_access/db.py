@@ -67,14 +67,19 @@ def _private_sqlite_file(path: Path) -> None:
     config.private_file(path)
 
 
+IMPORT_STATISTICS_TARGET = 10  # PostgreSQL's sample after an import: 300 x this many rows per partition
+
+
 def after_bulk_write(engine: Engine, *, days: tuple[date, date] | None = None) -> None:
     """Housekeeping after a large write (an import of a hundred thousand rows, the benchmark's
     fill), outside its transaction. SQLite: fold the write-ahead log back into the database
     file, so readers stop searching a log of hundreds of megabytes. PostgreSQL: vacuum and
     analyse the rollups (what autovacuum would do a minute later), so pages get index-only
     scans and fresh statistics at once, and analyse the check-ins: with `days` (the span the
-    write touched) only the months' partitions (an import: 1 s instead of 5 s for the whole
-    partitioned table at 10 million rows). MariaDB: refresh the rollups' statistics.
+    write touched) only the months' partitions, their key columns, from a sample of 3.000 rows
+    each (an import of a million rows over six months: 0,07 s instead of 0,7 s for every column
+    at the default target, 5 s for the whole partitioned table at 10 million rows). MariaDB:
+    refresh the rollups' statistics.
     Best effort: with readers busy, SQLite does what it can and the rest waits for later."""
     rollups = ("rollup_opd_day", "rollup_hourly", "rollup_daily", "rollup_region_day", "rollup_region_hourly",
                "rollup_opd_month")
@@ -91,11 +96,20 @@ def after_bulk_write(engine: Engine, *, days: tuple[date, date] | None = None) -
                 conn.exec_driver_sql(f"VACUUM (ANALYZE) {t}")
             from .partitions import existing, is_partitioned, months, partition_name
 
-            touched = []
-            if days is not None and is_partitioned(conn):
-                there = existing(conn)
-                touched = [n for n in map(partition_name, months(*days)) if n in there]
-            conn.exec_driver_sql(f"ANALYZE {', '.join(touched)}" if touched else "ANALYZE checkin")
+            if days is None or not is_partitioned(conn):
+                conn.exec_driver_sql("ANALYZE checkin")
+                return
+            there = existing(conn)
+            touched = [n for n in map(partition_name, months(*days)) if n in there]
+            if not touched:
+                return
+            # the months written: the columns the rollup and duplicate queries filter and group on,
+            # from a small sample (their plans go by the primary key; a coarse histogram does)
+            conn.exec_driver_sql(f"SET default_statistics_target = {IMPORT_STATISTICS_TARGET}")
+            try:
+                conn.exec_driver_sql("ANALYZE " + ", ".join(f"{t} (opd_id, ts, day)" for t in touched))
+            finally:
+                conn.exec_driver_sql("RESET default_statistics_target")
         else:
             conn.exec_driver_sql(f"ANALYZE TABLE {', '.join(rollups)}").all()
 
