@@ -14,8 +14,8 @@ from ..calendar import active_window_start, month_end, workdays
 from ..models import Opd, RollupOpdDay, RollupOpdMonth
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
-from ._base import (_MONDAY, _MONDAY_DAY, _as_date, _col, _days, _fetch, _in_spans, _opd_filter, _per_day, _rows,
-                    epoch_day, floor_div, is_weekday, month_split)
+from ._base import (_MONDAY, _MONDAY_DAY, _as_date, _col, _dates, _days, _fetch, _in_spans, _opd_filter, _per_day,
+                    _rows, epoch_day, floor_div, is_weekday, month_split)
 from .monitoring import last_visits
 
 
@@ -39,7 +39,7 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     for c in ("qr_printed_on", "venue_registered_on"):
-        df[c] = pd.to_datetime(df[c]).dt.date
+        df[c] = _dates(df[c])
     df["venue_code"] = df["venue_code"].astype(object).where(df["venue_code"].notna(), None)
     for c in ("qr_printed_estimate", "location_approx"):
         df[c] = df[c].astype(bool)
@@ -196,9 +196,11 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None, per
     """Weekly coverage (weeks starting Monday) per OPD and for the selection as a whole
     (opd_id = 0), each the mean over the week's working days; `per_opd=False`: the selection
     as a whole alone (summed per week in the database: a province's year is 52 rows, not 100.000)."""
-    reg = _registry(engine, opd_ids)
+    heads = select(Opd.id, Opd.asn_headcount).where(_opd_filter(Opd.id, opd_ids))  # the registry's two columns
+    with engine.connect() as conn:
+        reg = _rows(conn, heads)
     wd = np.array(workdays(start, end), dtype="datetime64[D]")
-    if not len(wd) or reg.empty:
+    if not len(wd) or not reg:
         return pd.DataFrame(columns=["week", "opd_id", "coverage"])
     # the daily numerators summed per OPD and week in the database: one row per OPD-week, not
     # per OPD-day (a province's year: 100.000 rows instead of 500.000)
@@ -222,10 +224,10 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None, per
             np.add.at(asn, np.searchsorted(weeks, _col(rows, 0)), _col(rows, 2, np.float64))
         return pd.DataFrame({"week": (_MONDAY + weeks * 7).astype("datetime64[ns]"),
                              "opd_id": np.zeros(len(weeks), dtype=np.int64),
-                             "coverage": asn / (n_wd * reg["asn_headcount"].sum())})
-    ids = reg["id"].to_numpy(dtype=np.int64)
+                             "coverage": asn / (n_wd * _col(reg, 1, np.float64).sum())})
+    ids = _col(reg, 0)
     order = np.argsort(ids)
-    ids, head = ids[order], reg["asn_headcount"].to_numpy(dtype=np.float64)[order]
+    ids, head = ids[order], _col(reg, 1, np.float64)[order]
     asn = np.zeros((len(weeks), len(ids)))
     if rows:
         np.add.at(asn, (np.searchsorted(weeks, _col(rows, 0)), np.searchsorted(ids, _col(rows, 1))),
@@ -276,7 +278,7 @@ def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
         df = _fetch(conn, stmt)
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
         df[c] = df[c].fillna(0).astype("int64")
-    df["last_day"] = pd.to_datetime(df["last_day"]).dt.date
+    df["last_day"] = _dates(df["last_day"])
     return df
 
 
@@ -287,13 +289,17 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     act = opd_activity(engine=engine, start=start, end=end, opd_ids=opd_ids)
     cov = _coverage(engine, reg, start, end, opd_ids)
     vis = last_visits(engine=engine, end=end, opd_ids=opd_ids)
-    df = reg.merge(act, left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
-    df = df.merge(cov[["opd_id", "coverage"]], left_on="id", right_on="opd_id", how="left").drop(columns=["opd_id"])
-    df = df.merge(
-        vis[["opd_id", "visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos", "photo_result",
-             "photo_other_opd"]],
-        left_on="id", right_on="opd_id", how="left",
-    ).drop(columns=["opd_id"])
+    # each part has one row per OPD (or none): its columns lined up with the registry's rows, as a
+    # left join would give them (missing where an OPD has no row)
+    df = reg.reset_index(drop=True)
+    ids = df["id"].to_numpy()
+    parts = {}
+    for part, cols in ((act, [c for c in act.columns if c != "opd_id"]), (cov, ["coverage"]),
+                       (vis, ["visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos",
+                              "photo_result", "photo_other_opd"])):
+        lined = part.set_index("opd_id")[cols].reindex(ids)
+        parts.update({c: lined[c].to_numpy() for c in cols})
+    df = pd.concat([df, pd.DataFrame(parts, index=df.index)], axis=1)
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
         df[c] = df[c].fillna(0).astype("int64")
     df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from ..domain import PHOTO_RESULT_ORDER
 from ..models import Opd, Visit, VisitPhoto
 from ..photos import QR_OTHER_OPD
-from ._base import _fetch, _opd_filter
+from ._base import _dates, _fetch, _opd_filter
 
 
 def _photo_findings():
@@ -55,7 +55,7 @@ def last_visits(*, engine: Engine, end: date, opd_ids=None) -> pd.DataFrame:
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     df = df.drop_duplicates("opd_id", keep="last")
-    df["visited_on"] = pd.to_datetime(df["visited_on"]).dt.date
+    df["visited_on"] = _dates(df["visited_on"])
     order = dict(enumerate(PHOTO_RESULT_ORDER))
     df["photo_result"] = pd.Series([order.get(int(r)) if pd.notna(r) else None for r in df["photo_rank"]],
                                    index=df.index, dtype=object)
@@ -71,5 +71,5 @@ def qr_findings(*, engine: Engine, end: date, opd_ids=None) -> pd.DataFrame:
             .where(Visit.visited_on <= end, _opd_filter(Visit.opd_id, opd_ids)))
     with engine.connect() as conn:
         vis = _fetch(conn, stmt)
-    vis["visited_on"] = pd.to_datetime(vis["visited_on"]).dt.date
+    vis["visited_on"] = _dates(vis["visited_on"])
     return vis.sort_values(["opd_id", "visited_on", "id"])
