@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -34,20 +33,6 @@ def _cached_call(name: str, db_url: str, items: tuple):
     return _QUERIES[name](engine=get_engine(), **dict(items))
 
 
-_flights: dict[tuple, threading.Lock] = {}
-_flights_guard = threading.Lock()
-
-
-def _flight(key: tuple) -> threading.Lock:
-    """One lock per distinct query: when many sessions ask for the same figures while the cache
-    is empty, one computes them and the others wait for its cached result instead of all
-    computing the same thing at once."""
-    with _flights_guard:
-        if len(_flights) > 5000:  # forget old keys; at worst a figure is computed twice
-            _flights.clear()
-        return _flights.setdefault(key, threading.Lock())
-
-
 def cached_query(fn: Callable[..., R]) -> Callable[..., R]:
     """fn(*, engine, **params) -> cached(**params), with fn's name, documentation and
     signature (less `engine`). Lists and sets among the arguments count as sorted tuples."""
@@ -63,9 +48,9 @@ def cached_query(fn: Callable[..., R]) -> Callable[..., R]:
         call = signature.bind(*args, **kwargs)  # a wrong argument fails here, before any work
         call.apply_defaults()
         items = tuple(sorted((k, _freeze(v)) for k, v in call.arguments.items()))
-        url = get_settings().database_url
-        with _flight((name, url, items)):
-            result = _cached_call(name, url, items)
+        # when many sessions ask for the same figure while the cache is empty, one computes it and
+        # the others wait for its result: st.cache_data's own lock per key, taken on a miss only
+        result = _cached_call(name, get_settings().database_url, items)
         return result.copy() if isinstance(result, pd.DataFrame) else result
 
     cached.__signature__ = signature
