@@ -104,12 +104,11 @@ def after_bulk_write(engine: Engine, *, days: tuple[date, date] | None = None) -
             if not touched:
                 return
             # the months written: the columns the rollup and duplicate queries filter and group on,
-            # from a small sample (their plans go by the primary key; a coarse histogram does)
-            conn.exec_driver_sql(f"SET default_statistics_target = {IMPORT_STATISTICS_TARGET}")
-            try:
-                conn.exec_driver_sql("ANALYZE " + ", ".join(f"{t} (opd_id, ts, day)" for t in touched))
-            finally:
-                conn.exec_driver_sql("RESET default_statistics_target")
+            # from a small sample (their plans go by the primary key; a coarse histogram does), in a
+            # transaction of its own, so the sample's size ends with it (SET LOCAL)
+            with engine.begin() as tx:
+                tx.exec_driver_sql(f"SET LOCAL default_statistics_target = {IMPORT_STATISTICS_TARGET}")
+                tx.exec_driver_sql("ANALYZE " + ", ".join(f"{t} (opd_id, ts, day)" for t in touched))
         else:
             conn.exec_driver_sql(f"ANALYZE TABLE {', '.join(rollups)}").all()
 

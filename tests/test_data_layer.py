@@ -308,3 +308,34 @@ def test_new_sqlite_file_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path)
     init_schema(old)
     assert page_size(old) == 4096
     old.dispose()
+
+
+def test_page_queries_fit_an_older_sqlites_variable_limit(sqlite_engine):
+    """SQLite before 3.32 allows 999 variables a statement. A filter of OPDs and a year's working
+    days go into the SQL as values, not variables: every page's queries run under a limit of 100
+    variables with all 52 OPDs in the filter (as variables, the OPD list alone repeats in the
+    union parts of one statement)."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from data_access.synthetic import page_queries
+
+    load_small(sqlite_engine)
+
+    @event.listens_for(sqlite_engine, "connect")
+    def _low_limit(dbapi_conn, _record):
+        dbapi_conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)
+
+    sqlite_engine.dispose()  # every connection from here on has the low limit
+    with sqlite_engine.connect() as conn:
+        assert conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) == 100
+        every = [r[0] for r in conn.execute(select(Opd.id))]
+    assert len(every) == 52
+    start, end = date(2022, 1, 5), date(2023, 1, 4)
+    for page, calls in page_queries(start, end).items():
+        for name, kw in calls:
+            for opd_ids in (None, every):
+                getattr(q, name)(engine=sqlite_engine, **{**kw, "opd_ids": opd_ids})
+    ov = q.opd_overview(engine=sqlite_engine, start=JAN10, end=JAN15, opd_ids=every).set_index("code")
+    assert ov.loc["DINKES", "refusal_rate"] == pytest.approx(1 / 3)

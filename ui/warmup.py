@@ -2,7 +2,7 @@
 made by `ui.engine.get_engine`) and after each write (`ui.cache.data_changed`), each page's data
 for the default filters (the data's whole period, every OPD) goes into the shared cache before
 the first visitor asks for it. A session that asks while the warm-up runs waits for the same
-computation (`ui.cache.cached_query`'s single flight) instead of doing it again."""
+computation (`st.cache_data`'s lock per key, see `ui.cache.cached_query`) instead of doing it again."""
 from __future__ import annotations
 
 import logging

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Integer, false, or_, select, union_all
+from sqlalchemy import Date, Integer, bindparam, false, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -144,8 +144,15 @@ def _rows(conn, stmt) -> list[tuple]:
     return _run(conn, stmt)[1]
 
 
+def in_values(col, values):
+    """`col IN (values)` with the values written into the SQL as it runs (the compiled statement
+    stays cached): as parameters, a filter of hundreds of OPDs or a year's working days, repeated
+    in a union's parts, would pass the 999 variables that SQLite before 3.32 allows."""
+    return col.in_(bindparam(None, list(values), expanding=True, literal_execute=True, unique=True))
+
+
 def _opd_filter(col, opd_ids):
-    return col.in_(list(opd_ids)) if opd_ids is not None else True
+    return in_values(col, opd_ids) if opd_ids is not None else True
 
 
 def _per_day(opd_ids):

@@ -15,7 +15,7 @@ from ..models import Opd, RollupOpdDay, RollupOpdMonth
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
 from ._base import (_MONDAY, _MONDAY_DAY, _as_date, _col, _dates, _days, _fetch, _in_spans, _opd_filter, _per_day,
-                    _rows, epoch_day, floor_div, is_weekday, month_split)
+                    _rows, epoch_day, floor_div, in_values, is_weekday, month_split)
 from .monitoring import last_visits
 
 
@@ -119,9 +119,9 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
         work, weekdays = _workdays_between(months[0], month_end(months[1]))
         off = [d for d in weekdays if d not in work]  # weekdays that are holidays
     # one pass over the day index: the ends' working days add, the holidays of whole months take off
-    days = (select(v.opd_id, case((v.day.in_(off), -capped), else_=capped).label("asn_days"))
+    days = (select(v.opd_id, case((in_values(v.day, off), -capped), else_=capped).label("asn_days"))
             .join(o, o.id == v.opd_id)
-            .where(v.day.in_(add + off) if add or off else false(), v.asn_visitors > 0, _opd_filter(v.opd_id, opd_ids)))
+            .where(in_values(v.day, add + off) if add or off else false(), v.asn_visitors > 0, _opd_filter(v.opd_id, opd_ids)))
     parts = [days]
     if months:
         in_months = (m.month >= months[0]) & (m.month <= months[1]) & _opd_filter(m.opd_id, opd_ids)
@@ -171,7 +171,7 @@ def coverage_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     stmt = (  # (opd_id, day) is the rollup's key: one row each, nothing to group
         select(epoch_day(v.day), v.opd_id, _capped_asn(v, o.asn_headcount).label("asn"))
         .join(o, o.id == v.opd_id)
-        .where(v.day >= start, v.day <= end, v.asn_visitors > 0, v.day.in_(wd) if wd else false(),
+        .where(v.day >= start, v.day <= end, v.asn_visitors > 0, in_values(v.day, wd) if wd else false(),
                _opd_filter(v.opd_id, opd_ids))
     )
     with engine.connect() as conn:
@@ -209,7 +209,7 @@ def coverage_weekly(*, engine: Engine, start: date, end: date, opd_ids=None, per
     stmt = (
         select(week.label("week"), v.opd_id if per_opd else literal(0), func.sum(_capped_asn(v, o.asn_headcount)))
         .join(o, o.id == v.opd_id)
-        .where(v.day >= start, v.day <= end, v.asn_visitors > 0, v.day.in_(wd.tolist()),
+        .where(v.day >= start, v.day <= end, v.asn_visitors > 0, in_values(v.day, wd.tolist()),
                _opd_filter(v.opd_id, opd_ids))
         .group_by(week, *([v.opd_id] if per_opd else []))
     )
@@ -293,13 +293,11 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     # left join would give them (missing where an OPD has no row)
     df = reg.reset_index(drop=True)
     ids = df["id"].to_numpy()
-    parts = {}
-    for part, cols in ((act, [c for c in act.columns if c != "opd_id"]), (cov, ["coverage"]),
-                       (vis, ["visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos",
-                              "photo_result", "photo_other_opd"])):
-        lined = part.set_index("opd_id")[cols].reindex(ids)
-        parts.update({c: lined[c].to_numpy() for c in cols})
-    df = pd.concat([df, pd.DataFrame(parts, index=df.index)], axis=1)
+    lined = [part.set_index("opd_id")[cols].reindex(ids).set_axis(df.index)  # (their dtypes kept)
+             for part, cols in ((act, [c for c in act.columns if c != "opd_id"]), (cov, ["coverage"]),
+                                (vis, ["visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos",
+                                       "photo_result", "photo_other_opd"]))]
+    df = pd.concat([df, *lined], axis=1)
     for c in ("checkins", "visitor_checkins", "refused", "checkins_7d"):
         df[c] = df[c].fillna(0).astype("int64")
     df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)
