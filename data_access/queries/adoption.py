@@ -121,7 +121,8 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
     # one pass over the day index: the ends' working days add, the holidays of whole months take off
     days = (select(v.opd_id, case((in_values(v.day, off), -capped), else_=capped).label("asn_days"))
             .join(o, o.id == v.opd_id)
-            .where(in_values(v.day, add + off) if add or off else false(), v.asn_visitors > 0, _opd_filter(v.opd_id, opd_ids)))
+            .where(in_values(v.day, add + off) if add or off else false(), v.asn_visitors > 0,
+                   _opd_filter(v.opd_id, opd_ids)))
     parts = [days]
     if months:
         in_months = (m.month >= months[0]) & (m.month <= months[1]) & _opd_filter(m.opd_id, opd_ids)
