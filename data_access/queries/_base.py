@@ -23,9 +23,10 @@ def _fetch(conn, stmt) -> pd.DataFrame:
     tuples: the rollups answer in milliseconds, so per-row result processing would dominate."""
     names, rows = _run(conn, stmt)
     df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
-    for c in df.columns:  # MariaDB returns Decimal for SUM()
-        if df[c].dtype == object and len(df) and type(df[c].iloc[0]).__name__ == "Decimal":
-            df[c] = df[c].astype("float64")
+    if rows:  # MariaDB returns Decimal for SUM(): as floats (read off the first row, not per column)
+        decimal = [c for c, v in zip(names, rows[0]) if type(v).__name__ == "Decimal"]
+        if decimal:
+            df[decimal] = df[decimal].astype("float64")
     return df
 
 

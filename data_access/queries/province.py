@@ -9,10 +9,9 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from .. import domain
 from ..models import Opd
 from ._base import _fetch
-from .adoption import opd_overview
+from .adoption import area_sums, opd_overview
 
 MANY_OPDS = 60  # above this many OPDs in the filter, rankings show their ends and maps aggregate
 
@@ -36,19 +35,8 @@ def regency_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     """Per regency: OPDs, OPDs with a printed QR, active OPDs, check-ins, refusals, ASN coverage
     weighted by headcount (as per kecamatan), the refusal rate, and the mean point of its OPDs."""
     ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)  # the registry's kabupaten in it
-    ov["asn_days"] = ov["coverage"].fillna(0) * ov["asn_headcount"]
-    ov["printed"] = domain.qr_printed(ov)
-    ov["is_active"] = domain.active(ov)
-    g = ov.groupby("kabupaten", as_index=False).agg(
-        opds=("id", "count"), printed=("printed", "sum"), active=("is_active", "sum"),
-        checkins=("checkins", "sum"), refused=("refused", "sum"), headcount=("asn_headcount", "sum"),
-        asn_days=("asn_days", "sum"), lat=("lat", "mean"), lon=("lon", "mean"),
-    )
-    g["coverage"] = g["asn_days"] / g["headcount"]
-    g["refusal_rate"] = (g["refused"] / g["checkins"]).where(g["checkins"] > 0)
-    for c in ("printed", "active"):
-        g[c] = g[c].astype("int64")
-    return g.drop(columns=["asn_days"])
+    return area_sums(ov, ["kabupaten"])[["kabupaten", "opds", "printed", "active", "checkins", "refused", "headcount",
+                                         "lat", "lon", "coverage", "refusal_rate"]]
 
 
 RANK_ENDS = 10  # rows shown at each end of a long ranking
