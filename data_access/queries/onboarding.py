@@ -59,6 +59,27 @@ def onboarding_progress(*, engine: Engine, start: date, end: date, opd_ids=None)
     return pd.DataFrame({"day": days, "qr_printed": printed_count, "active": active})
 
 
+def _latest_visit_posted(vis: pd.DataFrame, opd_ids: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Weeks × OPDs: whether the latest visit on or before each week end (of the visits in day,
+    then record order, qr_findings) found the OPD's QR posted; False before its first visit.
+    One search over all visits keyed by (OPD, day), not a search per OPD."""
+    out = np.zeros((len(ends), len(opd_ids)), dtype=bool)
+    if vis.empty or not len(ends):
+        return out
+    col = pd.Index(opd_ids).get_indexer(vis["opd_id"]).astype(np.int64)  # each visit's OPD column
+    day = np.array(vis["visited_on"].tolist(), dtype="datetime64[D]").astype(np.int64)
+    end = ends.astype("datetime64[D]").astype(np.int64)
+    lo = min(day.min(), end.min())
+    span = max(day.max(), end.max()) - lo + 1
+    key = col * span + (day - lo)
+    order = np.argsort(key, kind="stable")  # within an OPD and day, the later record last
+    key, col, posted = key[order], col[order], vis["qr_posted"].astype(bool).to_numpy()[order]
+    cols = np.arange(len(opd_ids))
+    idx = np.searchsorted(key, cols[None, :] * span + (end[:, None] - lo), side="right") - 1
+    at = np.clip(idx, 0, None)
+    return (idx >= 0) & (col[at] == cols[None, :]) & posted[at]
+
+
 def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """How many OPDs stood at each onboarding stage at the end of each week (Sunday, or the
     range's last day): one row per (week_end, stage)."""
@@ -76,20 +97,12 @@ def pipeline_weekly(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     registered_on, printed_on = np.array(registered_on), np.array(printed_on)
     on = _active_at(all_days, cum, ends)  # weeks × OPD columns
     active = np.where(col >= 0, on[:, np.clip(col, 0, None)], False)
-    verified = np.zeros((len(ends), len(reg)), dtype=bool)
-    pos = {opd: i for i, opd in enumerate(reg["id"])}
     ends_arr = np.array(ends, dtype="datetime64[D]")
-    for opd, v in vis.groupby("opd_id"):
-        dates = np.array(v["visited_on"].tolist(), dtype="datetime64[D]")
-        idx = np.searchsorted(dates, ends_arr, side="right") - 1  # the last visit on or before each week end
-        posted = v["qr_posted"].astype(bool).to_numpy()
-        verified[:, pos[opd]] = np.where(idx >= 0, posted[np.clip(idx, 0, None)], False)
+    verified = _latest_visit_posted(vis, reg["id"].to_numpy(), ends_arr)
     ends_col = ends_arr[:, None]
     code = domain.stage_codes(registered=registered_on.astype("datetime64[D]")[None, :] <= ends_col,
                               printed=printed_on.astype("datetime64[D]")[None, :] <= ends_col,
                               active=active, verified=verified)
-    rows = []
-    for i, d in enumerate(ends):
-        counts = np.bincount(code[i], minlength=len(STAGES))
-        rows += [{"week_end": pd.Timestamp(d), "stage": st, "opds": int(counts[j])} for j, st in enumerate(STAGES)]
-    return pd.DataFrame(rows)
+    counts = (code[:, :, None] == np.arange(len(STAGES))).sum(axis=1)  # weeks × stages
+    return pd.DataFrame({"week_end": np.repeat(pd.DatetimeIndex(ends_arr), len(STAGES)),
+                         "stage": pd.Series(np.tile(STAGES, len(ends)), dtype="str"), "opds": counts.ravel()})
