@@ -63,3 +63,25 @@ def test_sessions_asking_at_once_wait_for_one_build():
     for t in threads:
         t.join()
     assert len(calls) == 1 and len(got) == 8 and all(f is got[0] for f in got)
+
+
+def test_a_large_frame_is_keyed_by_all_of_its_rows():
+    """Streamlit's own hash samples a frame of 50.000 rows or more: two frames that differ in one
+    row outside the sample would have shared a figure."""
+    big = pd.DataFrame({"x": [str(i) for i in range(60_000)], "y": range(60_000)})
+    changed = big.copy()
+    changed.loc[59_999, "y"] = -1
+    a = figure(slow_bar, big.head(3))
+    assert figure(slow_bar, big.head(3).copy()) is a
+    f1, f2 = figure(slow_bar, big), figure(slow_bar, changed)
+    assert f1 is not f2 and len(calls) == 3 and f2.data[0].y[-1] == -1
+
+
+def test_type_names_and_index_are_part_of_the_key():
+    base = frame(1, 2, 3)
+    assert figure(slow_bar, base) is not figure(slow_bar, base.astype({"y": "float64"}))
+    assert figure(slow_bar, base) is not figure(slow_bar, base.rename(columns={"x": "x", "y": "y"}).set_axis([5, 6, 7]))
+    texts = pd.DataFrame({"x": ["a", "b", None], "y": [1, 2, 3]})
+    assert figure(slow_bar, texts) is figure(slow_bar, texts.copy())
+    assert figure(slow_bar, texts) is not figure(slow_bar, texts.fillna("z"))
+    assert len(calls) == 5

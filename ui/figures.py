@@ -9,8 +9,11 @@ Figures are never changed after they are built (st.plotly_chart serialises a cop
 one object is safe; a builder whose result a page changes afterwards must not go through here."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -18,8 +21,8 @@ from ui.cache import CACHE_TTL
 
 
 @st.cache_resource(ttl=CACHE_TTL, max_entries=100, show_spinner=False)
-def _built(_builder: Callable[..., go.Figure], name: str, args: tuple, kwargs: dict) -> go.Figure:
-    fig = _builder(*args, **kwargs)
+def _built(_builder: Callable[..., go.Figure], name: str, key: tuple, _args: tuple, _kwargs: dict) -> go.Figure:
+    fig = _builder(*_args, **_kwargs)
     # st.plotly_chart asks the figure for its dict (a deep copy, typed arrays encoded) on every
     # run; the figure does not change, so its dict is made once
     as_dict = fig.to_dict()
@@ -29,4 +32,35 @@ def _built(_builder: Callable[..., go.Figure], name: str, args: tuple, kwargs: d
 
 def figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
     """builder(*args, **kwargs), or the same figure built before from equal arguments."""
-    return _built(builder, f"{builder.__module__}.{builder.__qualname__}", args, kwargs)
+    key = (tuple(fingerprint(a) for a in args), tuple(sorted((k, fingerprint(v)) for k, v in kwargs.items())))
+    return _built(builder, f"{builder.__module__}.{builder.__qualname__}", key, args, kwargs)
+
+
+def fingerprint(value):
+    """A frame or series as a digest of its whole content (column names and types, index and
+    values), anything else as itself: the figure's cache key. Numbers and times are digested as
+    their bytes, other columns through pandas' hash of each value. (Streamlit's own hashing of a
+    frame hashes it several times over, and samples a frame of 50.000 rows or more: two frames
+    differing only outside the sample would share one figure.)"""
+    if isinstance(value, pd.DataFrame):
+        h = hashlib.blake2b(digest_size=20)
+        h.update(repr((value.shape, [str(c) for c in value.columns], [str(t) for t in value.dtypes])).encode())
+        h.update(_digest(value.index))
+        for i in range(value.shape[1]):
+            h.update(_digest(value.iloc[:, i]))
+        return ("frame", h.hexdigest())
+    if isinstance(value, pd.Series):
+        h = hashlib.blake2b(digest_size=20)
+        h.update(repr((len(value), str(value.name), str(value.dtype))).encode())
+        h.update(_digest(value.index))
+        h.update(_digest(value))
+        return ("series", h.hexdigest())
+    return value
+
+
+def _digest(values) -> bytes:
+    arr = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    if arr.dtype.kind in "biufcmM":
+        return hashlib.blake2b(np.ascontiguousarray(arr).tobytes(), digest_size=20).digest()
+    hashed = pd.util.hash_pandas_object(pd.Series(arr, dtype=object), index=False).to_numpy()
+    return hashlib.blake2b(hashed.tobytes(), digest_size=20).digest()
