@@ -1,8 +1,9 @@
 """Cached data calls. `cached_query(fn)` turns a data_access function `fn(*, engine, ...)` into
 a function of the same parameters without `engine`: its result is kept for CACHE_TTL seconds
 (per database and arguments), and when many sessions ask for the same figure while the cache
-is empty, one computes it and the others wait for its result. Frames come back as copies, so
-a page may change what it gets. `data_changed()` forgets every cached result."""
+is empty, one computes it and the others wait for its result. Each call gets its own copy of
+the result (st.cache_data unpickles it), so a page may change what it gets. `data_changed()`
+forgets every cached result."""
 from __future__ import annotations
 
 import functools
@@ -10,7 +11,6 @@ import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
-import pandas as pd
 import streamlit as st
 
 from data_access.config import get_settings
@@ -50,8 +50,9 @@ def cached_query(fn: Callable[..., R]) -> Callable[..., R]:
         items = tuple(sorted((k, _freeze(v)) for k, v in call.arguments.items()))
         # when many sessions ask for the same figure while the cache is empty, one computes it and
         # the others wait for its result: st.cache_data's own lock per key, taken on a miss only
-        result = _cached_call(name, get_settings().database_url, items)
-        return result.copy() if isinstance(result, pd.DataFrame) else result
+        # st.cache_data keeps results pickled and unpickles them on every read: each caller gets
+        # its own copy already, which a page may change
+        return _cached_call(name, get_settings().database_url, items)
 
     cached.__signature__ = signature
     return cached
