@@ -97,8 +97,7 @@ def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
-    for c in ("checkins", "refused", "visitor_checkins"):
-        df[c] = df[c].astype("int64")
+    df[["checkins", "refused", "visitor_checkins"]] = df[["checkins", "refused", "visitor_checkins"]].astype("int64")
     return df
 
 
@@ -299,6 +298,16 @@ def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     return df
 
 
+def _lined(part: pd.DataFrame, cols: list[str], ids: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The `cols` of a frame with one row per OPD (or none), in the order of `ids` and with
+    `index`: as a left join from the OPDs would give them (missing where an OPD has no row, the
+    column types widened as pandas does for that). Taken by position when every OPD has its row."""
+    pos = pd.Index(part["opd_id"]).get_indexer(ids)
+    if len(pos) and (pos >= 0).all():
+        return part[cols].take(pos).set_axis(index)
+    return part.set_index("opd_id")[cols].reindex(ids).set_axis(index)
+
+
 def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """One row per OPD in the filter with registry facts, activity, coverage, and the stage
     columns of domain.classify (stage, qr_printed, active, anomaly, ...) as of `end`."""
@@ -310,7 +319,7 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     # left join would give them (missing where an OPD has no row)
     df = reg.reset_index(drop=True)
     ids = df["id"].to_numpy()
-    lined = [part.set_index("opd_id")[cols].reindex(ids).set_axis(df.index)  # (their dtypes kept)
+    lined = [_lined(part, cols, ids, df.index)
              for part, cols in ((act, [c for c in act.columns if c != "opd_id"]), (cov, ["coverage"]),
                                 (vis, ["visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos",
                                        "photo_result", "photo_other_opd"]))]

@@ -45,8 +45,7 @@ def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
-    for c in ("checkins", "merah", "hitam", "kuning", "refused"):
-        df[c] = df[c].astype("int64")
+    df[["checkins", "merah", "hitam", "kuning", "refused"]] = df[["checkins", "merah", "hitam", "kuning", "refused"]].astype("int64")
     return df
 
 
@@ -63,8 +62,7 @@ def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     stmt = select(sums, o.short_name, o.kecamatan).join(o, o.id == sums.c.opd_id).order_by(sums.c.opd_id)
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
-    for c in ("checkins", "refused", "merah", "hitam"):
-        df[c] = df[c].astype("int64")
+    df[["checkins", "refused", "merah", "hitam"]] = df[["checkins", "refused", "merah", "hitam"]].astype("int64")
     df["rate"] = df["refused"] / df["checkins"]
     return df
 
