@@ -296,3 +296,23 @@ def test_other_pages_and_report_show_the_anomaly_and_quiet(app_on, page):
     text = " ".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
     doc.close()
     assert "check-in tanpa QR tercetak" in " ".join(text.split())
+
+
+def test_classify_again_or_with_a_repeated_index_gives_the_same_columns():
+    """classify adds its columns in one step; a frame classified before, or one whose index
+    repeats a label, has them replaced in place instead, with the same values."""
+    facts = pd.DataFrame({
+        "venue_code": ["V1", "V2", None, "V4"],
+        "venue_registered_on": [date(2022, 1, 3), None, None, date(2022, 4, 1)],
+        "qr_printed_on": [date(2022, 1, 4), None, None, date(2022, 1, 10)],
+        "checkins_7d": [5, 2, 0, 0],
+        "last_day": [date(2022, 2, 27), date(2022, 2, 20), pd.NaT, pd.NaT],
+        "qr_posted": [None, None, None, True],
+        "photo_result": [None, None, None, "sesuai"],
+    })
+    once = domain.classify(facts, end=date(2022, 2, 28))
+    assert list(once["stage"]) == ["aktif", "terdaftar", "belum_terdaftar", "terverifikasi"]
+    assert list(once["anomaly"]) == [None, domain.CHECKIN_WITHOUT_QR, None, None]
+    pd.testing.assert_frame_equal(domain.classify(once, end=date(2022, 2, 28)), once)
+    repeated = domain.classify(facts.set_axis([0, 0, 1, 1]), end=date(2022, 2, 28))
+    pd.testing.assert_frame_equal(repeated.reset_index(drop=True), once)

@@ -85,3 +85,14 @@ def test_type_names_and_index_are_part_of_the_key():
     assert figure(slow_bar, texts) is figure(slow_bar, texts.copy())
     assert figure(slow_bar, texts) is not figure(slow_bar, texts.fillna("z"))
     assert len(calls) == 5
+
+
+def test_labels_and_value_types_that_compare_alike_are_kept_apart():
+    ints = pd.DataFrame({"x": ["a", "b"], "y": [1, 0]})
+    assert figure(slow_bar, ints) is not figure(slow_bar, ints.rename(columns={"y": 1}).rename(columns={1: "y"})
+                                                 .astype({"y": "object"}).assign(y=[True, False]))
+    gaps = pd.DataFrame({"x": ["a", "b"], "y": [None, 2]}, dtype=object)
+    assert figure(slow_bar, gaps) is not figure(slow_bar, gaps.fillna(float("nan")))
+    cells = pd.DataFrame({"x": ["a", "b"], "y": [1, 2], "lists": [[1], [2]]})  # unhashable cells: still a key
+    assert figure(slow_bar, cells) is figure(slow_bar, cells.copy())
+    assert len(calls) == 5

@@ -1,8 +1,8 @@
 """Cached data calls. `cached_query(fn)` turns a data_access function `fn(*, engine, ...)` into
 a function of the same parameters without `engine`: its result is kept for CACHE_TTL seconds
 (per database and arguments), and when many sessions ask for the same figure while the cache
-is empty, one computes it and the others wait for its result. Each call gets its own copy of
-the result (st.cache_data unpickles it), so a page may change what it gets. `data_changed()`
+is empty, one computes it and the others wait for its result. Each call gets an object of its
+own (st.cache_data unpickles the result for every read), so a page may change what it gets. `data_changed()`
 forgets every cached result."""
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def cached_query(fn: Callable[..., R]) -> Callable[..., R]:
         # when many sessions ask for the same figure while the cache is empty, one computes it and
         # the others wait for its result: st.cache_data's own lock per key, taken on a miss only
         # st.cache_data keeps results pickled and unpickles them on every read: each caller gets
-        # its own copy already, which a page may change
+        # an object of its own (the one that computed it, the result itself), which it may change
         return _cached_call(name, get_settings().database_url, items)
 
     cached.__signature__ = signature

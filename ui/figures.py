@@ -10,6 +10,7 @@ one object is safe; a builder whose result a page changes afterwards must not go
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Callable
 
 import numpy as np
@@ -37,21 +38,23 @@ def figure(builder: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
 
 
 def fingerprint(value):
-    """A frame or series as a digest of its whole content (column names and types, index and
-    values), anything else as itself: the figure's cache key. Numbers and times are digested as
-    their bytes, other columns through pandas' hash of each value. (Streamlit's own hashing of a
-    frame hashes it several times over, and samples a frame of 50.000 rows or more: two frames
-    differing only outside the sample would share one figure.)"""
+    """A frame or series as a digest of its whole content (its axes' labels, names and types, and
+    its values), anything else as itself: the figure's cache key. Numbers and times are digested
+    as their bytes, other columns as their pickled values (types kept apart: 1 and True, None
+    and NaN differ). Streamlit's own hashing of a frame hashed it several times over, and
+    sampled a frame of 50.000 rows or more: two frames differing only outside the sample would
+    have shared one figure."""
     if isinstance(value, pd.DataFrame):
         h = hashlib.blake2b(digest_size=20)
-        h.update(repr((value.shape, [str(c) for c in value.columns], [str(t) for t in value.dtypes])).encode())
+        h.update(repr((value.shape, list(value.columns), value.columns.names, value.index.names,
+                       [repr(t) for t in value.dtypes])).encode())
         h.update(_digest(value.index))
         for i in range(value.shape[1]):
             h.update(_digest(value.iloc[:, i]))
         return ("frame", h.hexdigest())
     if isinstance(value, pd.Series):
         h = hashlib.blake2b(digest_size=20)
-        h.update(repr((len(value), str(value.name), str(value.dtype))).encode())
+        h.update(repr((len(value), value.name, value.index.names, repr(value.dtype))).encode())
         h.update(_digest(value.index))
         h.update(_digest(value))
         return ("series", h.hexdigest())
@@ -59,8 +62,11 @@ def fingerprint(value):
 
 
 def _digest(values) -> bytes:
+    """A column's or an index's values (with the type of the column) as a digest."""
     arr = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    h = hashlib.blake2b(repr(getattr(values, "dtype", arr.dtype)).encode(), digest_size=20)
     if arr.dtype.kind in "biufcmM":
-        return hashlib.blake2b(np.ascontiguousarray(arr).tobytes(), digest_size=20).digest()
-    hashed = pd.util.hash_pandas_object(pd.Series(arr, dtype=object), index=False).to_numpy()
-    return hashlib.blake2b(hashed.tobytes(), digest_size=20).digest()
+        h.update(np.ascontiguousarray(arr).tobytes())
+    else:
+        h.update(pickle.dumps(arr.tolist(), protocol=pickle.HIGHEST_PROTOCOL))
+    return h.digest()

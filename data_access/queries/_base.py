@@ -209,9 +209,15 @@ def _dates(values) -> pd.Series:
     """A fetched DATE column (date objects, or ISO text from SQLite) as Python dates, NaT where
     missing, keeping the column's index: what `pd.to_datetime(col).dt.date` gives, without its
     fixed cost (a millisecond a column; a page converts several)."""
+    return date_column(values.tolist(), index=values.index)
+
+
+def date_column(values: list, index=None) -> pd.Series:
+    """Fetched DATE values (date objects, ISO text, None) as a column of Python dates, NaT where
+    missing (a column with no date at all comes out as datetime64, as pandas makes it)."""
     out = np.empty(len(values), dtype=object)
-    out[:] = [pd.NaT if v is None or v != v else _as_date(v) for v in values.tolist()]
-    return pd.Series(out, index=values.index)
+    out[:] = [pd.NaT if v is None or v != v else _as_date(v) for v in values]
+    return pd.Series(out, index=index)
 
 
 def _as_date(v) -> date:

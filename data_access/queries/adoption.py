@@ -15,7 +15,7 @@ from ..models import Opd, RollupOpdDay, RollupOpdMonth
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
 from ._base import (_MONDAY, _MONDAY_DAY, _as_date, _col, _dates, _days, _fetch, _in_spans, _opd_filter, _per_day,
-                    _rows, _run, epoch_day, floor_div, in_values, is_weekday, month_split)
+                    _rows, _run, date_column, epoch_day, floor_div, in_values, is_weekday, month_split)
 from .monitoring import last_visits
 
 
@@ -40,9 +40,10 @@ def opd_registry(*, engine: Engine) -> pd.DataFrame:
         names, rows = _run(conn, stmt)
     # built column by column from the rows, each in its final form (a frame converted afterwards,
     # column by column, took twice as long as the query)
-    cols = dict(zip(names, (list(c) for c in zip(*rows)))) if rows else {n: [] for n in names}
+    # (no rows: columns of objects, as a frame made from no records has them)
+    cols = dict(zip(names, (list(c) for c in zip(*rows)))) if rows else {n: pd.Series([], dtype=object) for n in names}
     for c in ("qr_printed_on", "venue_registered_on"):
-        cols[c] = _object_column([pd.NaT if v is None else _as_date(v) for v in cols[c]])
+        cols[c] = date_column(cols[c])
     cols["venue_code"] = _object_column(cols["venue_code"])
     for c in ("qr_printed_estimate", "location_approx"):
         cols[c] = np.array([bool(v) for v in cols[c]], dtype=bool)
@@ -149,15 +150,15 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
     ids = reg["id"].to_numpy(dtype=np.int64)
     asn_days = np.zeros(len(ids))
     if got:
-        got_ids = _col(got, 0)
-        order = np.argsort(got_ids)
-        pos = np.clip(np.searchsorted(got_ids[order], ids), 0, len(got_ids) - 1)
-        found = got_ids[order][pos] == ids
-        asn_days[found] = np.array([float(x) for x in _col(got, 1, object)[order][pos[found]]])
+        pos = pd.Index(_col(got, 0)).get_indexer(ids)
+        sums = np.array([float(r[1]) for r in got])  # (MariaDB's SUM is a Decimal)
+        asn_days[pos >= 0] = sums[pos[pos >= 0]]
     n = len(wd)
     head = reg["asn_headcount"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):  # a headcount of 0: no coverage (NaN), as before
+        coverage = asn_days / (n * head) if n else np.nan
     return pd.DataFrame({"opd_id": ids, "asn_headcount": head, "asn_days": asn_days, "workdays": n,
-                         "coverage": asn_days / (n * head) if n else np.nan})
+                         "coverage": coverage})
 
 
 def _workdays_between(start: date, end: date) -> tuple[set[date], list[date]]:
@@ -338,12 +339,13 @@ def adoption_table(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     return df
 
 
-def area_sums(ov: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _area_sums(ov: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """An opd_overview frame summed per area (the `keys` columns: a kecamatan, a regency): OPDs,
     OPDs with a printed QR, active OPDs, check-ins, refusals, headcount, the mean point of its
-    OPDs (lat, lon), Cakupan ASN weighted by headcount (Σ capped ASN-days ÷ Σ headcount, as
-    weighted_coverage) and the refusal rate. One grouped sum of every column, a mean as a sum
-    over a count: a third of the time of an aggregation per column."""
+    OPDs (lat, lon), Cakupan ASN weighted by headcount (Σ coverage × headcount ÷ Σ headcount,
+    weighted_coverage's rule per area, as a number: 0 for a period without working days) and
+    the refusal rate. One grouped sum of every column, a mean as a sum over a count: a third of
+    the time of an aggregation per column."""
     g = pd.DataFrame({
         **{k: ov[k] for k in keys}, "opds": ov["id"].notna(), "printed": domain.qr_printed(ov),
         "active": domain.active(ov), "checkins": ov["checkins"], "refused": ov["refused"],
@@ -362,7 +364,7 @@ def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -
     name and `kecamatan_label` (opd_registry's), OPDs, check-ins, refusals, coverage weighted by
     headcount, centroid."""
     ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
-    g = area_sums(ov, ["kabupaten", "kecamatan", "kecamatan_label"])
+    g = _area_sums(ov, ["kabupaten", "kecamatan", "kecamatan_label"])
     g = g[["kabupaten", "kecamatan", "kecamatan_label", "opds", "checkins", "refused", "headcount", "printed",
            "lat", "lon", "coverage", "refusal_rate"]].rename(columns={"lat": "opd_lat", "lon": "opd_lon"})
     # Bangkalan's kecamatan at their centroids; another regency's (a province's registry), also

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from ..models import Opd
 from ._base import _fetch
-from .adoption import area_sums, opd_overview
+from .adoption import _area_sums, opd_overview
 
 MANY_OPDS = 60  # above this many OPDs in the filter, rankings show their ends and maps aggregate
 
@@ -35,7 +35,7 @@ def regency_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     """Per regency: OPDs, OPDs with a printed QR, active OPDs, check-ins, refusals, ASN coverage
     weighted by headcount (as per kecamatan), the refusal rate, and the mean point of its OPDs."""
     ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)  # the registry's kabupaten in it
-    return area_sums(ov, ["kabupaten"])[["kabupaten", "opds", "printed", "active", "checkins", "refused", "headcount",
+    return _area_sums(ov, ["kabupaten"])[["kabupaten", "opds", "printed", "active", "checkins", "refused", "headcount",
                                          "lat", "lon", "coverage", "refusal_rate"]]
 
 

@@ -45,7 +45,8 @@ def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
-    df[["checkins", "merah", "hitam", "kuning", "refused"]] = df[["checkins", "merah", "hitam", "kuning", "refused"]].astype("int64")
+    counts = ["checkins", "merah", "hitam", "kuning", "refused"]
+    df[counts] = df[counts].astype("int64")
     return df
 
 
