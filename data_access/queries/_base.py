@@ -140,6 +140,12 @@ def _run(conn, stmt) -> tuple[list[str], list[tuple]]:
         result.close()
 
 
+def _as_counts(df: pd.DataFrame, cols: list[str]) -> None:
+    """Count columns of a fetched frame as int64, 0 where missing (an OPD without a row), in one
+    step: a column at a time cost about half a millisecond each."""
+    df[cols] = df[cols].fillna(0).astype("int64")
+
+
 def _rows(conn, stmt) -> list[tuple]:
     """Like `_fetch`, as plain tuples."""
     return _run(conn, stmt)[1]

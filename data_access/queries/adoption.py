@@ -14,8 +14,8 @@ from ..calendar import active_window_start, month_end, workdays
 from ..models import Opd, RollupOpdDay, RollupOpdMonth
 from ..labels import kecamatan_label
 from ..registry import HOME_REGENCY, KECAMATAN_CENTROIDS
-from ._base import (_MONDAY, _MONDAY_DAY, _as_date, _col, _dates, _days, _fetch, _in_spans, _opd_filter, _per_day,
-                    _rows, _run, date_column, epoch_day, floor_div, in_values, is_weekday, month_split)
+from ._base import (_MONDAY, _MONDAY_DAY, _as_counts, _as_date, _col, _dates, _days, _fetch, _in_spans, _opd_filter,
+                    _per_day, _rows, _run, date_column, epoch_day, floor_div, in_values, is_weekday, month_split)
 from .monitoring import last_visits
 
 
@@ -98,7 +98,7 @@ def daily_counts(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
-    df[["checkins", "refused", "visitor_checkins"]] = df[["checkins", "refused", "visitor_checkins"]].astype("int64")
+    _as_counts(df, ["checkins", "refused", "visitor_checkins"])
     return df
 
 
@@ -151,8 +151,8 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
     asn_days = np.zeros(len(ids))
     if got:
         pos = pd.Index(_col(got, 0)).get_indexer(ids)
-        sums = np.array([float(r[1]) for r in got])  # (MariaDB's SUM is a Decimal)
-        asn_days[pos >= 0] = sums[pos[pos >= 0]]
+        got_days = np.array([float(r[1]) for r in got])  # (MariaDB's SUM is a Decimal)
+        asn_days[pos >= 0] = got_days[pos[pos >= 0]]
     n = len(wd)
     head = reg["asn_headcount"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):  # a headcount of 0: no coverage (NaN), as before
@@ -293,8 +293,7 @@ def opd_activity(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
                   ).group_by(u.c.opd_id)
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
-    counts = ["checkins", "visitor_checkins", "refused", "checkins_7d"]
-    df[counts] = df[counts].fillna(0).astype("int64")
+    _as_counts(df, ["checkins", "visitor_checkins", "refused", "checkins_7d"])
     df["last_day"] = _dates(df["last_day"])
     return df
 
@@ -325,8 +324,7 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
                                 (vis, ["visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos",
                                        "photo_result", "photo_other_opd"]))]
     df = pd.concat([df, *lined], axis=1)
-    counts = ["checkins", "visitor_checkins", "refused", "checkins_7d"]
-    df[counts] = df[counts].fillna(0).astype("int64")
+    _as_counts(df, ["checkins", "visitor_checkins", "refused", "checkins_7d"])
     df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)
     return domain.classify(df, end=end).reset_index(drop=True)
 

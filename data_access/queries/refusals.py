@@ -10,7 +10,7 @@ from sqlalchemy import Engine, distinct, func, select
 
 from ..labels import kecamatan_label
 from ..models import Opd, RollupOpdDay
-from ._base import (_MONDAY, _MONDAY_DAY, _col, _days, _fetch, _opd_filter, _per_day, _per_hour, _rows, epoch_day,
+from ._base import (_MONDAY, _MONDAY_DAY, _as_counts, _col, _days, _fetch, _opd_filter, _per_day, _per_hour, _rows, epoch_day,
                     floor_div, opd_sums)
 
 
@@ -45,8 +45,7 @@ def refusals_daily(*, engine: Engine, start: date, end: date, opd_ids=None) -> p
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
     df["day"] = pd.to_datetime(df["day"])
-    counts = ["checkins", "merah", "hitam", "kuning", "refused"]
-    df[counts] = df[counts].astype("int64")
+    _as_counts(df, ["checkins", "merah", "hitam", "kuning", "refused"])
     return df
 
 
@@ -63,7 +62,7 @@ def refusals_by_opd(*, engine: Engine, start: date, end: date, opd_ids=None) -> 
     stmt = select(sums, o.short_name, o.kecamatan).join(o, o.id == sums.c.opd_id).order_by(sums.c.opd_id)
     with engine.connect() as conn:
         df = _fetch(conn, stmt)
-    df[["checkins", "refused", "merah", "hitam"]] = df[["checkins", "refused", "merah", "hitam"]].astype("int64")
+    _as_counts(df, ["checkins", "refused", "merah", "hitam"])
     df["rate"] = df["refused"] / df["checkins"]
     return df
 
