@@ -11,10 +11,10 @@ from data_access.domain import STAGE_LABELS, STAGES, stage_label
 from data_access.fmt import fmt_date, fmt_int, parse_date
 from data_access.labels import CATEGORY_LABELS, label_of, regency_label
 from ui import charts
-from ui.data import holiday_coverage, opd_overview, opd_registry, pipeline_weekly
+from ui.data import holiday_coverage, opd_overview, opd_registry
 from ui.export import download_buttons
-from ui.figures import figure
 from ui.page import run_action, setup_page
+from ui.page_figures import estimated_printing, pipeline_chart
 from ui.ranking import ranking_view
 from ui.safe import md
 from ui.tables import show_table
@@ -36,8 +36,7 @@ cols = st.columns(len(STAGES))
 for col, stage in zip(cols, STAGES):
     col.metric(STAGE_LABELS[stage], fmt_int(counts.get(stage, 0)), border=True)
 
-estimated = int((overview["qr_printed_on"].notna() & overview["qr_printed_estimate"]).sum())
-st.plotly_chart(figure(charts.build_pipeline, pipeline_weekly(**flt.kwargs), estimated_printing=estimated),
+st.plotly_chart(pipeline_chart(**flt.kwargs, estimated=estimated_printing(overview)),
                 width="stretch", key="onboarding_pipeline", config=charts.PLOT_CONFIG)
 
 st.subheader("OPD yang belum mencetak QR Code: siapa dikejar dulu")

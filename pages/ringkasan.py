@@ -16,10 +16,10 @@ from data_access.labels import regencies_phrase, regency_full, regency_label
 from data_access.queries import weighted_coverage
 from data_access.queries.province import RANK_ENDS, search_rows
 from ui import charts
-from ui.data import daily_counts, map_boundaries, onboarding_progress, opd_overview, opd_registry, totals
+from ui.data import map_boundaries, opd_overview, opd_registry, totals
 from ui.export import download_buttons
-from ui.figures import figure
 from ui.page import empty_notice, setup_page
+from ui.page_figures import daily_checkins_chart, onboarding_progress_chart
 from ui.safe import md
 
 
@@ -82,18 +82,16 @@ st.download_button(
          "kecamatan dan kabupaten/kota dengan cakupan terendah.",
 )
 
-progress = onboarding_progress(**flt.kwargs)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(figure(charts.build_onboarding_progress, progress, total_opds=n_opd,
-                           whole="Semua OPD" if flt.opd_ids is None else "OPD dalam filter"), width="stretch",
+    st.plotly_chart(onboarding_progress_chart(**flt.kwargs, total_opds=n_opd), width="stretch",
                     key="ringkasan_progress", config=charts.PLOT_CONFIG)
-daily = daily_counts(**flt.kwargs)
+daily_chart = daily_checkins_chart(**flt.kwargs)
 with right:
-    if daily.empty:
+    if daily_chart is None:
         empty_notice("check-in")
     else:
-        st.plotly_chart(figure(charts.build_daily_checkins, daily), width="stretch", key="ringkasan_daily", config=charts.PLOT_CONFIG)
+        st.plotly_chart(daily_chart, width="stretch", key="ringkasan_daily", config=charts.PLOT_CONFIG)
 
 st.subheader("Perlu perhatian")
 no_qr = overview[domain.no_qr(overview)]

@@ -68,3 +68,31 @@ def test_a_write_computes_them_again(demo_dir, computed):
     start, end = data.data_range()
     data.opd_overview(start=start, end=end, opd_ids=None)
     assert computed == []
+
+
+def test_start_up_builds_the_overviews_figures_and_its_visitors_then_build_none(demo_dir, page, monkeypatch):
+    """The overview's two charts and the Onboarding page's pipeline are built by the warm-up, from
+    the same functions the pages call (ui.page_figures): a visitor's page builds none of them."""
+    from ui import charts
+    from ui.engine import get_engine
+
+    built: list[str] = []
+    names = ("build_daily_checkins", "build_onboarding_progress", "build_pipeline")
+    for name in names:
+        def counting(*args, _build=getattr(charts, name), _name=name, **kwargs):
+            built.append(_name)
+            return _build(*args, **kwargs)
+
+        monkeypatch.setattr(charts, name, counting)
+    get_engine()
+    _wait_for_warm_up()
+    assert sorted(built) == list(names)
+    built.clear()
+    at = page("ringkasan", "pimpinan")
+    assert not at.exception and len(at.get("plotly_chart")) == 2
+    at = page("onboarding", "kominfo")
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    assert built == []
+    # another filter's figures are built by the visitor who asks for them (and only once)
+    at = page("ringkasan", "pimpinan", query={"kecamatan": "Bangkalan"})
+    assert not at.exception and sorted(built) == ["build_daily_checkins", "build_onboarding_progress"]

@@ -1,8 +1,9 @@
 """The figures every session needs, computed once in the background: after start-up (the engine
 made by `ui.engine.get_engine`) and after each write (`ui.cache.data_changed`), each page's data
 for the default filters (the data's whole period, every OPD) goes into the shared cache before
-the first visitor asks for it. A session that asks while the warm-up runs waits for the same
-computation (`st.cache_data`'s lock per key, see `ui.cache.cached_query`) instead of doing it again."""
+the first visitor asks for it, and the overview's figures are built from it (ui.page_figures).
+A session that asks while the warm-up runs waits for the same computation (`st.cache_data`'s
+and `st.cache_resource`'s lock per key) instead of doing it again."""
 from __future__ import annotations
 
 import logging
@@ -17,10 +18,11 @@ _again = threading.Event()
 
 def warm_up() -> None:
     """Compute and cache every page's default data, the overview first (see
-    data_access.synthetic.page_queries, the calls each page makes)."""
+    data_access.synthetic.page_queries, the calls each page makes), then the figures of the
+    overview and the Onboarding page (ui.page_figures)."""
     from data_access.config import get_settings
     from data_access.synthetic import page_queries
-    from ui import data
+    from ui import data, page_figures
     from ui.filters import period_bounds
 
     url = get_settings().database_url
@@ -36,6 +38,10 @@ def warm_up() -> None:
                 return
             seen.add(key)
             getattr(data, name)(**kw)
+    if get_settings().database_url == url:
+        # the figures built from that data (the overview's first): building one costs more than
+        # reading its data, and a visitor who had to would keep the others waiting for it
+        page_figures.warm(start=start, end=end)
 
 
 def _not_from_warm_up(record: logging.LogRecord) -> bool:
