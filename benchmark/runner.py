@@ -205,12 +205,8 @@ def measure_pages(engine: Engine, start: date, end: date, *, naive: bool = True)
     work as well), and, with `naive`, one run of the naive route."""
     out = []
     for page, calls in page_queries(start, end).items():
-        runs = []
-        for _ in range(FAST_REPEAT):
-            t0 = time.perf_counter()
-            for name, kw in calls:
-                getattr(q, name)(engine=engine, **kw)
-            runs.append(time.perf_counter() - t0)
+        runs = [time_it(lambda: [getattr(q, name)(engine=engine, **kw) for name, kw in calls], repeat=1)
+                for _ in range(FAST_REPEAT)]
         fast = min(runs)
         row = {"page": page, "fast_ms": round(fast * 1000, 1),
                "fast_median_ms": round(statistics.median(runs) * 1000, 1)}

@@ -14,7 +14,7 @@ from ui import charts
 from ui.data import holiday_coverage, opd_overview, opd_registry
 from ui.export import download_buttons
 from ui.page import run_action, setup_page
-from ui.page_figures import estimated_printing, pipeline_chart
+from ui.page_figures import pipeline_chart
 from ui.ranking import ranking_view
 from ui.safe import md
 from ui.tables import show_table
@@ -36,7 +36,7 @@ cols = st.columns(len(STAGES))
 for col, stage in zip(cols, STAGES):
     col.metric(STAGE_LABELS[stage], fmt_int(counts.get(stage, 0)), border=True)
 
-st.plotly_chart(pipeline_chart(**flt.kwargs, estimated=estimated_printing(overview)),
+st.plotly_chart(pipeline_chart(overview, **flt.kwargs),
                 width="stretch", key="onboarding_pipeline", config=charts.PLOT_CONFIG)
 
 st.subheader("OPD yang belum mencetak QR Code: siapa dikejar dulu")

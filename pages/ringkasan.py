@@ -84,7 +84,7 @@ st.download_button(
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(onboarding_progress_chart(**flt.kwargs, total_opds=n_opd), width="stretch",
+    st.plotly_chart(onboarding_progress_chart(overview, **flt.kwargs), width="stretch",
                     key="ringkasan_progress", config=charts.PLOT_CONFIG)
 daily_chart = daily_checkins_chart(**flt.kwargs)
 with right:

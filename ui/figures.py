@@ -63,8 +63,8 @@ def fingerprint(value):
 
 def _digest(values) -> bytes:
     """A column's or an index's values (with the type of the column) as a digest."""
-    arr = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
-    h = hashlib.blake2b(repr(getattr(values, "dtype", arr.dtype)).encode(), digest_size=20)
+    arr = values.to_numpy()
+    h = hashlib.blake2b(repr(values.dtype).encode(), digest_size=20)
     if arr.dtype.kind in "biufcmM":
         h.update(np.ascontiguousarray(arr).tobytes())
     else:

@@ -14,15 +14,16 @@ from ui.data import daily_counts, onboarding_progress, opd_overview, pipeline_we
 from ui.figures import figure
 
 
-def whole_label(opd_ids) -> str:
+def _whole_label(opd_ids) -> str:
     """How the progress chart names the line of every OPD the filter covers."""
     return "Semua OPD" if opd_ids is None else "OPD dalam filter"
 
 
-def onboarding_progress_chart(*, start: date, end: date, opd_ids, total_opds: int) -> go.Figure:
-    """Ringkasan: OPDs with a printed QR and OPDs active, against `total_opds` (the filter's)."""
+def onboarding_progress_chart(overview, *, start: date, end: date, opd_ids) -> go.Figure:
+    """Ringkasan: OPDs with a printed QR and OPDs active, against the OPDs of the filter (the rows
+    of its `overview`)."""
     return figure(charts.build_onboarding_progress, onboarding_progress(start=start, end=end, opd_ids=opd_ids),
-                  total_opds=total_opds, whole=whole_label(opd_ids))
+                  total_opds=len(overview), whole=_whole_label(opd_ids))
 
 
 def daily_checkins_chart(*, start: date, end: date, opd_ids) -> go.Figure | None:
@@ -31,20 +32,17 @@ def daily_checkins_chart(*, start: date, end: date, opd_ids) -> go.Figure | None
     return None if daily.empty else figure(charts.build_daily_checkins, daily)
 
 
-def estimated_printing(overview) -> int:
-    """OPDs whose printing date is an estimate (said on the pipeline chart)."""
-    return int((overview["qr_printed_on"].notna() & overview["qr_printed_estimate"]).sum())
-
-
-def pipeline_chart(*, start: date, end: date, opd_ids, estimated: int) -> go.Figure:
-    """Onboarding: OPDs per stage at the end of each week."""
+def pipeline_chart(overview, *, start: date, end: date, opd_ids) -> go.Figure:
+    """Onboarding: OPDs per stage at the end of each week; the title says how many of the filter's
+    OPDs (the rows of its `overview`) have an estimated printing date."""
+    estimated = int((overview["qr_printed_on"].notna() & overview["qr_printed_estimate"]).sum())
     return figure(charts.build_pipeline, pipeline_weekly(start=start, end=end, opd_ids=opd_ids),
                   estimated_printing=estimated)
 
 
 def warm(*, start: date, end: date, opd_ids=None) -> None:
-    """Build the figures above for one filter, with the values the pages derive from its data."""
+    """Build the figures above for one filter."""
     overview = opd_overview(start=start, end=end, opd_ids=opd_ids)
-    onboarding_progress_chart(start=start, end=end, opd_ids=opd_ids, total_opds=len(overview))
+    onboarding_progress_chart(overview, start=start, end=end, opd_ids=opd_ids)
     daily_checkins_chart(start=start, end=end, opd_ids=opd_ids)
-    pipeline_chart(start=start, end=end, opd_ids=opd_ids, estimated=estimated_printing(overview))
+    pipeline_chart(overview, start=start, end=end, opd_ids=opd_ids)

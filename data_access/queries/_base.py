@@ -22,12 +22,8 @@ def _fetch(conn, stmt) -> pd.DataFrame:
     """Run a read-only select straight on the driver's cursor and build the frame from plain
     tuples: the rollups answer in milliseconds, so per-row result processing would dominate."""
     names, rows = _run(conn, stmt)
-    df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
-    if rows:  # MariaDB returns Decimal for SUM(): as floats (read off the first row, not per column)
-        decimal = [c for c, v in zip(names, rows[0]) if type(v).__name__ == "Decimal"]
-        if decimal:
-            df[decimal] = df[decimal].astype("float64")
-    return df
+    # coerce_float: MariaDB's SUM() gives Decimal, read as float64
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
 
 
 class epoch_day(FunctionElement):

@@ -151,7 +151,7 @@ def _coverage(engine: Engine, reg: pd.DataFrame, start: date, end: date, opd_ids
     asn_days = np.zeros(len(ids))
     if got:
         pos = pd.Index(_col(got, 0)).get_indexer(ids)
-        got_days = np.array([float(r[1]) for r in got])  # (MariaDB's SUM is a Decimal)
+        got_days = _col(got, 1, dtype=np.float64)  # (MariaDB's SUM is a Decimal)
         asn_days[pos >= 0] = got_days[pos[pos >= 0]]
     n = len(wd)
     head = reg["asn_headcount"].to_numpy()
@@ -320,10 +320,11 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
     df = reg.reset_index(drop=True)
     ids = df["id"].to_numpy()
     lined = [_lined(part, cols, ids, df.index)
-             for part, cols in ((act, [c for c in act.columns if c != "opd_id"]), (cov, ["coverage"]),
+             for part, cols in ((act, [c for c in act.columns if c != "opd_id"]),
                                 (vis, ["visited_on", "qr_posted", "scanning_enforced", "unscanned_entries", "photos",
                                        "photo_result", "photo_other_opd"]))]
-    df = pd.concat([df, *lined], axis=1)
+    coverage = pd.Series(cov["coverage"].to_numpy(), index=df.index, name="coverage")  # (in the registry's order)
+    df = pd.concat([df, lined[0], coverage, lined[1]], axis=1)
     _as_counts(df, ["checkins", "visitor_checkins", "refused", "checkins_7d"])
     df["refusal_rate"] = (df["refused"] / df["checkins"]).where(df["checkins"] > 0)
     return domain.classify(df, end=end).reset_index(drop=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from ..domain import PHOTO_RESULT_ORDER
 from ..models import Opd, Visit, VisitPhoto
 from ..photos import QR_OTHER_OPD
-from ._base import _dates, _fetch, _opd_filter
+from ._base import _as_counts, _dates, _fetch, _opd_filter
 
 
 @functools.cache
@@ -63,7 +63,7 @@ def last_visits(*, engine: Engine, end: date, opd_ids=None) -> pd.DataFrame:
     df["photo_result"] = pd.Series([order.get(int(r)) if pd.notna(r) else None for r in df["photo_rank"]],
                                    index=df.index, dtype=object)
     df["photo_other_opd"] = df["photo_other_opd"].astype(object).where(df["photo_result"] == QR_OTHER_OPD, None)
-    df["photos"] = df["photos"].fillna(0).astype("int64")
+    _as_counts(df, ["photos"])
     return df.drop(columns=["photo_rank"])
 
 
