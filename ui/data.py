@@ -16,12 +16,25 @@ data_range = cached_query(queries.data_range)
 totals = cached_query(queries.totals)
 daily_counts = cached_query(queries.daily_counts)
 opd_overview = cached_query(queries.opd_overview)
-adoption_table = cached_query(queries.adoption_table)
 coverage_weekly = cached_query(queries.coverage_weekly)
-kecamatan_summary = cached_query(queries.kecamatan_summary)
 
-# a province's registry (several regencies)
-regency_summary = cached_query(queries.regency_summary)
+
+# frames made from the period's overview, from the cached one: a page that shows both, or a visitor
+# coming from another page with the same filter, has the overview computed once (`engine` is
+# cached_query's: the cache is kept per database)
+@cached_query
+def adoption_table(*, engine, start, end, opd_ids=None):
+    return queries.adoption_table_of(opd_overview(start=start, end=end, opd_ids=opd_ids), start=start, end=end)
+
+
+@cached_query
+def kecamatan_summary(*, engine, start, end, opd_ids=None):
+    return queries.kecamatan_summary_of(opd_overview(start=start, end=end, opd_ids=opd_ids))
+
+
+@cached_query
+def regency_summary(*, engine, start, end, opd_ids=None):  # a province's registry (several regencies)
+    return queries.regency_summary_of(opd_overview(start=start, end=end, opd_ids=opd_ids))
 
 # onboarding
 onboarding_progress = cached_query(queries.onboarding_progress)

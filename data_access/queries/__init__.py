@@ -10,12 +10,14 @@ names are all here: `from data_access import queries; queries.opd_overview(engin
 from .adoption import (
     WEEKLY_LINES_MAX,
     adoption_table,
+    adoption_table_of,
     coverage_by_opd,
     coverage_daily,
     coverage_weekly,
     daily_counts,
     data_range,
     kecamatan_summary,
+    kecamatan_summary_of,
     opd_activity,
     opd_overview,
     opd_registry,
@@ -33,6 +35,7 @@ from .province import (
     ranking_ends,
     regencies,
     regency_summary,
+    regency_summary_of,
     search_rows,
 )
 from .refusals import (
@@ -45,10 +48,10 @@ from .refusals import (
 )
 
 __all__ = [
-    "WEEKLY_LINES_MAX", "adoption_table", "coverage_by_opd", "coverage_daily", "coverage_weekly", "daily_counts",
-    "data_range", "hourly_counts", "kecamatan_summary", "last_visits", "merah_by_kecamatan", "onboarding_progress",
+    "WEEKLY_LINES_MAX", "adoption_table", "adoption_table_of", "coverage_by_opd", "coverage_daily", "coverage_weekly", "daily_counts",
+    "data_range", "hourly_counts", "kecamatan_summary", "kecamatan_summary_of", "last_visits", "merah_by_kecamatan", "onboarding_progress",
     "opd_activity", "opd_overview", "opd_registry", "pipeline_weekly", "qr_findings", "refusal_heatmap",
     "refusals_by_opd", "refusals_by_visitor_type", "refusals_daily", "regency_coverage", "totals",
     "weekly_lines_per_opd", "weighted_coverage", "MANY_OPDS", "RANK_ENDS", "opd_ids_of_regencies", "ranking_ends",
-    "regencies", "regency_summary", "search_rows",
+    "regencies", "regency_summary", "regency_summary_of", "search_rows",
 ]

@@ -332,7 +332,11 @@ def opd_overview(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.
 
 def adoption_table(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """The adoption table: overview plus visitor check-ins per working day."""
-    df = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    return adoption_table_of(opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids), start=start, end=end)
+
+
+def adoption_table_of(df: pd.DataFrame, *, start: date, end: date) -> pd.DataFrame:
+    """`adoption_table` from the period's opd_overview frame (which it extends)."""
     n_wd = len(workdays(start, end))
     df["visitors_per_day"] = df["visitor_checkins"] / n_wd if n_wd else np.nan
     return df
@@ -362,7 +366,11 @@ def kecamatan_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -
     """Per kecamatan of a regency (two regencies' kecamatan of one name stay apart): its regency,
     name and `kecamatan_label` (opd_registry's), OPDs, check-ins, refusals, coverage weighted by
     headcount, centroid."""
-    ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)
+    return kecamatan_summary_of(opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids))
+
+
+def kecamatan_summary_of(ov: pd.DataFrame) -> pd.DataFrame:
+    """`kecamatan_summary` from the period's opd_overview frame."""
     g = _area_sums(ov, ["kabupaten", "kecamatan", "kecamatan_label"])
     g = g[["kabupaten", "kecamatan", "kecamatan_label", "opds", "checkins", "refused", "headcount", "printed",
            "lat", "lon", "coverage", "refusal_rate"]].rename(columns={"lat": "opd_lat", "lon": "opd_lon"})

@@ -34,7 +34,11 @@ def opd_ids_of_regencies(*, engine: Engine, kabupaten: list[str] | tuple[str, ..
 def regency_summary(*, engine: Engine, start: date, end: date, opd_ids=None) -> pd.DataFrame:
     """Per regency: OPDs, OPDs with a printed QR, active OPDs, check-ins, refusals, ASN coverage
     weighted by headcount (as per kecamatan), the refusal rate, and the mean point of its OPDs."""
-    ov = opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids)  # the registry's kabupaten in it
+    return regency_summary_of(opd_overview(engine=engine, start=start, end=end, opd_ids=opd_ids))
+
+
+def regency_summary_of(ov: pd.DataFrame) -> pd.DataFrame:
+    """`regency_summary` from the period's opd_overview frame (the registry's kabupaten in it)."""
     return _area_sums(ov, ["kabupaten"])[["kabupaten", "opds", "printed", "active", "checkins", "refused", "headcount",
                                          "lat", "lon", "coverage", "refusal_rate"]]
 
