@@ -7,6 +7,7 @@ their rollup or the other way round.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -16,7 +17,7 @@ import queue
 import shutil
 import tempfile
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -388,6 +389,7 @@ class CheckinWriter:
                 "SELECT id FROM import_batch WHERE id = ?", (int(batch_id),)).first() is None:
             raise ValueError(f"import_batch {batch_id} tidak ada")
         self._stager = None
+        self._staging: collections.deque[Future] = collections.deque()  # SQLite: staging jobs submitted
         if self.dialect == "sqlite":
             self._stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkin-stage")
             engine = conn.engine
@@ -411,6 +413,13 @@ class CheckinWriter:
             # read the auto-increment value): its writes take turns from the start (take_turns)
             take_turns(conn)
 
+    @property
+    def queue_depth(self) -> int:
+        """Units `prepare` may run ahead of `store`. SQLite's are staging jobs (the rows wait on
+        disk, and `prepare` keeps at most STAGE_BACKLOG pieces in memory), so the reader goes
+        on while a whole staging file is stored; other databases' units hold their rows."""
+        return 64 if self.dialect == "sqlite" else 2
+
     # -------------------------------------------------------- preparing (any thread)
     def prepare(self, df: pd.DataFrame):
         """Yield the storage units of a piece (SQLite: ranges of a staging file, as each file is
@@ -421,8 +430,14 @@ class CheckinWriter:
         self.offered += piece.rows
         self._keep_compact(piece)
         if self.dialect == "sqlite":  # staged on the writer's own thread (ADBC works without the GIL)
-            yield self._stager.submit(self._stage_job, _arrow_rows(piece.cols, piece.texts, fraction=True),
+            while self._staging and self._staging[0].done():
+                self._staging.popleft()
+            if len(self._staging) >= STAGE_BACKLOG:  # the pieces wait in memory: no further ahead
+                wait([self._staging.popleft()])
+            job = self._stager.submit(self._stage_job, _arrow_rows(piece.cols, piece.texts, fraction=True),
                                       np.unique(piece.cols["opd_id"]).tolist())
+            self._staging.append(job)
+            yield job
         elif self.dialect == "postgresql":
             seen = self._mark_seen(piece.cols["opd_id"], piece.cols["ts"])
             for start in range(0, piece.rows, CHUNK):
@@ -747,6 +762,7 @@ def _stage_sqlite(table: pa.Table, path: str, *, append: bool = False) -> int:
 
 
 STAGE_ROWS = 125_000  # rows of the first staging file of a write (the next: 1,5 times as many, ...)
+STAGE_BACKLOG = 2  # SQLite: pieces waiting to be staged at most
 MAX_ATTACHED = 9  # SQLite attaches at most 10 databases to a connection
 STAGES = "pantau_checkin_stages"  # key in the pooled connection's info: staging file -> attached name
 
@@ -914,11 +930,11 @@ def _literal(source: str) -> str:
     return f"'{source}'"
 
 
-def _in_background(produce, consume) -> None:
+def _in_background(produce, consume, depth: int = 2) -> None:
     """`produce()` yields items on a second thread while this thread `consume`s them: building
     the next chunk in Python overlaps with the driver storing the last one (SQLite, psycopg and
     PyMySQL release the GIL while they work). An error on either side stops both."""
-    items: queue.Queue = queue.Queue(maxsize=2)
+    items: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
     done = object()
 
@@ -963,7 +979,7 @@ def write_checkins(
         return 0
     writer = CheckinWriter(conn, source=source, batch_id=batch_id, progress=progress, total=len(df))
     try:
-        _in_background(lambda: _pieces_of(writer, df), writer.store)
+        _in_background(lambda: _pieces_of(writer, df), writer.store, writer.queue_depth)
         return writer.finish()
     finally:
         writer.close()

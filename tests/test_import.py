@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -306,6 +307,25 @@ def test_arrow_date_parser_agrees_with_pandas(values, fmt):
     assert ra.tolist() == rb.tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(formatted, st.text(alphabet="0123456789/-:. T", min_size=14, max_size=20),
+                          st.sampled_from(TIME_TEXT)), min_size=1, max_size=40),
+       st.sampled_from([f for f in importer.FAST_FORMATS if importer._fixed_layout(f)]))
+def test_fixed_width_times_read_digit_by_digit_agree_with_pandas(values, fmt):
+    """The numpy reader of zero-padded fixed-width times gives pandas' time for every row it
+    takes (and NaT for the others, which go on to Arrow's parser), whatever the text."""
+    import pyarrow as pa
+
+    s = pd.Series(values, dtype="str")
+    fixed = importer._strptime_fixed(pa.array(s.array, type=pa.string()), fmt)
+    ref = importer._strptime_pandas(s, fmt).to_numpy().astype("datetime64[s]")
+    taken = ~np.isnat(fixed)
+    assert (fixed[taken] == ref[taken]).all()
+    width = importer._fixed_layout(fmt)[0]
+    padded = s.str.len().eq(width).to_numpy() & ~np.isnat(ref) & (ref >= np.datetime64("1900-01-01"))
+    assert (taken == padded).all()  # every zero-padded valid row is taken (strftime pads every field)
+
+
 def test_upload_limit_is_the_importers():
     """The page's uploader (Streamlit's maxUploadSize) takes exactly what the importer accepts."""
     import tomllib
@@ -334,3 +354,51 @@ def test_sqlite_staging_files_are_removed(sqlite_engine, monkeypatch, tmp_path):
         run(sqlite_engine, text.replace("2022-02-01", "2022-02-02"))
     assert list(scratch.iterdir()) == []
     assert count(sqlite_engine) == 35
+
+
+def test_sqlite_reader_goes_on_while_a_staging_file_is_stored(sqlite_engine, monkeypatch):
+    """SQLite: while the writer's thread stores a completed staging file, the reading thread goes
+    on reading, checking and staging the next pieces (it is not held by a queue of two), and it
+    keeps at most STAGE_BACKLOG pieces waiting in memory for the stager."""
+    import threading
+
+    from data_access import checkins
+
+    monkeypatch.setattr(importer, "PIECE_ROWS", 5)
+    monkeypatch.setattr(checkins, "STAGE_ROWS", 5)  # the first staging file: one piece
+    staged, waiting = [], []
+    real_stage, real_insert = checkins.CheckinWriter._stage_job, checkins._bulk_insert_ignore
+    read_on = threading.Event()
+
+    def stage_job(self, table, opd_ids):
+        waiting.append(len([f for f in self._staging if not f.done()]))
+        out = real_stage(self, table, opd_ids)
+        staged.append(table.num_rows)
+        if len(staged) >= 6:
+            read_on.set()
+        return out
+
+    first = []
+
+    def insert(conn, rows, **kw):
+        if not first:  # the first range: held until six pieces were staged after it
+            first.append(read_on.wait(timeout=20))
+        return real_insert(conn, rows, **kw)
+
+    monkeypatch.setattr(checkins.CheckinWriter, "_stage_job", stage_job)
+    monkeypatch.setattr(checkins, "_bulk_insert_ignore", insert)
+    text = HEADER + "".join(f"2022-02-01 {8 + i // 60:02d}:{i % 60:02d},BKL019-DISKOMINFO,ASN,hijau,,{i}\n"
+                            for i in range(600))  # pieces of at least 1 KB: about 20 rows each
+    res = run(sqlite_engine, text)
+    assert first == [True]  # the reader staged six more pieces while the first file was being stored
+    assert res.rows_loaded == 600 and count(sqlite_engine) == 600
+    assert max(waiting) <= checkins.STAGE_BACKLOG
+
+
+def test_a_pieces_columns_stay_on_the_heap(monkeypatch):
+    """The allocator maps afresh only blocks larger than a piece's column (8 bytes a row), so the
+    columns of one piece reuse the memory of the last; never below 256 KB."""
+    assert importer.mmap_threshold() > importer.PIECE_ROWS * 8
+    assert importer.mmap_threshold() <= 2 * importer.PIECE_ROWS * 8
+    monkeypatch.setattr(importer, "PIECE_ROWS", 1_000)
+    assert importer.mmap_threshold() == 256 * 1024
