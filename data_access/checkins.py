@@ -54,8 +54,9 @@ def normalise_identifier(raw: str) -> str:
     """One form per person: digits only for NIK/phone (phone 08.. and +628.. alike),
     else lower-cased words."""
     s = str(raw).strip()
-    # a plain NIK or phone number (the usual case) is its own digits: no character scan
-    digits = s if s.isdigit() else "".join(ch for ch in s if ch.isdigit())
+    if s.isdigit():  # a plain NIK or phone number (the usual case) is its own digits
+        return ("0" + s[2:] if s.startswith("62") else s) if len(s) >= 8 else s
+    digits = "".join(ch for ch in s if ch.isdigit())
     if digits and len(digits) >= 8 and len(digits) >= len(s.replace(" ", "").replace("-", "").replace("+", "")) - 1:
         if digits.startswith("62"):
             digits = "0" + digits[2:]

@@ -1086,28 +1086,32 @@ def _strptime_fixed(arr, fmt: str) -> np.ndarray | None:
     ok = np.ones(len(chars), dtype=bool)
     for at, byte in literals:
         ok &= chars[:, at] == byte
-    digit = chars.astype(np.int16) - 48
-
-    def number(code: str) -> np.ndarray:
-        nonlocal ok
-        at = fields[code]
-        value = np.zeros(len(chars), dtype=np.int64)
-        for k in range(_FIXED_FIELDS[code]):
-            d = digit[:, at + k]
-            ok &= (d >= 0) & (d <= 9)
-            value = value * 10 + d
-        return value
-
-    year, month, day = number("%Y"), number("%m"), number("%d")
-    hour, minute, second = number("%H"), number("%M"), number("%S")
+    codes = tuple(_FIXED_FIELDS)  # Y m d H M S
+    at = [fields[c] + k for c in codes for k in range(_FIXED_FIELDS[c])]
+    digits = np.ascontiguousarray((chars[:, at] - np.uint8(48)).T)  # one row per digit (a byte below '0' wraps)
+    ok &= (digits <= 9).all(axis=0)
+    digits = digits.astype(np.int32)
+    values, i = [], 0
+    for c in codes:
+        v = digits[i]
+        for k in range(1, _FIXED_FIELDS[c]):
+            v = v * 10 + digits[i + k]
+        values.append(v)
+        i += _FIXED_FIELDS[c]
+    year, month, day, hour, minute, second = values
     ok &= (year >= 1900) & (month >= 1) & (month <= 12) & (hour < 24) & (minute < 60) & (second < 60)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    leap = ((year & 3) == 0) & ((year % 100 != 0) | (year % 400 == 0))
     ok &= (day >= 1) & (day <= _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + (leap & (month == 2)))
-    months = ((np.where(ok, year, 1970) - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")
-    secs = (months.astype("datetime64[D]") + (np.where(ok, day, 1) - 1)).astype("datetime64[s]") \
-        + (hour * 3600 + minute * 60 + second).astype("timedelta64[s]")
-    secs[~ok] = np.datetime64("NaT")
-    out[fits] = secs
+    # days since 1970-01-01 of the proleptic Gregorian date (years from March, 400-year eras)
+    march = month <= 2
+    y = year - march
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(march, 9, -3)) + 2) // 5 + day - 1
+    days = (era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468).astype(np.int64)
+    secs = days * 86400 + (hour * 3600 + minute * 60 + second)
+    secs[~ok] = np.iinfo(np.int64).min  # NaT
+    out[fits] = secs.view("datetime64[s]")
     return out
 
 
@@ -1259,7 +1263,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes, *, skip: np.nda
         if not take.any():
             continue
         blocked |= take
-        field_codes, uniq = pd.factorize(vals[take])
+        field_codes, uniq = pd.factorize(vals if take.all() else vals[take])
         codes[take] = field_codes + sum(len(h) for h in hashes)
         if cache is None:
             hashes.append(np.array([pseudonymise(_nfc(u), key, kind=fld) for u in uniq.tolist()], dtype=object))
@@ -1304,7 +1308,14 @@ def _lost_digits(frame: pd.DataFrame, cols: dict[str, str], numeric: dict[str, n
         vals = _stripped(frame[cols[fld]])
         present = (vals != "").to_numpy()
         if fld in NUMBER_IDENTITIES:
-            broken = vals.str.fullmatch(_SCIENTIFIC).to_numpy(dtype=bool, na_value=False).copy()
+            # only a value with something other than digits can be in scientific notation
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            other = ~pc.utf8_is_digit(pa.array(vals.array, type=pa.string())).to_numpy(zero_copy_only=False)
+            broken = np.zeros(len(vals), dtype=bool)
+            if other.any():
+                broken[other] = vals[other].str.fullmatch(_SCIENTIFIC).to_numpy(dtype=bool, na_value=False)
             cells = numeric.get(cols[fld])
             if cells is not None:
                 broken |= cells & (vals.str.len() >= 16).to_numpy(dtype=bool, na_value=False)
