@@ -22,6 +22,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -34,7 +35,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from . import config, partitions, scratch
 from .auth import Actor, audit, require
 from .calendar import now_utc
-from .checkins import CheckinWriter, _in_background, pseudonymise, writing_connection
+from .checkins import CheckinWriter, _in_background, pseudonymise_many, writing_connection
 from .db import after_bulk_write, get_meta, set_meta
 from .fmt import fmt_int
 from .models import ImportBatch, Opd
@@ -448,18 +449,33 @@ def open_table(source: Path | bytes, file_name: str, *, sheet: str | None = None
 
 def _prescan(opened: OpenedFile, *, text: bool, head: bytes = b"") -> tuple[str, str | None, bool]:
     """One pass over the file in blocks: its SHA-256 and, for text, the codec it decodes with
-    and whether it holds a quote character (then pandas' reader is the reference)."""
+    and whether it holds a quote character (then pandas' reader is the reference). The hash is
+    computed on a thread of its own meanwhile (hashlib works without the GIL)."""
+    if not text:
+        return _sha256(opened), None, False
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-sha256") as pool:
+        digest = pool.submit(_sha256, opened)
+        codec, quote = _scan_text(opened, head)
+        return digest.result(), codec, quote
+
+
+def _sha256(opened: OpenedFile) -> str:
     sha = hashlib.sha256()
-    codec = _utf16_or_32(head) if text else None
-    if text and codec is None and b"\x00" in head[:4096]:
-        raise ImportFailed("Berkas ini bukan CSV teks (berisi data biner). Gunakan CSV atau XLSX.")
-    decoder = codecs.getincrementaldecoder(codec or "utf-8")() if text else None
-    utf8, cp1252, quote, checked_head = True, True, False, False
     with opened.binary() as f:
         while block := f.read(_BLOCK):
             sha.update(block)
-            if not text:
-                continue
+    return sha.hexdigest()
+
+
+def _scan_text(opened: OpenedFile, head: bytes) -> tuple[str, bool]:
+    """The codec a text file decodes with, and whether it holds a quote character."""
+    codec = _utf16_or_32(head)
+    if codec is None and b"\x00" in head[:4096]:
+        raise ImportFailed("Berkas ini bukan CSV teks (berisi data biner). Gunakan CSV atau XLSX.")
+    decoder = codecs.getincrementaldecoder(codec or "utf-8")()
+    utf8, cp1252, quote, checked_head = True, True, False, False
+    with opened.binary() as f:
+        while block := f.read(_BLOCK):
             quote = quote or b'"' in block
             if codec is None:
                 cp1252 = cp1252 and not any(b in block for b in _CP1252_UNDEFINED)
@@ -484,11 +500,9 @@ def _prescan(opened: OpenedFile, *, text: bool, head: bytes = b"") -> tuple[str,
                     raise ImportFailed(f"Berkas tampak berkode {codec.upper()} tetapi tidak dapat dibaca sebagai "
                                        "teks; simpan ulang sebagai CSV UTF-8.") from None
                 utf8 = False
-    if not text:
-        return sha.hexdigest(), None, False
     if codec is None:
         codec = "utf-8-sig" if utf8 else ("cp1252" if cp1252 else "latin-1")
-    return sha.hexdigest(), codec, quote
+    return codec, quote
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -1266,7 +1280,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes, *, skip: np.nda
         field_codes, uniq = pd.factorize(vals if take.all() else vals[take])
         codes[take] = field_codes + sum(len(h) for h in hashes)
         if cache is None:
-            hashes.append(np.array([pseudonymise(_nfc(u), key, kind=fld) for u in uniq.tolist()], dtype=object))
+            hashes.append(np.array(pseudonymise_many([_nfc(u) for u in uniq.tolist()], key, kind=fld), dtype=object))
             continue
         # identifiers seen in earlier pieces are found in C (Arrow's index_in) and not hashed again
         import pyarrow as pa
@@ -1281,7 +1295,7 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes, *, skip: np.nda
         new = np.flatnonzero(pos < 0)
         if len(new):
             fresh_values = values.take(pa.array(new))
-            fresh = np.array([pseudonymise(_nfc(u), key, kind=fld) for u in fresh_values.to_pylist()], dtype=object)
+            fresh = np.array(pseudonymise_many([_nfc(u) for u in fresh_values.to_pylist()], key, kind=fld), dtype=object)
             pos[new] = np.arange(len(known), len(known) + len(new))
             known, known_keys = pa.concat_arrays([known, fresh_values]), np.concatenate([known_keys, fresh])
         cache[fld] = (known, known_keys)
