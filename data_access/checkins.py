@@ -508,7 +508,7 @@ class CheckinWriter:
                 self._parts.append(self._part[0])
             path, rows = self._part
             last = len(self._parts) >= self._budget
-            capacity = int(STAGE_ROWS * float(os.environ.get("SG", 1.5)) ** (len(self._parts) - 1))
+            capacity = int(STAGE_ROWS * 1.5 ** (len(self._parts) - 1))
             room = table.num_rows if last else capacity - rows
             take = table.slice(0, room)
             table = table.slice(room)
