@@ -213,19 +213,20 @@ def weekly_brief(*, engine: Engine, week: Week, kabupaten: str | None = None) ->
     behind = behind_all.head(BEHIND_ROWS).copy()
     behind["reason"] = domain.behind_reasons(behind)
     # the map holds Bangkalan's kecamatan (its boundaries): not another regency's of the same name
+    # the areas from this week's overview in hand (`_figures`), not each from a new one
+    kec_all = queries.kecamatan_summary_of(ov) if this.has_data else None
     if this.has_data:
-        kec = queries.kecamatan_summary(engine=engine, start=this.start, end=this.end, opd_ids=ids)
-        kec = kec.loc[kec["kabupaten"] == HOME_REGENCY, ["kecamatan", "coverage"]]
+        kec = kec_all.loc[kec_all["kabupaten"] == HOME_REGENCY, ["kecamatan", "coverage"]]
     else:
         kec = pd.DataFrame({"kecamatan": sorted(ov.loc[ov["kabupaten"] == HOME_REGENCY, "kecamatan"].unique()),
                             "coverage": np.nan})
     areas = None
     if not scope.has_map and this.has_data:  # the lowest areas in a table, where no map can be drawn
         if scope.is_province:
-            got = queries.regency_summary(engine=engine, start=this.start, end=this.end, opd_ids=ids)
+            got = queries.regency_summary_of(ov)
             got["name"] = got["kabupaten"].map(regency_full)
         else:
-            got = queries.kecamatan_summary(engine=engine, start=this.start, end=this.end, opd_ids=ids)
+            got = kec_all.copy()
             got["name"] = got["kecamatan"]
         areas = got.sort_values(["coverage", "name"], na_position="first").head(AREA_ROWS)
         areas = areas[["name", "opds", "coverage"]].reset_index(drop=True)

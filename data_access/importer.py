@@ -418,12 +418,12 @@ def open_table(source: Path | bytes, file_name: str, *, sheet: str | None = None
         head = f.read(64 * 1024)
     if name.endswith((".xlsx", ".xlsm")) or head[:2] == b"PK":
         opened.kind = "xlsx"
-        opened.checksum = _prescan(opened, text=False)[0]
+        opened.checksum = _sha256(opened)
         _open_xlsx(opened, sheet, mapping)
         return opened
     if name.endswith(".xls"):
         raise ImportFailed("Format .xls lama tidak didukung; simpan ulang sebagai .xlsx atau .csv.")
-    opened.checksum, codec, has_quote = _prescan(opened, text=True, head=head)
+    opened.checksum, codec, has_quote = _prescan(opened, head)
     opened.codec = codec
     label = ENCODING_LABELS[codec]
     if codec == "utf-8-sig" and head.startswith(codecs.BOM_UTF8):
@@ -447,12 +447,10 @@ def open_table(source: Path | bytes, file_name: str, *, sheet: str | None = None
     return opened
 
 
-def _prescan(opened: OpenedFile, *, text: bool, head: bytes = b"") -> tuple[str, str | None, bool]:
-    """One pass over the file in blocks: its SHA-256 and, for text, the codec it decodes with
-    and whether it holds a quote character (then pandas' reader is the reference). The hash is
-    computed on a thread of its own meanwhile (hashlib works without the GIL)."""
-    if not text:
-        return _sha256(opened), None, False
+def _prescan(opened: OpenedFile, head: bytes) -> tuple[str, str, bool]:
+    """A text file's SHA-256, the codec it decodes with and whether it holds a quote character
+    (then pandas' reader is the reference). The hash is computed on a thread of its own
+    meanwhile (hashlib works without the GIL)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-sha256") as pool:
         digest = pool.submit(_sha256, opened)
         codec, quote = _scan_text(opened, head)
@@ -1136,18 +1134,23 @@ def _strptime_arrow(s: pd.Series, fmt: str) -> pd.Series:
     over (31/02 becomes 3 March) and takes two-digit years as years 0-99, so the rows that can
     come from that (day 1 to 3 of a month, year before 1900) are parsed again by pandas."""
     import pyarrow as pa
+
+    fixed = _strptime_fixed(pa.array(s.array, type=pa.string()), fmt)  # zero-copy for Arrow-backed text
+    if fixed is None:
+        return _strptime_c(s, fmt)
+    out = pd.Series(fixed.astype("datetime64[us]"), index=s.index)
+    rest = np.flatnonzero(np.isnat(fixed))
+    if len(rest):
+        out.iloc[rest] = _strptime_c(s.iloc[rest], fmt).to_numpy()
+    return out
+
+
+def _strptime_c(s: pd.Series, fmt: str) -> pd.Series:
+    """`_strptime_arrow` by Arrow's C++ parser, doubtful rows checked again by pandas."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(s.array, type=pa.string())  # zero-copy for Arrow-backed text
-    fixed = _strptime_fixed(arr, fmt)
-    if fixed is not None:
-        rest = np.isnat(fixed)
-        if not rest.any():
-            return pd.Series(fixed.astype("datetime64[us]"), index=s.index)
-        if not rest.all():
-            out = pd.Series(fixed.astype("datetime64[us]"), index=s.index)
-            out.iloc[np.flatnonzero(rest)] = _strptime_arrow(s[rest], fmt).to_numpy()  # no fixed row is left
-            return out
+    arr = pa.array(s.array, type=pa.string())
     parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
     out = pd.Series(parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]"), index=s.index)
     doubt = ((out.dt.day <= 3) | (out.dt.year < 1900)).to_numpy()
@@ -1530,8 +1533,9 @@ def bounded_memory() -> None:
         log.debug("Arrow memory pool unchanged", exc_info=True)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-3, mmap_threshold())  # M_MMAP_THRESHOLD (fixed: no longer raised dynamically)
-        libc.mallopt(-1, mmap_threshold())  # M_TRIM_THRESHOLD
+        threshold = mmap_threshold()
+        libc.mallopt(-3, threshold)  # M_MMAP_THRESHOLD (fixed: no longer raised dynamically)
+        libc.mallopt(-1, threshold)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):  # not glibc
         log.debug("mallopt unavailable", exc_info=True)
 

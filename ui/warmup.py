@@ -38,10 +38,11 @@ def warm_up() -> None:
                 return
             seen.add(key)
             getattr(data, name)(**kw)
-    if get_settings().database_url == url:
-        # the figures built from that data (the overview's first): building one costs more than
-        # reading its data, and a visitor who had to would keep the others waiting for it
-        page_figures.warm(start=start, end=end)
+    if get_settings().database_url != url:
+        return
+    # the figures built from that data (the overview's first): building one costs more than
+    # reading its data, and a visitor who had to would keep the others waiting for it
+    page_figures.warm(start=start, end=end)
 
 
 def _not_from_warm_up(record: logging.LogRecord) -> bool:
