@@ -11,6 +11,7 @@ import collections
 import contextlib
 import functools
 import hashlib
+import logging
 import os
 import queue
 import shutil
@@ -44,7 +45,11 @@ from .models import (
 )
 from .rollup_spec import OPD_MONTH, REGION_ROLLUPS, ROLLUPS, month_select, region_select, rollup_frame, rollup_select
 
+log = logging.getLogger(__name__)
+
 CHUNK = 50_000
+LOAD_MONTH_ROWS = 5_000  # PostgreSQL: rows of an empty month in a write's first unit of it for a load table
+SWAP_LOCK_WAIT = 0.5  # seconds a write waits to detach a month's empty partition (CheckinWriter._place_loads)
 _ROLLUP_MODELS = {m.__tablename__: m for m in (RollupDaily, RollupOpdDay, RollupHourly)}
 _REGION_MODELS = {m.__tablename__: m for m in (RollupRegionDay, RollupRegionHourly)}
 
@@ -375,6 +380,22 @@ class _PgRows:
     piece: _Piece
     maybe_seen: np.ndarray
     maybe_stored: np.ndarray | None = None  # set by the writer, on the connection's thread
+    load: dict[str, str] = field(default_factory=dict)  # month partition -> its unindexed load table
+    held: np.ndarray | None = None  # set by the store: rows held until their load table has its key
+
+
+_PLACE_LOADS = object()  # the unit after a PostgreSQL write's last rows: CheckinWriter._place_loads
+
+
+@dataclass
+class _LoadMonth:
+    """PostgreSQL: an empty month whose rows of this write go to an unindexed table of their own,
+    which takes the partition's place at `finish` (`CheckinWriter._begin_load`)."""
+
+    partition: str
+    table: str
+    lo: datetime
+    hi: datetime
 
 
 class CheckinWriter:
@@ -406,6 +427,9 @@ class CheckinWriter:
         self._seen = np.zeros(1 << (SEEN_BITS - 3), dtype="uint8") if self.dialect == "postgresql" else None
         self._pairs_known: dict[int, bool] = {}  # PostgreSQL: (OPD, day) -> held check-ins before
         self._opds_locked: set[int] = set()
+        self._months: dict[str, _LoadMonth | None] = {}  # PostgreSQL: partition -> its load table, if any
+        self._held = False  # PostgreSQL: rows wait in checkin_held for a load table's key
+        self._may_swap = False  # PostgreSQL: the role may detach and attach partitions
         self._bypass: bool | None = None  # PostgreSQL: may skip the per-row foreign-key triggers
         self._fk_by_writer = bool(conn.info.get(FK_BY_WRITER))
         if self._fk_by_writer and batch_id is not None and conn.exec_driver_sql(
@@ -477,6 +501,8 @@ class CheckinWriter:
         last units."""
         if self.dialect == "sqlite":
             yield self._stager.submit(self._flush_job)
+        elif self.dialect == "postgresql":
+            yield _PLACE_LOADS  # every row is stored: the load tables take their places while this thread goes on
         if self.rollups and self.compact.pairs:
             self._frames = self._compute_frames()
 
@@ -538,6 +564,9 @@ class CheckinWriter:
 
     # -------------------------------------------------------- storing (the connection's thread)
     def store(self, unit) -> None:
+        if unit is _PLACE_LOADS:
+            self._place_loads()
+            return
         if isinstance(unit, Future):  # SQLite: the ranges of staging files the job completed
             for r in unit.result():
                 self.store(r)
@@ -552,6 +581,7 @@ class CheckinWriter:
             partitions.ensure_for_days(self.conn, unit.piece.cols["day"])  # the months' partitions first
             unit.maybe_stored = self._stored_before(unit.piece)
             self._lock_opds(np.unique(unit.piece.cols["opd_id"]).tolist())
+            unit.load = self._load_tables(unit.piece.cols["day"])
             rows = unit.piece.rows
         else:
             rows = len(unit)
@@ -560,6 +590,8 @@ class CheckinWriter:
             self.inserted += _bulk_insert_ignore(self.conn, unit, source=self.source, batch_id=self.batch_id)
         finally:
             self.conn.info.pop(BYPASS_OK, None)
+        if unit.__class__ is _PgRows and unit.held is not None and unit.held.any():
+            self._held = True
         self.done += rows
         if self.progress is not None:
             self.progress(self.done, max(self.total or 0, self.done))
@@ -578,11 +610,98 @@ class CheckinWriter:
             self._bypass = True
         except DBAPIError:
             self._bypass = False
+        # a large write into empty months loads them without their index (_begin_load): the role must
+        # own the table to detach and attach its partitions; a check only (dry run) never does
+        self._may_swap = self.rollups and bool(conn.exec_driver_sql(
+            "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = 'checkin'::regclass "
+            "AND relkind = 'p'").scalar())
         if self.batch_id is not None:
             found = conn.exec_driver_sql("SELECT id FROM import_batch WHERE id = %(b)s FOR KEY SHARE",
                                          {"b": int(self.batch_id)}).first()
             if found is None:
                 raise ValueError(f"import_batch {self.batch_id} tidak ada")
+
+    def _load_tables(self, days: np.ndarray) -> dict[str, str]:
+        """PostgreSQL: the load tables of the months of a unit's rows (`_begin_load`), deciding
+        each month at its first unit."""
+        out = {}
+        for table, rows_of in partitions.tables_for_days(self.conn, days):
+            if table not in self._months:
+                self._months[table] = self._begin_load(table, int(rows_of.sum()))
+            if self._months[table] is not None:
+                out[table] = self._months[table].table
+        return out
+
+    def _begin_load(self, partition: str, rows: int) -> _LoadMonth | None:
+        """PostgreSQL: a COPY into an indexed partition costs the server three times what it costs
+        into a plain table and a key built afterwards. So when a month's partition is empty and
+        this write's first unit has at least LOAD_MONTH_ROWS of its rows, they go to a plain table
+        (`checkin_load_pYYYYMM`, checked against the month's range as it is filled), which takes
+        the partition's place at `finish`. The partition is locked against other writers until
+        this transaction ends (SHARE ROW EXCLUSIVE: readers go on); if another writer holds it,
+        or it has rows, the month is written the usual way."""
+        month = partitions.month_of(partition)
+        if not self._may_swap or rows < LOAD_MONTH_ROWS or month is None:
+            return None
+        conn = self.conn
+        if conn.exec_driver_sql(f"SELECT 1 FROM {partition} LIMIT 1").first() is not None:
+            return None
+        lo, hi = partitions.month_bounds(month)
+        table = f"checkin_load_{partition.removeprefix('checkin_')}"
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(f"LOCK TABLE {partition} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+                if conn.exec_driver_sql(f"SELECT 1 FROM {partition} LIMIT 1").first() is not None:
+                    return None  # written meanwhile (the lock stays until the end: harmless)
+                conn.exec_driver_sql(
+                    f"CREATE TABLE {table} (LIKE {partitions.PARENT} INCLUDING DEFAULTS, CONSTRAINT {table}_range "
+                    f"CHECK (ts >= {partitions.ts_literal(lo)} AND ts < {partitions.ts_literal(hi)}))")
+        except DBAPIError:  # another writer holds the month: the usual way
+            return None
+        return _LoadMonth(partition, table, lo, hi)
+
+    def _place_loads(self) -> None:
+        """PostgreSQL, at `finish`: each load table gets its key (one sort instead of an index
+        insert per row), then the rows held back (those that might repeat a scan of this write)
+        go in with ON CONFLICT DO NOTHING, and the table takes its month's place: the empty
+        partition is detached and dropped, the table attached in its stead (PostgreSQL checks
+        its foreign keys once, by a join). Detaching locks `checkin` until the commit; if that
+        must wait longer than SWAP_LOCK_WAIT (a long reader, another writer), the rows are
+        copied into the partition instead."""
+        conn = self.conn
+        cols = ", ".join(PG_COLUMNS)
+        for m in [m for m in self._months.values() if m is not None]:
+            conn.exec_driver_sql(f"ALTER TABLE {m.table} ADD CONSTRAINT {m.table}_pkey "
+                                 "PRIMARY KEY (opd_id, ts, visitor_key)")
+            if self._held:
+                self.inserted += conn.exec_driver_sql(
+                    f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM checkin_held WHERE ts >= "
+                    f"{partitions.ts_literal(m.lo)} AND ts < {partitions.ts_literal(m.hi)} "
+                    "ON CONFLICT DO NOTHING").rowcount
+            try:
+                with conn.begin_nested():
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SWAP_LOCK_WAIT * 1000)}ms'")
+                    owner = conn.exec_driver_sql(
+                        f"SELECT relowner::regrole::text FROM pg_class WHERE oid = '{m.partition}'::regclass").scalar()
+                    conn.exec_driver_sql(f"ALTER TABLE {m.table} OWNER TO {owner}")  # as every other month's
+                    conn.exec_driver_sql(f"ALTER TABLE {partitions.PARENT} DETACH PARTITION {m.partition}")
+                    conn.exec_driver_sql(f"DROP TABLE {m.partition}")
+                    conn.exec_driver_sql(f"ALTER TABLE {m.table} RENAME TO {m.partition}")
+                    conn.exec_driver_sql(f"ALTER INDEX {m.table}_pkey RENAME TO {m.partition}_pkey")
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE {partitions.PARENT} ATTACH PARTITION {m.partition} FOR VALUES FROM "
+                        f"({partitions.ts_literal(m.lo)}) TO ({partitions.ts_literal(m.hi)})")
+                    conn.exec_driver_sql(f"ALTER TABLE {m.partition} DROP CONSTRAINT {m.table}_range")
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+            except DBAPIError as exc:  # rolled back to the savepoint: the partition is as it was
+                log.info("month %s copied into its partition, not attached: %s", m.partition,
+                         str(exc).splitlines()[0])
+                conn.exec_driver_sql(f"INSERT INTO {m.partition} SELECT * FROM {m.table}")
+                conn.exec_driver_sql(f"DROP TABLE {m.table}")
+        if self._held:  # (a later write in this transaction starts with none)
+            conn.exec_driver_sql("TRUNCATE checkin_held")
+            self._held = False
+        self._months.clear()
 
     def _lock_opds(self, opd) -> None:
         """The foreign-key check of a piece, as the database would do it per row: its OPDs exist
@@ -622,6 +741,8 @@ class CheckinWriter:
     def finish(self) -> int:
         """Bring the rollups of the pairs written up to date; returns the rows inserted."""
         try:
+            if self.dialect == "postgresql":
+                self._place_loads()
             if self.rollups and self.compact.pairs:
                 self._write_rollups()
         finally:
@@ -807,6 +928,8 @@ _PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _PG_TRAILER = b"\xff\xff"
 _PG_EPOCH_S = 946_684_800  # 2000-01-01, PostgreSQL's epoch, in Unix seconds
 PG_COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_key", "source", "batch_id", *TEXT_COLUMNS[:3])
+_PG_PIECE_COLUMNS = ("opd_id INT, ts TIMESTAMP, day DATE, hour SMALLINT, visitor_key VARCHAR(32), source VARCHAR(8), "
+                     "batch_id INT, visitor_type VARCHAR(12), status VARCHAR(8), outcome VARCHAR(10)")
 
 
 def _pg_binary(piece: _Piece, take: np.ndarray, *, source: str, batch_id: int | None) -> bytes:
@@ -884,23 +1007,32 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
         # Rows that cannot repeat a stored scan (their pair held nothing before this write, and
         # no earlier piece had their OPD and second) are copied straight into the table in
         # binary; the others go through a temporary table and ON CONFLICT DO NOTHING.
+        # A month loaded into a table of its own (CheckinWriter._begin_load) has no key yet: its
+        # rows that might repeat a scan are held in a temporary table until `finish`.
         maybe = rows.maybe_seen | rows.maybe_stored
         pg_cols = ", ".join(PG_COLUMNS)
         n = 0
+        tables = partitions.tables_for_days(conn, rows.piece.cols["day"])
+        rows.held = np.zeros(rows.piece.rows, dtype=bool)
+        for table, rows_of in tables:
+            if table in rows.load:
+                rows.held |= rows_of & maybe
+        maybe &= ~rows.held
         with _pg_bypass(conn), raw.cursor() as cur:
-            if (~maybe).any():
-                for table, rows_of in partitions.tables_for_days(conn, rows.piece.cols["day"]):
-                    take = np.flatnonzero(rows_of & ~maybe)
-                    if not len(take):
-                        continue
-                    with cur.copy(f"COPY {table} ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                        copy.write(_pg_binary(rows.piece, take, source=source, batch_id=batch_id))
-                    n += cur.rowcount
+            for table, rows_of in tables:
+                take = np.flatnonzero(rows_of & ~maybe & ~rows.held)
+                if not len(take):
+                    continue
+                with cur.copy(f"COPY {rows.load.get(table, table)} ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.write(_pg_binary(rows.piece, take, source=source, batch_id=batch_id))
+                n += cur.rowcount
+            if rows.held.any():
+                cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS checkin_held ({_PG_PIECE_COLUMNS}) ON COMMIT DROP")
+                with cur.copy(f"COPY checkin_held ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.write(_pg_binary(rows.piece, np.flatnonzero(rows.held), source=source, batch_id=batch_id))
             if maybe.any():
                 cur.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS checkin_piece (opd_id INT, ts TIMESTAMP, day DATE, "
-                    "hour SMALLINT, visitor_key VARCHAR(32), source VARCHAR(8), batch_id INT, "
-                    "visitor_type VARCHAR(12), status VARCHAR(8), outcome VARCHAR(10)) ON COMMIT DELETE ROWS")
+                    f"CREATE TEMP TABLE IF NOT EXISTS checkin_piece ({_PG_PIECE_COLUMNS}) ON COMMIT DELETE ROWS")
                 with cur.copy(f"COPY checkin_piece ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
                     copy.write(_pg_binary(rows.piece, np.flatnonzero(maybe), source=source, batch_id=batch_id))
                 cur.execute(f"INSERT INTO checkin ({pg_cols}) SELECT {pg_cols} FROM checkin_piece "

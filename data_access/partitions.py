@@ -74,8 +74,15 @@ def existing(conn: Connection) -> set[str]:
     ).scalars())
 
 
-def _ts(t: datetime) -> str:
+def ts_literal(t: datetime) -> str:
+    """A time as an SQL literal (the partition bounds are made of them)."""
     return f"'{t:%Y-%m-%d %H:%M:%S}'"
+
+
+def month_of(name: str) -> date | None:
+    """The month of a month's partition name (None for the default partition or another table)."""
+    m = re.fullmatch(r"checkin_p(\d{4})(\d{2})", name or "")
+    return date(int(m[1]), int(m[2]), 1) if m else None
 
 
 def create_partitions(conn: Connection, wanted: list[date]) -> list[str]:
@@ -92,13 +99,14 @@ def create_partitions(conn: Connection, wanted: list[date]) -> list[str]:
         if name in have:
             continue
         lo, hi = month_bounds(month)
-        rng = f"FOR VALUES FROM ({_ts(lo)}) TO ({_ts(hi)})"
+        rng = f"FOR VALUES FROM ({ts_literal(lo)}) TO ({ts_literal(hi)})"
         stray = conn.exec_driver_sql(
-            f"SELECT 1 FROM {DEFAULT} WHERE ts >= {_ts(lo)} AND ts < {_ts(hi)} LIMIT 1").scalar()
+            f"SELECT 1 FROM {DEFAULT} WHERE ts >= {ts_literal(lo)} AND ts < {ts_literal(hi)} LIMIT 1").scalar()
         if stray:  # PostgreSQL refuses a partition whose rows sit in the default one: move them first
             conn.exec_driver_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
             conn.exec_driver_sql(
-                f"WITH moved AS (DELETE FROM {DEFAULT} WHERE ts >= {_ts(lo)} AND ts < {_ts(hi)} RETURNING *) "
+                f"WITH moved AS (DELETE FROM {DEFAULT} WHERE ts >= {ts_literal(lo)} AND ts < {ts_literal(hi)} "
+                "RETURNING *) "
                 f"INSERT INTO {name} SELECT * FROM moved")
             conn.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} {rng}")
         else:

@@ -228,3 +228,117 @@ def test_a_write_sees_months_detached_since_and_a_small_import_leaves_nothing_in
     assert res.rows_loaded == 30
     counts = _per_partition(eng)
     assert counts.get("checkin_default", 0) == 0 and counts["checkin_p202106"] == 30
+
+
+# ------------------------------------------------ empty months loaded unindexed (CheckinWriter._begin_load)
+def _june_july_file(rows: int) -> str:
+    """Scans over June and July 2022 (empty months in the fixture), one in three repeating a scan
+    40 rows earlier, so that with small pieces repeats fall in later pieces (rows held back)."""
+    lines = ["waktu,kode_venue,jenis_pengunjung,status,hasil,nik"]
+    for i in range(rows):
+        j = i - 40 if i >= 40 and i % 3 == 0 else i
+        lines.append(f"2022-{6 + j % 2:02d}-{1 + j % 28:02d} {7 + j % 9:02d}:{j % 60:02d}:{j % 7:02d},"
+                     f"{['BKL019-DISKOMINFO', 'Dinas Kesehatan', 'Inspektorat'][j % 3]},"
+                     f"{['ASN', 'tamu'][j % 2]},{['hijau', 'kuning', 'merah', 'hitam'][j % 4]},,{j % 37}")
+    return "\n".join(lines) + "\n"
+
+
+def _relids(engine, *names: str) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {n: conn.exec_driver_sql(f"SELECT '{n}'::regclass::oid").scalar() for n in names}
+
+
+def _leftovers(engine) -> list[str]:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT relname FROM pg_class WHERE relname LIKE 'checkin_load%%'").scalars().all()
+
+
+def _constraints(engine, partition: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return sorted(conn.exec_driver_sql(
+            "SELECT replace(conname, %(p)s, 'P'), contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %(p)s::regclass", {"p": partition}).all())
+
+
+def _import(engine, text: str, **kw):
+    from data_access.auth import Actor
+    from data_access.importer import import_bytes
+
+    return import_bytes(engine=engine, actor=Actor("kominfo", "kominfo"), data=text.encode(), file_name="jj.csv", **kw)
+
+
+@pytest.mark.parametrize("populated_0010", ["postgresql"], indirect=True)
+def test_a_large_write_loads_empty_months_without_their_index_then_puts_them_in_place(populated_0010, monkeypatch):
+    """A write with many rows of an empty month copies them into a plain table, builds its key
+    once and attaches it in place of the empty partition: the same rows, counts and rollups as
+    the usual way (scans repeated across pieces counted once), the partition shaped as every
+    other, nothing left behind. A dry run never does it; a later write into the month (not
+    empty now) goes the usual way and finds every scan stored."""
+    from data_access import importer
+    from data_access.db import init_schema
+    from tests.test_data_layer import assert_rollups_match_full_recompute
+
+    eng = populated_0010
+    init_schema(eng)
+    monkeypatch.setattr(importer, "PIECE_ROWS", 50)
+    monkeypatch.setattr(checkins, "LOAD_MONTH_ROWS", 5)
+    text = _june_july_file(600)
+    before = _relids(eng, "checkin_p202206", "checkin_p202207")
+    shape = _constraints(eng, "checkin_p202205")
+
+    dry = _import(eng, text, dry_run=True)
+    assert _relids(eng, "checkin_p202206", "checkin_p202207") == before and _leftovers(eng) == []
+    res = _import(eng, text)
+    assert (res.rows_loaded, res.rows_duplicate) == (dry.rows_loaded, dry.rows_duplicate)
+    assert res.rows_loaded + res.rows_duplicate == 600 and res.rows_duplicate == 200 - 14  # i >= 40, i % 3 == 0
+    after = _relids(eng, "checkin_p202206", "checkin_p202207")
+    assert all(after[n] != before[n] for n in before)  # each month's table is the loaded one
+    assert _leftovers(eng) == []
+    for name in before:
+        assert _constraints(eng, name) == shape
+    counts = _per_partition(eng)
+    assert counts["checkin_p202206"] + counts["checkin_p202207"] == res.rows_loaded
+    assert counts.get("checkin_default", 0) == 0
+    assert_rollups_match_full_recompute(eng)
+
+    again = _import(eng, text)
+    assert (again.rows_loaded, again.rows_duplicate) == (0, 600)
+    assert _relids(eng, "checkin_p202206", "checkin_p202207") == after
+
+
+@pytest.mark.parametrize("populated_0010", ["postgresql"], indirect=True)
+def test_a_month_another_writer_holds_or_a_reader_keeps_goes_in_the_usual_way(populated_0010, monkeypatch, caplog):
+    """A month another transaction is writing into is written the usual way (no wait for it);
+    a month whose partition cannot be detached now (a reader keeps `checkin` open in its
+    transaction) has its loaded rows copied into the partition instead. Either way every row
+    is stored once, the rollups agree, and no load table remains."""
+    from data_access import importer
+    from data_access.db import init_schema
+    from tests.test_data_layer import assert_rollups_match_full_recompute
+
+    eng = populated_0010
+    init_schema(eng)
+    monkeypatch.setattr(importer, "PIECE_ROWS", 50)
+    monkeypatch.setattr(checkins, "LOAD_MONTH_ROWS", 5)
+    monkeypatch.setattr(checkins, "SWAP_LOCK_WAIT", 0.2)
+    before = _relids(eng, "checkin_p202206", "checkin_p202207")
+    opd = _opds(eng)["id"].iloc[0]
+    with eng.connect() as writer, eng.connect() as reader:
+        writer.begin()
+        writer.exec_driver_sql(
+            "INSERT INTO checkin_p202207 (opd_id, ts, day, hour, visitor_type, status, outcome, visitor_key, source) "
+            f"VALUES ({int(opd)}, '2022-07-30 01:00', '2022-07-30', 8, 'asn', 'hijau', 'diterima', 'lain', 'demo')")
+        reader.begin()
+        reader.exec_driver_sql("SELECT COUNT(*) FROM checkin_p202206").scalar()  # June's partition stays open
+        with caplog.at_level("INFO", logger="data_access.checkins"):
+            res = _import(eng, _june_july_file(600))
+        assert "checkin_p202206 copied into its partition" in caplog.text and "p202207" not in caplog.text
+        assert _relids(eng, "checkin_p202206", "checkin_p202207") == before  # both partitions kept
+        reader.rollback()
+        writer.commit()
+    assert res.rows_loaded == 600 - 186 and _leftovers(eng) == []
+    counts = _per_partition(eng)
+    assert counts["checkin_p202206"] + counts["checkin_p202207"] == res.rows_loaded + 1
+    with eng.begin() as conn:  # the other writer's row has no rollup of its own: recompute July's
+        refresh_rollups(conn, day_from=date(2022, 7, 1), day_to=date(2022, 7, 31))
+    assert_rollups_match_full_recompute(eng)
