@@ -820,13 +820,24 @@ class CheckinWriter:
                 keys = (frame["opd_id"].to_numpy(dtype="int64") << 32) | pd.to_datetime(frame["day"]).to_numpy(
                     dtype="datetime64[D]").astype("int64")
                 frame = frame[~_member(keys, held)]
-            _insert_rollups(conn, [(model, frame)])
+            self._insert_checked(model, frame)
         if old.any():
             old_days = days[old]
             refresh_rollups(conn, opd_ids=sorted({int(k) >> 32 for k in pairs[old].tolist()}),
                             day_from=_EPOCH + timedelta(days=int(old_days.min())),
                             day_to=_EPOCH + timedelta(days=int(old_days.max())), region=False)
         refresh_summary_rollups(conn, day_from=day_from, day_to=day_to)
+
+    def _insert_checked(self, model, frame: pd.DataFrame) -> None:
+        """Rollup rows of the pairs written: their OPDs are the check-ins', which `_lock_opds`
+        checked, so on PostgreSQL they too skip the per-row foreign-key triggers where the role
+        may (a check per row was two thirds of the time of inserting them)."""
+        self.conn.info[BYPASS_OK] = bool(self._bypass) and len(self._opds_locked) > 0
+        try:
+            with _pg_bypass(self.conn):
+                _insert_rollups(self.conn, [(model, frame)])
+        finally:
+            self.conn.info.pop(BYPASS_OK, None)
 
     @staticmethod
     def _group_rollups(rows: np.ndarray, distinct: dict[int, int]) -> list[tuple]:
@@ -1170,6 +1181,13 @@ def _insert_rollups(conn: Connection, frames: list[tuple]) -> None:
         day = pd.to_datetime(frame["day"])
         frame = frame.assign(day=day.dt.strftime("%Y-%m-%d") if conn.dialect.name == "sqlite" else day.dt.date)
         names = list(frame.columns)
+        if conn.dialect.name == "postgresql":  # one statement of arrays: a statement per row costs 4 times as much
+            table = model.__table__
+            types = [table.c[c].type.compile(dialect=conn.dialect) for c in names]
+            conn.exec_driver_sql(
+                f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest("
+                + ", ".join(f"%s::{t}[]" for t in types) + ")", tuple(frame[c].tolist() for c in names))
+            continue
         rows = list(zip(*(frame[c].tolist() for c in names)))
         sql = f"INSERT INTO {model.__tablename__} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
         for i in range(0, len(rows), CHUNK):
