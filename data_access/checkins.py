@@ -670,7 +670,8 @@ class CheckinWriter:
         copied into the partition instead."""
         conn = self.conn
         cols = ", ".join(PG_COLUMNS)
-        for m in [m for m in self._months.values() if m is not None]:
+        loaded = [m for m in self._months.values() if m is not None]
+        for m in loaded:
             conn.exec_driver_sql(f"ALTER TABLE {m.table} ADD CONSTRAINT {m.table}_pkey "
                                  "PRIMARY KEY (opd_id, ts, visitor_key)")
             if self._held:
@@ -678,6 +679,7 @@ class CheckinWriter:
                     f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM checkin_held WHERE ts >= "
                     f"{partitions.ts_literal(m.lo)} AND ts < {partitions.ts_literal(m.hi)} "
                     "ON CONFLICT DO NOTHING").rowcount
+        for m in loaded:  # every key first: `checkin` is locked from the first detach until the commit
             try:
                 with conn.begin_nested():
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SWAP_LOCK_WAIT * 1000)}ms'")
