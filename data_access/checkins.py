@@ -379,6 +379,7 @@ class _PgRows:
 
     piece: _Piece
     maybe_seen: np.ndarray
+    records: _PgRecords | None = None  # the rows in COPY's binary format, built on the preparing thread
     maybe_stored: np.ndarray | None = None  # set by the writer, on the connection's thread
     load: dict[str, str] = field(default_factory=dict)  # month partition -> its unindexed load table
     held: np.ndarray | None = None  # set by the store: rows held until their load table has its key
@@ -488,7 +489,9 @@ class CheckinWriter:
         elif self.dialect == "postgresql":
             seen = self._mark_seen(piece.cols["opd_id"], piece.cols["ts"])
             for start in range(0, piece.rows, CHUNK):
-                yield _PgRows(piece.slice(start, start + CHUNK), seen[start:start + CHUNK])
+                part = piece.slice(start, start + CHUNK)
+                yield _PgRows(part, seen[start:start + CHUNK],
+                              _PgRecords(part, source=self.source, batch_id=self.batch_id))
         else:
             table = _arrow_rows(piece.cols, piece.texts, fraction=False)
             for start in range(0, piece.rows, CHUNK):
@@ -945,52 +948,84 @@ _PG_PIECE_COLUMNS = ("opd_id INT, ts TIMESTAMP, day DATE, hour SMALLINT, visitor
                      "batch_id INT, visitor_type VARCHAR(12), status VARCHAR(8), outcome VARCHAR(10)")
 
 
-def _pg_binary(piece: _Piece, take: np.ndarray, *, source: str, batch_id: int | None) -> bytes:
-    """The rows `take` of a piece in PostgreSQL's binary COPY format (columns PG_COLUMNS), built
-    in numpy: the rows are grouped by their type/status/outcome texts and key length, so that
-    within a group every row has the same layout."""
-    c = {k: v[take] for k, v in piece.cols.items()}
-    n = len(c["opd_id"])
-    if not n:
-        return _PG_HEADER + _PG_TRAILER
-    keys, lengths = piece.key_bytes()
-    key_len = lengths[c["visitor_key"]]
-    vocab = {k: [v.encode() for v in VOCABULARY[k]] for k in TEXT_COLUMNS[:3]}
-    group = ((c["visitor_type"].astype("int64") * 4 + c["status"]) * 2 + c["outcome"]) * 1024 + key_len
-    order = np.argsort(group, kind="stable")
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    src = source.encode()
-    out = [_PG_HEADER]
-    for idx in np.split(order, bounds):
-        g = int(group[idx[0]])
-        klen = g % 1024
-        vt, st, oc = (g // 1024) // 8, (g // 1024) // 2 % 4, (g // 1024) % 2
-        tail = b"".join(len(v).to_bytes(4, "big") + v for v in (vocab["visitor_type"][vt],
-                                                                 vocab["status"][st], vocab["outcome"][oc]))
-        fields = [("n", ">i2"), ("l1", ">i4"), ("opd", ">i4"), ("l2", ">i4"), ("ts", ">i8"), ("l3", ">i4"),
-                  ("day", ">i4"), ("l4", ">i4"), ("hour", ">i2"), ("l5", ">i4"), ("key", f"S{klen}"),
-                  ("l6", ">i4"), ("src", f"S{len(src)}"), ("l7", ">i4")]
-        if batch_id is not None:
-            fields.append(("batch", ">i4"))
-        fields.append(("tail", f"S{len(tail)}"))
-        rec = np.empty(len(idx), dtype=np.dtype(fields))
-        rec["n"] = len(PG_COLUMNS)
-        rec["l1"], rec["l2"], rec["l3"], rec["l4"] = 4, 8, 4, 2
-        rec["opd"] = c["opd_id"][idx]
-        rec["ts"] = (c["ts"][idx].astype("int64") - _PG_EPOCH_S) * 1_000_000
-        rec["day"] = c["day"][idx].astype("int64") - _PG_EPOCH_S // 86400
-        rec["hour"] = c["hour"][idx]
-        rec["l5"] = klen
-        rec["key"] = keys[c["visitor_key"][idx]].astype(f"S{klen}") if klen else b""  # (shorter ones: no padding)
-        rec["l6"] = len(src)
-        rec["src"] = src
-        rec["l7"] = -1 if batch_id is None else 4
-        if batch_id is not None:
-            rec["batch"] = batch_id
-        rec["tail"] = tail
-        out.append(rec.tobytes())
-    out.append(_PG_TRAILER)
-    return b"".join(out)
+class _PgRecords:
+    """The rows of a unit in PostgreSQL's binary COPY format (columns PG_COLUMNS), built in numpy
+    on the preparing thread. Rows are grouped by month (the partition they go to) and by their
+    type/status/outcome texts and key length, so that within a group every row has the same
+    layout; each group is kept as bytes. `copy_data(take)` joins the groups a subset takes
+    whole (the usual case: all of a month's rows) and gathers only the rows of the others."""
+
+    def __init__(self, piece: _Piece, *, source: str, batch_id: int | None) -> None:
+        c = piece.cols
+        n = piece.rows
+        self.blobs: list[bytes] = []
+        self.layouts: list[np.dtype] = []
+        self.group_of = np.zeros(n, dtype="int64")  # each row's group, and its place in it
+        self.place = np.zeros(n, dtype="int64")
+        if not n:
+            return
+        keys, lengths = piece.key_bytes()
+        key_len = lengths[c["visitor_key"]]
+        vocab = {k: [v.encode() for v in VOCABULARY[k]] for k in TEXT_COLUMNS[:3]}
+        month = c["day"].astype("int64").astype("datetime64[D]").astype("datetime64[M]").astype("int64")
+        layout = ((c["visitor_type"].astype("int64") * 4 + c["status"]) * 2 + c["outcome"]) * 1024 + key_len
+        group = (month - month.min()) * 65536 + layout
+        order = np.argsort(group, kind="stable")
+        bounds = np.flatnonzero(np.diff(group[order])) + 1
+        src = source.encode()
+        for gi, idx in enumerate(np.split(order, bounds)):
+            g = int(layout[idx[0]])
+            klen = g % 1024
+            vt, st, oc = (g // 1024) // 8, (g // 1024) // 2 % 4, (g // 1024) % 2
+            tail = b"".join(len(v).to_bytes(4, "big") + v for v in (vocab["visitor_type"][vt],
+                                                                     vocab["status"][st], vocab["outcome"][oc]))
+            fields = [("n", ">i2"), ("l1", ">i4"), ("opd", ">i4"), ("l2", ">i4"), ("ts", ">i8"), ("l3", ">i4"),
+                      ("day", ">i4"), ("l4", ">i4"), ("hour", ">i2"), ("l5", ">i4"), ("key", f"S{klen}"),
+                      ("l6", ">i4"), ("src", f"S{len(src)}"), ("l7", ">i4")]
+            if batch_id is not None:
+                fields.append(("batch", ">i4"))
+            fields.append(("tail", f"S{len(tail)}"))
+            rec = np.empty(len(idx), dtype=np.dtype(fields))
+            rec["n"] = len(PG_COLUMNS)
+            rec["l1"], rec["l2"], rec["l3"], rec["l4"] = 4, 8, 4, 2
+            rec["opd"] = c["opd_id"][idx]
+            rec["ts"] = (c["ts"][idx].astype("int64") - _PG_EPOCH_S) * 1_000_000
+            rec["day"] = c["day"][idx].astype("int64") - _PG_EPOCH_S // 86400
+            rec["hour"] = c["hour"][idx]
+            rec["l5"] = klen
+            rec["key"] = keys[c["visitor_key"][idx]].astype(f"S{klen}") if klen else b""  # (shorter ones: no padding)
+            rec["l6"] = len(src)
+            rec["src"] = src
+            rec["l7"] = -1 if batch_id is None else 4
+            if batch_id is not None:
+                rec["batch"] = batch_id
+            rec["tail"] = tail
+            self.blobs.append(rec.tobytes())
+            self.layouts.append(np.dtype((np.void, rec.dtype.itemsize)))  # plain bytes: gathered by memcpy
+            self.group_of[idx] = gi
+            self.place[idx] = np.arange(len(idx))
+
+    def copy_data(self, take: np.ndarray) -> list[bytes]:
+        """The rows `take` (row numbers of the unit) as the parts of one COPY stream, header and
+        trailer included: written part by part, not joined (a joined copy of megabytes is a
+        fresh mapping of the allocator's, faulted in page by page)."""
+        g = self.group_of[take]
+        counts = np.bincount(g, minlength=len(self.blobs)).tolist()
+        places = ends = None
+        out = [_PG_HEADER]
+        for gi, k in enumerate(counts):
+            if not k:
+                continue
+            blob, layout = self.blobs[gi], self.layouts[gi]
+            if k * layout.itemsize == len(blob):
+                out.append(blob)
+                continue
+            if places is None:  # the rows taken, by group (a sort once, not a pass per group)
+                places = self.place[take[np.argsort(g, kind="stable")]]
+                ends = np.cumsum(counts).tolist()
+            out.append(np.frombuffer(blob, dtype=layout)[places[ends[gi] - k:ends[gi]]].tobytes())
+        out.append(_PG_TRAILER)
+        return out
 
 
 def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | None) -> int:
@@ -1026,6 +1061,7 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
         pg_cols = ", ".join(PG_COLUMNS)
         n = 0
         tables = partitions.tables_for_days(conn, rows.piece.cols["day"])
+        records = rows.records or _PgRecords(rows.piece, source=source, batch_id=batch_id)
         rows.held = np.zeros(rows.piece.rows, dtype=bool)
         for table, rows_of in tables:
             if table in rows.load:
@@ -1037,17 +1073,20 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
                 if not len(take):
                     continue
                 with cur.copy(f"COPY {rows.load.get(table, table)} ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.write(_pg_binary(rows.piece, take, source=source, batch_id=batch_id))
+                    for part in records.copy_data(take):
+                        copy.write(part)
                 n += cur.rowcount
             if rows.held.any():
                 cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS checkin_held ({_PG_PIECE_COLUMNS}) ON COMMIT DROP")
                 with cur.copy(f"COPY checkin_held ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.write(_pg_binary(rows.piece, np.flatnonzero(rows.held), source=source, batch_id=batch_id))
+                    for part in records.copy_data(np.flatnonzero(rows.held)):
+                        copy.write(part)
             if maybe.any():
                 cur.execute(
                     f"CREATE TEMP TABLE IF NOT EXISTS checkin_piece ({_PG_PIECE_COLUMNS}) ON COMMIT DELETE ROWS")
                 with cur.copy(f"COPY checkin_piece ({pg_cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.write(_pg_binary(rows.piece, np.flatnonzero(maybe), source=source, batch_id=batch_id))
+                    for part in records.copy_data(np.flatnonzero(maybe)):
+                        copy.write(part)
                 cur.execute(f"INSERT INTO checkin ({pg_cols}) SELECT {pg_cols} FROM checkin_piece "
                             "ON CONFLICT DO NOTHING")
                 n += cur.rowcount

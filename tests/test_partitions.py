@@ -342,3 +342,62 @@ def test_a_month_another_writer_holds_or_a_reader_keeps_goes_in_the_usual_way(po
     with eng.begin() as conn:  # the other writer's row has no rollup of its own: recompute July's
         refresh_rollups(conn, day_from=date(2022, 7, 1), day_to=date(2022, 7, 31))
     assert_rollups_match_full_recompute(eng)
+
+
+def _read_copy(parts: list[bytes]) -> list[tuple]:
+    """PostgreSQL's binary COPY stream read back: each row's fields as bytes (None for NULL)."""
+    import struct
+
+    data = b"".join(parts)
+    assert data[:11] == b"PGCOPY\n\xff\r\n\x00" and data[-2:] == b"\xff\xff"
+    pos, rows = 19, []
+    while pos < len(data) - 2:
+        (n,) = struct.unpack_from(">h", data, pos)
+        pos += 2
+        row = []
+        for _ in range(n):
+            (size,) = struct.unpack_from(">i", data, pos)
+            pos += 4
+            row.append(None if size < 0 else data[pos:pos + size])
+            pos += max(size, 0)
+        rows.append(tuple(row))
+    return rows
+
+
+@pytest.mark.parametrize("batch_id", [None, 7])
+def test_copy_records_of_any_subset_are_the_rows_taken(batch_id):
+    """The COPY data built once per unit (grouped by month and layout) gives, for any subset of
+    its rows (a month's, one with rows left out, none), exactly those rows with their values."""
+    import struct
+
+    import numpy as np
+
+    from data_access.checkins import PG_COLUMNS, VOCABULARY, _piece, _PgRecords
+
+    opds = pd.DataFrame({"id": range(1, 12), "asn_headcount": [40] * 11})
+    frame = synthetic_frame(opds, 3_000, start=date(2022, 1, 25), days=70, seed=5)
+    frame.loc[frame.index[::7], "visitor_key"] = "k"  # keys of another length: another layout
+    piece = _piece(frame)
+    records = _PgRecords(piece, source="import", batch_id=batch_id)
+    c = piece.cols
+    month = c["day"].astype("int64").astype("datetime64[D]").astype("datetime64[M]")
+    rng = np.random.default_rng(3)
+    subsets = [np.arange(piece.rows), np.array([], dtype="int64")]
+    subsets += [np.flatnonzero(month == m) for m in np.unique(month)]
+    subsets += [np.flatnonzero((month == m) & (rng.random(piece.rows) < 0.9)) for m in np.unique(month)]
+    keys = piece.texts["visitor_key"].to_pylist()
+    for take in subsets:
+        got = sorted(_read_copy(records.copy_data(take)))
+        want = []
+        for i in take.tolist():
+            want.append((
+                struct.pack(">i", int(c["opd_id"][i])),
+                struct.pack(">q", (int(c["ts"][i].astype("int64")) - 946_684_800) * 1_000_000),
+                struct.pack(">i", int(c["day"][i].astype("int64")) - 10_957),
+                struct.pack(">h", int(c["hour"][i])),
+                keys[c["visitor_key"][i]].encode(),
+                b"import",
+                None if batch_id is None else struct.pack(">i", batch_id),
+                *(VOCABULARY[k][c[k][i]].encode() for k in PG_COLUMNS[7:]),
+            ))
+        assert got == sorted(want)
