@@ -386,6 +386,11 @@ class _PgRows:
 
 
 _PLACE_LOADS = object()  # the unit after a PostgreSQL write's last rows: CheckinWriter._place_loads
+_LOAD_LOCK_KEY = 720_012  # advisory lock (with the month, YYYYMM): one write at a time loads a month
+
+
+class _MonthWritten(Exception):
+    """Another writer stored rows in a month while this write loaded it."""
 
 
 @dataclass
@@ -640,37 +645,39 @@ class CheckinWriter:
         into a plain table and a key built afterwards. So when a month's partition is empty and
         this write's first unit has at least LOAD_MONTH_ROWS of its rows, they go to a plain table
         (`checkin_load_pYYYYMM`, checked against the month's range as it is filled), which takes
-        the partition's place at `finish`. The partition is locked against other writers until
-        this transaction ends (SHARE ROW EXCLUSIVE: readers go on); if another writer holds it,
-        or it has rows, the month is written the usual way."""
+        the partition's place at `finish`. One write at a time loads a month (an advisory lock
+        until this transaction ends); other writers are not held up: they write into the
+        partition as ever, and `_place_loads` then copies the loaded rows in instead."""
         month = partitions.month_of(partition)
         if not self._may_swap or rows < LOAD_MONTH_ROWS or month is None:
             return None
         conn = self.conn
+        if not conn.exec_driver_sql(
+                f"SELECT pg_try_advisory_xact_lock({_LOAD_LOCK_KEY}, {month.year * 100 + month.month})").scalar():
+            return None  # another write loads this month
         if conn.exec_driver_sql(f"SELECT 1 FROM {partition} LIMIT 1").first() is not None:
             return None
         lo, hi = partitions.month_bounds(month)
         table = f"checkin_load_{partition.removeprefix('checkin_')}"
         try:
             with conn.begin_nested():
-                conn.exec_driver_sql(f"LOCK TABLE {partition} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
-                if conn.exec_driver_sql(f"SELECT 1 FROM {partition} LIMIT 1").first() is not None:
-                    return None  # written meanwhile (the lock stays until the end: harmless)
                 conn.exec_driver_sql(
                     f"CREATE TABLE {table} (LIKE {partitions.PARENT} INCLUDING DEFAULTS, CONSTRAINT {table}_range "
                     f"CHECK (ts >= {partitions.ts_literal(lo)} AND ts < {partitions.ts_literal(hi)}))")
-        except DBAPIError:  # another writer holds the month: the usual way
+        except DBAPIError:
             return None
         return _LoadMonth(partition, table, lo, hi)
 
     def _place_loads(self) -> None:
-        """PostgreSQL, at `finish`: each load table gets its key (one sort instead of an index
-        insert per row), then the rows held back (those that might repeat a scan of this write)
-        go in with ON CONFLICT DO NOTHING, and the table takes its month's place: the empty
-        partition is detached and dropped, the table attached in its stead (PostgreSQL checks
-        its foreign keys once, by a join). Detaching locks `checkin` until the commit; if that
-        must wait longer than SWAP_LOCK_WAIT (a long reader, another writer), the rows are
-        copied into the partition instead."""
+        """PostgreSQL, after the last rows: each load table gets its key (one sort instead of an
+        index insert per row), then the rows held back (those that might repeat a scan of this
+        write) go in with ON CONFLICT DO NOTHING, and the table takes its month's place: the
+        empty partition is detached and dropped, the table attached in its stead (PostgreSQL
+        checks its foreign keys once, by a join). Attaching locks `opd` and `import_batch`
+        against writes (SHARE ROW EXCLUSIVE, taken first) and detaching locks `checkin`, both
+        until the commit. If a lock is not had within SWAP_LOCK_WAIT (another import open, a
+        long reader) or another writer has put rows in the month meanwhile, the loaded rows are
+        copied into the partition instead, repeats of that writer's scans skipped."""
         conn = self.conn
         cols = ", ".join(PG_COLUMNS)
         loaded = [m for m in self._months.values() if m is not None]
@@ -685,11 +692,16 @@ class CheckinWriter:
         for m in loaded:  # every key first: `checkin` is locked from the first detach until the commit
             try:
                 with conn.begin_nested():
+                    waits = conn.exec_driver_sql("SELECT current_setting('lock_timeout')").scalar()
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SWAP_LOCK_WAIT * 1000)}ms'")
+                    # attaching's locks before detaching's: waiting for them holds up no reader of checkin
+                    conn.exec_driver_sql("LOCK TABLE opd, import_batch IN SHARE ROW EXCLUSIVE MODE")
                     owner = conn.exec_driver_sql(
                         f"SELECT relowner::regrole::text FROM pg_class WHERE oid = '{m.partition}'::regclass").scalar()
                     conn.exec_driver_sql(f"ALTER TABLE {m.table} OWNER TO {owner}")  # as every other month's
                     conn.exec_driver_sql(f"ALTER TABLE {partitions.PARENT} DETACH PARTITION {m.partition}")
+                    if conn.exec_driver_sql(f"SELECT 1 FROM {m.partition} LIMIT 1").first() is not None:
+                        raise _MonthWritten(f"{m.partition} is no longer empty")
                     conn.exec_driver_sql(f"DROP TABLE {m.partition}")
                     conn.exec_driver_sql(f"ALTER TABLE {m.table} RENAME TO {m.partition}")
                     conn.exec_driver_sql(f"ALTER INDEX {m.table}_pkey RENAME TO {m.partition}_pkey")
@@ -697,16 +709,32 @@ class CheckinWriter:
                         f"ALTER TABLE {partitions.PARENT} ATTACH PARTITION {m.partition} FOR VALUES FROM "
                         f"({partitions.ts_literal(m.lo)}) TO ({partitions.ts_literal(m.hi)})")
                     conn.exec_driver_sql(f"ALTER TABLE {m.partition} DROP CONSTRAINT {m.table}_range")
-                    conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
-            except DBAPIError as exc:  # rolled back to the savepoint: the partition is as it was
+                    conn.exec_driver_sql("SELECT set_config('lock_timeout', %(w)s, true)", {"w": waits})
+            except (DBAPIError, _MonthWritten) as exc:  # rolled back to the savepoint: the partition is as it was
                 log.info("month %s copied into its partition, not attached: %s", m.partition,
                          str(exc).splitlines()[0])
-                conn.exec_driver_sql(f"INSERT INTO {m.partition} SELECT * FROM {m.table}")
-                conn.exec_driver_sql(f"DROP TABLE {m.table}")
+                self._copy_load(m)
         if self._held:  # (a later write in this transaction starts with none)
             conn.exec_driver_sql("TRUNCATE checkin_held")
             self._held = False
         self._months.clear()
+
+    def _copy_load(self, m: _LoadMonth) -> None:
+        """A load table's rows into its month's partition (the keys checked, as for any unit);
+        rows another writer stored meanwhile are skipped and no longer counted as inserted (so
+        `_write_rollups` recomputes the pairs from the stored check-ins)."""
+        conn = self.conn
+        cols = ", ".join(("id", *PG_COLUMNS))
+        rows = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {m.table}").scalar()
+        conn.info[BYPASS_OK] = bool(self._bypass)
+        try:
+            with _pg_bypass(conn):
+                copied = conn.exec_driver_sql(f"INSERT INTO {m.partition} ({cols}) SELECT {cols} FROM {m.table} "
+                                              "ON CONFLICT DO NOTHING").rowcount
+        finally:
+            conn.info.pop(BYPASS_OK, None)
+        self.inserted -= rows - copied
+        conn.exec_driver_sql(f"DROP TABLE {m.table}")
 
     def _lock_opds(self, opd) -> None:
         """The foreign-key check of a piece, as the database would do it per row: its OPDs exist

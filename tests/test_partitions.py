@@ -308,10 +308,10 @@ def test_a_large_write_loads_empty_months_without_their_index_then_puts_them_in_
 
 @pytest.mark.parametrize("populated_0010", ["postgresql"], indirect=True)
 def test_a_month_another_writer_holds_or_a_reader_keeps_goes_in_the_usual_way(populated_0010, monkeypatch, caplog):
-    """A month another transaction is writing into is written the usual way (no wait for it);
-    a month whose partition cannot be detached now (a reader keeps `checkin` open in its
-    transaction) has its loaded rows copied into the partition instead. Either way every row
-    is stored once, the rollups agree, and no load table remains."""
+    """A month whose partition cannot be detached at the end (a reader keeps it open in its
+    transaction, another writer has rows in it not yet committed) has its loaded rows copied
+    into the partition instead, without waiting on the other writer meanwhile. Every row is
+    stored once, the rollups agree, and no load table remains."""
     from data_access import importer
     from data_access.db import init_schema
     from tests.test_data_layer import assert_rollups_match_full_recompute
@@ -332,7 +332,8 @@ def test_a_month_another_writer_holds_or_a_reader_keeps_goes_in_the_usual_way(po
         reader.exec_driver_sql("SELECT COUNT(*) FROM checkin_p202206").scalar()  # June's partition stays open
         with caplog.at_level("INFO", logger="data_access.checkins"):
             res = _import(eng, _june_july_file(600))
-        assert "checkin_p202206 copied into its partition" in caplog.text and "p202207" not in caplog.text
+        assert "checkin_p202206 copied into its partition" in caplog.text  # the reader
+        assert "checkin_p202207 copied into its partition" in caplog.text  # the other writer
         assert _relids(eng, "checkin_p202206", "checkin_p202207") == before  # both partitions kept
         reader.rollback()
         writer.commit()
@@ -401,3 +402,41 @@ def test_copy_records_of_any_subset_are_the_rows_taken(batch_id):
                 *(VOCABULARY[k][c[k][i]].encode() for k in PG_COLUMNS[7:]),
             ))
         assert got == sorted(want)
+
+
+@pytest.mark.parametrize("populated_0010", ["postgresql"], indirect=True)
+def test_a_month_another_writer_fills_meanwhile_keeps_its_rows_and_each_scan_once(populated_0010, monkeypatch,
+                                                                                   caplog):
+    """Another writer stores and commits a row in a month while this write loads it (one of
+    this file's scans): the loaded rows are copied into the partition, that scan is stored and
+    counted once, and the rollups are recomputed to agree."""
+    from data_access import config, importer
+    from data_access.checkins import pseudonymise
+    from data_access.db import init_schema
+    from tests.test_data_layer import assert_rollups_match_full_recompute
+
+    eng = populated_0010
+    init_schema(eng)
+    monkeypatch.setattr(importer, "PIECE_ROWS", 50)
+    monkeypatch.setattr(checkins, "LOAD_MONTH_ROWS", 5)
+    with eng.connect() as conn:
+        opd = conn.exec_driver_sql("SELECT id FROM opd WHERE venue_code = 'BKL019-DISKOMINFO'").scalar()
+    key = pseudonymise("0", config.pseudonym_key(), kind="nik")
+    done = []
+
+    def meanwhile(rows, total):
+        if not done:  # the file's first scan (2022-06-01 07:00:00 WIB), stored by someone else
+            with eng.begin() as side:
+                side.exec_driver_sql(
+                    "INSERT INTO checkin (opd_id, ts, day, hour, visitor_type, status, outcome, visitor_key, source) "
+                    f"VALUES ({opd}, '2022-06-01 00:00', '2022-06-01', 7, 'asn', 'hijau', 'diterima', '{key}', 'demo')")
+            done.append(rows)
+
+    with caplog.at_level("INFO", logger="data_access.checkins"):
+        res = _import(eng, _june_july_file(600), progress=meanwhile)
+    assert done and "checkin_p202206 copied into its partition" in caplog.text
+    assert "checkin_p202207 copied" not in caplog.text
+    assert (res.rows_loaded, res.rows_duplicate) == (600 - 186 - 1, 186 + 1)
+    counts = _per_partition(eng)
+    assert counts["checkin_p202206"] + counts["checkin_p202207"] == res.rows_loaded + 1 and _leftovers(eng) == []
+    assert_rollups_match_full_recompute(eng)
