@@ -214,8 +214,8 @@ def weekly_brief(*, engine: Engine, week: Week, kabupaten: str | None = None) ->
     behind["reason"] = domain.behind_reasons(behind)
     # the map holds Bangkalan's kecamatan (its boundaries): not another regency's of the same name
     # the areas from this week's overview in hand (`_figures`), not each from a new one
-    kec_all = queries.kecamatan_summary_of(ov) if this.has_data else None
     if this.has_data:
+        kec_all = queries.kecamatan_summary_of(ov)
         kec = kec_all.loc[kec_all["kabupaten"] == HOME_REGENCY, ["kecamatan", "coverage"]]
     else:
         kec = pd.DataFrame({"kecamatan": sorted(ov.loc[ov["kabupaten"] == HOME_REGENCY, "kecamatan"].unique()),
@@ -226,8 +226,7 @@ def weekly_brief(*, engine: Engine, week: Week, kabupaten: str | None = None) ->
             got = queries.regency_summary_of(ov)
             got["name"] = got["kabupaten"].map(regency_full)
         else:
-            got = kec_all.copy()
-            got["name"] = got["kecamatan"]
+            got = kec_all.assign(name=kec_all["kecamatan"])
         areas = got.sort_values(["coverage", "name"], na_position="first").head(AREA_ROWS)
         areas = areas[["name", "opds", "coverage"]].reset_index(drop=True)
     # in a province's brief a kecamatan is named with its regency ("Galis (Kab. Pamekasan)")

@@ -379,8 +379,9 @@ class _PgRows:
 
     piece: _Piece
     maybe_seen: np.ndarray
-    records: _PgRecords | None = None  # the rows in COPY's binary format, built on the preparing thread
+    records: _PgRecords  # the rows in COPY's binary format, built on the preparing thread
     maybe_stored: np.ndarray | None = None  # set by the writer, on the connection's thread
+    tables: list[tuple[str, np.ndarray]] = field(default_factory=list)  # ditto: partitions.tables_for_days
     load: dict[str, str] = field(default_factory=dict)  # month partition -> its unindexed load table
     held: np.ndarray | None = None  # set by the store: rows held until their load table has its key
 
@@ -396,7 +397,7 @@ class _MonthWritten(Exception):
 @dataclass
 class _LoadMonth:
     """PostgreSQL: an empty month whose rows of this write go to an unindexed table of their own,
-    which takes the partition's place at `finish` (`CheckinWriter._begin_load`)."""
+    which takes the partition's place after the write's last unit (`CheckinWriter._begin_load`)."""
 
     partition: str
     table: str
@@ -435,7 +436,7 @@ class CheckinWriter:
         self._opds_locked: set[int] = set()
         self._months: dict[str, _LoadMonth | None] = {}  # PostgreSQL: partition -> its load table, if any
         self._held = False  # PostgreSQL: rows wait in checkin_held for a load table's key
-        self._may_swap = False  # PostgreSQL: the role may detach and attach partitions
+        self._may_swap: bool | None = None  # PostgreSQL: the role may detach and attach partitions (asked once)
         self._bypass: bool | None = None  # PostgreSQL: may skip the per-row foreign-key triggers
         self._fk_by_writer = bool(conn.info.get(FK_BY_WRITER))
         if self._fk_by_writer and batch_id is not None and conn.exec_driver_sql(
@@ -589,16 +590,14 @@ class CheckinWriter:
             partitions.ensure_for_days(self.conn, unit.piece.cols["day"])  # the months' partitions first
             unit.maybe_stored = self._stored_before(unit.piece)
             self._lock_opds(np.unique(unit.piece.cols["opd_id"]).tolist())
-            unit.load = self._load_tables(unit.piece.cols["day"])
+            unit.tables = partitions.tables_for_days(self.conn, unit.piece.cols["day"])
+            unit.load = self._load_tables(unit.tables)
             rows = unit.piece.rows
         else:
             rows = len(unit)
-        self.conn.info[BYPASS_OK] = bool(self._bypass)
-        try:
-            self.inserted += _bulk_insert_ignore(self.conn, unit, source=self.source, batch_id=self.batch_id)
-        finally:
-            self.conn.info.pop(BYPASS_OK, None)
-        if unit.__class__ is _PgRows and unit.held is not None and unit.held.any():
+        self.inserted += _bulk_insert_ignore(self.conn, unit, source=self.source, batch_id=self.batch_id,
+                                             checked=bool(self._bypass))
+        if self.dialect == "postgresql" and unit.held.any():
             self._held = True
         self.done += rows
         if self.progress is not None:
@@ -618,22 +617,17 @@ class CheckinWriter:
             self._bypass = True
         except DBAPIError:
             self._bypass = False
-        # a large write into empty months loads them without their index (_begin_load): the role must
-        # own the table to detach and attach its partitions; a check only (dry run) never does
-        self._may_swap = self.rollups and bool(conn.exec_driver_sql(
-            "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = 'checkin'::regclass "
-            "AND relkind = 'p'").scalar())
         if self.batch_id is not None:
             found = conn.exec_driver_sql("SELECT id FROM import_batch WHERE id = %(b)s FOR KEY SHARE",
                                          {"b": int(self.batch_id)}).first()
             if found is None:
                 raise ValueError(f"import_batch {self.batch_id} tidak ada")
 
-    def _load_tables(self, days: np.ndarray) -> dict[str, str]:
-        """PostgreSQL: the load tables of the months of a unit's rows (`_begin_load`), deciding
-        each month at its first unit."""
+    def _load_tables(self, tables: list[tuple[str, np.ndarray]]) -> dict[str, str]:
+        """PostgreSQL: the load tables of the months of a unit's rows (`tables`, as
+        `partitions.tables_for_days` gives them; `_begin_load`), deciding each month at its first unit."""
         out = {}
-        for table, rows_of in partitions.tables_for_days(self.conn, days):
+        for table, rows_of in tables:
             if table not in self._months:
                 self._months[table] = self._begin_load(table, int(rows_of.sum()))
             if self._months[table] is not None:
@@ -645,13 +639,19 @@ class CheckinWriter:
         into a plain table and a key built afterwards. So when a month's partition is empty and
         this write's first unit has at least LOAD_MONTH_ROWS of its rows, they go to a plain table
         (`checkin_load_pYYYYMM`, checked against the month's range as it is filled), which takes
-        the partition's place at `finish`. One write at a time loads a month (an advisory lock
-        until this transaction ends); other writers are not held up: they write into the
-        partition as ever, and `_place_loads` then copies the loaded rows in instead."""
+        the partition's place after the last unit (`_place_loads`). One write at a time loads a
+        month (an advisory lock until this transaction ends); other writers are not held up: they
+        write into the partition as ever, and `_place_loads` then copies the loaded rows in instead."""
         month = partitions.month_of(partition)
-        if not self._may_swap or rows < LOAD_MONTH_ROWS or month is None:
+        if not self.rollups or rows < LOAD_MONTH_ROWS or month is None:  # a check only (dry run) never does
             return None
         conn = self.conn
+        if self._may_swap is None:  # the role must own the table to detach and attach its partitions
+            self._may_swap = bool(conn.exec_driver_sql(
+                "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = 'checkin'::regclass "
+                "AND relkind = 'p'").scalar())
+        if not self._may_swap:
+            return None
         if not conn.exec_driver_sql(
                 f"SELECT pg_try_advisory_xact_lock({_LOAD_LOCK_KEY}, {month.year * 100 + month.month})").scalar():
             return None  # another write loads this month
@@ -689,10 +689,10 @@ class CheckinWriter:
                     f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM checkin_held WHERE ts >= "
                     f"{partitions.ts_literal(m.lo)} AND ts < {partitions.ts_literal(m.hi)} "
                     "ON CONFLICT DO NOTHING").rowcount
+        waits = conn.exec_driver_sql("SELECT current_setting('lock_timeout')").scalar() if loaded else None
         for m in loaded:  # every key first: `checkin` is locked from the first detach until the commit
             try:
                 with conn.begin_nested():
-                    waits = conn.exec_driver_sql("SELECT current_setting('lock_timeout')").scalar()
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SWAP_LOCK_WAIT * 1000)}ms'")
                     # attaching's locks before detaching's: waiting for them holds up no reader of checkin
                     conn.exec_driver_sql("LOCK TABLE opd, import_batch IN SHARE ROW EXCLUSIVE MODE")
@@ -726,13 +726,9 @@ class CheckinWriter:
         conn = self.conn
         cols = ", ".join(("id", *PG_COLUMNS))
         rows = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {m.table}").scalar()
-        conn.info[BYPASS_OK] = bool(self._bypass)
-        try:
-            with _pg_bypass(conn):
-                copied = conn.exec_driver_sql(f"INSERT INTO {m.partition} ({cols}) SELECT {cols} FROM {m.table} "
-                                              "ON CONFLICT DO NOTHING").rowcount
-        finally:
-            conn.info.pop(BYPASS_OK, None)
+        with _pg_bypass(conn, bool(self._bypass)):
+            copied = conn.exec_driver_sql(f"INSERT INTO {m.partition} ({cols}) SELECT {cols} FROM {m.table} "
+                                          "ON CONFLICT DO NOTHING").rowcount
         self.inserted -= rows - copied
         conn.exec_driver_sql(f"DROP TABLE {m.table}")
 
@@ -774,7 +770,7 @@ class CheckinWriter:
     def finish(self) -> int:
         """Bring the rollups of the pairs written up to date; returns the rows inserted."""
         try:
-            if self.dialect == "postgresql":
+            if self.dialect == "postgresql":  # (done after the last unit already, when `flush` was run)
                 self._place_loads()
             if self.rollups and self.compact.pairs:
                 self._write_rollups()
@@ -865,12 +861,8 @@ class CheckinWriter:
         """Rollup rows of the pairs written: their OPDs are the check-ins', which `_lock_opds`
         checked, so on PostgreSQL they too skip the per-row foreign-key triggers where the role
         may (a check per row was two thirds of the time of inserting them)."""
-        self.conn.info[BYPASS_OK] = bool(self._bypass) and len(self._opds_locked) > 0
-        try:
-            with _pg_bypass(self.conn):
-                _insert_rollups(self.conn, [(model, frame)])
-        finally:
-            self.conn.info.pop(BYPASS_OK, None)
+        with _pg_bypass(self.conn, bool(self._bypass) and len(self._opds_locked) > 0):
+            _insert_rollups(self.conn, [(model, frame)])
 
     @staticmethod
     def _group_rollups(rows: np.ndarray, distinct: dict[int, int]) -> list[tuple]:
@@ -1056,9 +1048,10 @@ class _PgRecords:
         return out
 
 
-def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | None) -> int:
+def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | None, checked: bool = False) -> int:
     """Insert one unit from `CheckinWriter.prepare`, skipping scans already stored; returns
-    rows inserted. The one place where the dialects differ for bulk loads."""
+    rows inserted. The one place where the dialects differ for bulk loads. `checked`: the writer
+    checked the unit's foreign keys itself (PostgreSQL may then skip its per-row triggers)."""
     dialect = conn.dialect.name
     cols = ", ".join(COLUMNS)
     raw = conn.connection.driver_connection
@@ -1084,18 +1077,18 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
         # no earlier piece had their OPD and second) are copied straight into the table in
         # binary; the others go through a temporary table and ON CONFLICT DO NOTHING.
         # A month loaded into a table of its own (CheckinWriter._begin_load) has no key yet: its
-        # rows that might repeat a scan are held in a temporary table until `finish`.
+        # rows that might repeat a scan are held in a temporary table until its key is built
+        # (`CheckinWriter._place_loads`).
         maybe = rows.maybe_seen | rows.maybe_stored
         pg_cols = ", ".join(PG_COLUMNS)
         n = 0
-        tables = partitions.tables_for_days(conn, rows.piece.cols["day"])
-        records = rows.records or _PgRecords(rows.piece, source=source, batch_id=batch_id)
+        tables, records = rows.tables, rows.records
         rows.held = np.zeros(rows.piece.rows, dtype=bool)
         for table, rows_of in tables:
             if table in rows.load:
                 rows.held |= rows_of & maybe
         maybe &= ~rows.held
-        with _pg_bypass(conn), raw.cursor() as cur:
+        with _pg_bypass(conn, checked), raw.cursor() as cur:
             for table, rows_of in tables:
                 take = np.flatnonzero(rows_of & ~maybe & ~rows.held)
                 if not len(take):
@@ -1143,11 +1136,10 @@ def _bulk_insert_ignore(conn: Connection, rows, *, source: str, batch_id: int | 
 
 
 @contextlib.contextmanager
-def _pg_bypass(conn: Connection):
-    """PostgreSQL: the foreign-key triggers off for the statements inside, when the writer has
-    checked the keys itself (CheckinWriter._lock_opds) and the role may turn them off."""
-    writer_may = conn.info.get(BYPASS_OK)
-    if not writer_may:
+def _pg_bypass(conn: Connection, checked: bool):
+    """PostgreSQL: the foreign-key triggers off for the statements inside, when `checked`: the
+    writer has checked the keys itself (CheckinWriter._lock_opds) and the role may turn them off."""
+    if not checked:
         yield
         return
     conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
@@ -1156,16 +1148,13 @@ def _pg_bypass(conn: Connection):
     conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
 
 
-BYPASS_OK = "pantau_fk_checked_by_writer"  # key in the connection's info, set while a writer stores
-
-
 def _literal(source: str) -> str:
     if not source.isalpha() or not source.isascii():
         raise ValueError(f"source {source!r}")
     return f"'{source}'"
 
 
-def _in_background(produce, consume, depth: int = 2) -> None:
+def _in_background(produce, consume, depth: int) -> None:
     """`produce()` yields items on a second thread while this thread `consume`s them: building
     the next chunk in Python overlaps with the driver storing the last one (SQLite, psycopg and
     PyMySQL release the GIL while they work). An error on either side stops both."""

@@ -1135,9 +1135,9 @@ def _strptime_arrow(s: pd.Series, fmt: str) -> pd.Series:
     come from that (day 1 to 3 of a month, year before 1900) are parsed again by pandas."""
     import pyarrow as pa
 
-    fixed = _strptime_fixed(pa.array(s.array, type=pa.string()), fmt)  # zero-copy for Arrow-backed text
-    if fixed is None:
+    if _fixed_layout(fmt) is None:
         return _strptime_c(s, fmt)
+    fixed = _strptime_fixed(pa.array(s.array, type=pa.large_string()), fmt)  # zero-copy for pandas' Arrow text
     out = pd.Series(fixed.astype("datetime64[us]"), index=s.index)
     rest = np.flatnonzero(np.isnat(fixed))
     if len(rest):
