@@ -114,6 +114,10 @@ def _encoded(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
         if (codes < 0).any():
             raise ValueError(f"{col.name}: nilai kosong")
         return codes, pa.array(col.cat.categories.astype(str), type=pa.string())
+    if isinstance(col.dtype, pd.ArrowDtype) and pa.types.is_dictionary(col.dtype.pyarrow_dtype):
+        dictionary = _arrow_dictionary(col)  # the importer's visitor keys: codes already
+        if dictionary is not None:
+            return dictionary
     arr = pa.array(col, type=pa.string())
     if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column put together from several
         arr = arr.combine_chunks()
@@ -121,6 +125,22 @@ def _encoded(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
     if enc.null_count:
         raise ValueError(f"{col.name}: nilai kosong")
     return enc.indices.to_numpy(), enc.dictionary
+
+
+def _arrow_dictionary(col: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
+    """An Arrow dictionary column's codes and values, when the values are distinct texts (None:
+    decode it as any other text column)."""
+    arr = pa.array(col)
+    if isinstance(arr, pa.ChunkedArray):
+        if arr.num_chunks != 1:
+            return None
+        arr = arr.chunk(0)
+    values = arr.dictionary
+    if not pa.types.is_string(values.type) or pc.count_distinct(values).as_py() != len(values):
+        return None
+    if arr.null_count:
+        raise ValueError(f"{col.name}: nilai kosong")
+    return arr.indices.to_numpy(zero_copy_only=False).astype("int64"), values
 
 
 def frame_to_columns(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, pa.Array]]:
@@ -264,17 +284,28 @@ def _key_bytes(hi, lo) -> bytes:
 
 def _key_halves(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """128 bits of each key: the key itself for our keys (32 hex digits), else its BLAKE2b hash."""
-    lengths = pc.utf8_length(keys)
-    raw = None
-    if len(keys) and pc.min(lengths).as_py() == 32 == pc.max(lengths).as_py():
-        try:  # our keys: 32 hex digits
-            raw = np.frombuffer(bytes.fromhex("".join(keys.to_pylist())), dtype=">u8").reshape(-1, 2)
-        except ValueError:
-            raw = None
+    raw = _hex_keys(keys)
     if raw is None:
         raw = np.frombuffer(b"".join(hashlib.blake2b(k.encode(), digest_size=16).digest()
                                      for k in keys.to_pylist()), dtype=">u8").reshape(-1, 2)
     return raw[:, 0].astype("uint64"), raw[:, 1].astype("uint64")
+
+
+def _hex_keys(keys: pa.Array) -> np.ndarray | None:
+    """Keys of exactly 32 hex digits (ours) as their 16 bytes, two big-endian 64-bit halves a
+    row, decoded straight from Arrow's buffer (no Python string per key); None when any key is
+    not such."""
+    if not len(keys) or keys.null_count or keys.type != pa.string():
+        return None
+    offsets = np.frombuffer(keys.buffers()[1], dtype="int32", count=len(keys) + 1, offset=keys.offset * 4)
+    if not (np.diff(offsets) == 32).all():
+        return None
+    start = int(offsets[0])
+    try:
+        raw = bytes.fromhex(memoryview(keys.buffers()[2])[start:start + 32 * len(keys)].tobytes().decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return np.frombuffer(raw, dtype=">u8").reshape(-1, 2) if len(raw) == 16 * len(keys) else None
 
 
 class _Compact:

@@ -1266,13 +1266,18 @@ HASH_CACHE = 100_000  # identifiers (per field) whose keys an import remembers b
 def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes, *, skip: np.ndarray | None = None,
           cache: dict | None = None) -> pd.Series:
     """Visitor key: keyed hash of the first identity column with a value (NIK, phone, name, ID),
-    NaN where there is none (or the row is in `skip`); categorical. Each distinct identifier is
-    hashed once (`cache` carries them from piece to piece), in Unicode NFC, so the same name
-    written with composed or decomposed accents, or read from UTF-8, UTF-16 or Windows-1252, is
-    the same person."""
+    missing where there is none (or the row is in `skip`); an Arrow dictionary column (codes
+    into the piece's distinct keys, all in Arrow's C++: no Python object per row or per key).
+    Each distinct identifier is hashed once (`cache` carries them from piece to piece), in
+    Unicode NFC, so the same name written with composed or decomposed accents, or read from
+    UTF-8, UTF-16 or Windows-1252, is the same person."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     codes = np.full(len(frame), -1, dtype="int64")  # into the hashes of all fields, in order
     blocked = np.zeros(len(frame), dtype=bool) if skip is None else skip.copy()
-    hashes = []
+    hashes: list[pa.Array] = []
+    offset = 0
     for fld in IDENTITY_FIELDS:
         if fld not in cols:
             continue
@@ -1281,35 +1286,50 @@ def _keys(frame: pd.DataFrame, cols: dict[str, str], key: bytes, *, skip: np.nda
         if not take.any():
             continue
         blocked |= take
-        field_codes, uniq = pd.factorize(vals if take.all() else vals[take])
-        codes[take] = field_codes + sum(len(h) for h in hashes)
+        text = _arrow_text(vals)
+        enc = (text if take.all() else text.filter(pa.array(take))).dictionary_encode()
+        uniq = enc.dictionary
+        codes[take] = enc.indices.to_numpy(zero_copy_only=False) + offset
+        offset += len(uniq)
         if cache is None:
-            hashes.append(np.array(pseudonymise_many([_nfc(u) for u in uniq.tolist()], key, kind=fld), dtype=object))
+            hashes.append(pa.array(pseudonymise_many([_nfc(u) for u in uniq.to_pylist()], key, kind=fld),
+                                   type=pa.string()))
             continue
-        # identifiers seen in earlier pieces are found in C (Arrow's index_in) and not hashed again
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        # identifiers seen in earlier pieces are found in C++ (Arrow's index_in) and not hashed again
         known, known_keys = cache.get(fld, (None, None))
         if known is None or len(known) > HASH_CACHE:
-            known, known_keys = pa.array([], type=pa.string()), np.empty(0, dtype=object)
-        values = pa.array(np.asarray(uniq, dtype=object), type=pa.string()) if not hasattr(uniq, "array") else \
-            pa.array(uniq.array, type=pa.string())
-        pos = pc.fill_null(pc.index_in(values, value_set=known), -1).to_numpy(zero_copy_only=False).astype("int64")
+            known, known_keys = pa.array([], type=pa.string()), pa.array([], type=pa.string())
+        pos = pc.fill_null(pc.index_in(uniq, value_set=known), -1).to_numpy(zero_copy_only=False).astype("int64")
         new = np.flatnonzero(pos < 0)
         if len(new):
-            fresh_values = values.take(pa.array(new))
-            fresh = np.array(pseudonymise_many([_nfc(u) for u in fresh_values.to_pylist()], key, kind=fld),
-                             dtype=object)
+            fresh_values = uniq.take(pa.array(new))
+            fresh = pa.array(pseudonymise_many([_nfc(u) for u in fresh_values.to_pylist()], key, kind=fld),
+                             type=pa.string())
             pos[new] = np.arange(len(known), len(known) + len(new))
-            known, known_keys = pa.concat_arrays([known, fresh_values]), np.concatenate([known_keys, fresh])
+            known, known_keys = pa.concat_arrays([known, fresh_values]), pa.concat_arrays([known_keys, fresh])
         cache[fld] = (known, known_keys)
-        hashes.append(known_keys[pos])
-    # identifiers written differently ('0812...', '+62 812...') share one key: one category each
-    key_codes, keys = pd.factorize(np.concatenate(hashes)) if hashes else (np.empty(0, "int64"), [])
-    codes = np.where(codes >= 0, key_codes[np.maximum(codes, 0)] if hashes else -1, -1)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(keys, dtype=object), validate=False),
-                     index=frame.index)
+        hashes.append(known_keys.take(pa.array(pos)))
+    # identifiers written differently ('0812...', '+62 812...') share one key: one code each
+    if hashes:
+        enc = (pa.concat_arrays(hashes) if len(hashes) > 1 else hashes[0]).dictionary_encode()
+        key_codes = enc.indices.to_numpy(zero_copy_only=False)
+        codes = np.where(codes >= 0, key_codes[np.maximum(codes, 0)], -1)
+        keys = enc.dictionary
+    else:
+        keys = pa.array([], type=pa.string())
+    indices = pa.array(codes.astype("int32"), mask=codes < 0)
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(indices, keys)), index=frame.index)
+
+
+def _arrow_text(vals: pd.Series):
+    """A text column (as `_stripped` gives it) as one Arrow string array (no copy of the text
+    where pandas holds it in Arrow already)."""
+    import pyarrow as pa
+
+    arr = pa.array(vals.array, type=None if isinstance(vals.dtype, pd.StringDtype) else pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if arr.type == pa.string() else arr.cast(pa.string())
 
 
 _SCIENTIFIC = r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+"
