@@ -402,3 +402,47 @@ def test_a_pieces_columns_stay_on_the_heap(monkeypatch):
     assert importer.mmap_threshold() <= 2 * importer.PIECE_ROWS * 8
     monkeypatch.setattr(importer, "PIECE_ROWS", 1_000)
     assert importer.mmap_threshold() == 256 * 1024
+
+
+def test_visitor_key_halves_are_the_keys_own_bytes():
+    """Our keys (32 hex digits, either case, also a slice of a longer array) are split from
+    Arrow's buffer into the bytes they spell; any other key is hashed (BLAKE2b)."""
+    import hashlib
+    import secrets
+
+    import pyarrow as pa
+
+    from data_access import checkins
+
+    keys = [secrets.token_hex(16) for _ in range(50)]
+    keys[3] = keys[3].upper()
+    raw = np.frombuffer(bytes.fromhex("".join(keys)), dtype=">u8").reshape(-1, 2)
+    for arr, want in ((pa.array(keys), raw), (pa.array(keys).slice(7, 20), raw[7:27])):
+        hi, lo = checkins._key_halves(arr)
+        assert (hi == want[:, 0]).all() and (lo == want[:, 1]).all()
+    for odd in (["ab" * 15 + "zz"], ["ab " * 10 + "ab"], ["é" * 16], ["abc"]):
+        hi, lo = checkins._key_halves(pa.array(odd))
+        digest = np.frombuffer(hashlib.blake2b(odd[0].encode(), digest_size=16).digest(), dtype=">u8")
+        assert (hi[0], lo[0]) == (digest[0], digest[1])
+
+
+def test_visitor_keys_as_an_arrow_dictionary_are_taken_as_codes():
+    """The importer hands its visitor keys over as an Arrow dictionary column: the writer takes its
+    codes as they are, unless a value repeats in the dictionary (then equal keys must still get one
+    code, or a repeated scan would not be found within its piece)."""
+    import pyarrow as pa
+
+    from data_access import checkins
+
+    def column(values, indices):
+        return pd.Series(pd.arrays.ArrowExtensionArray(
+            pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), pa.array(values))), name="visitor_key")
+
+    codes, values = checkins._encoded(column(["a", "b", "c"], [2, 0, 2, 1]))
+    assert codes.tolist() == [2, 0, 2, 1] and values.to_pylist() == ["a", "b", "c"]
+    codes, values = checkins._encoded(column(["a", "b", "a"], [0, 2, 1]))
+    assert codes[0] == codes[1] != codes[2]
+    assert [values[int(c)].as_py() for c in codes] == ["a", "a", "b"]
+    with pytest.raises(ValueError, match="kosong"):
+        checkins._encoded(pd.Series(pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(
+            pa.array([0, None], type=pa.int32()), pa.array(["a"]))), name="visitor_key"))
