@@ -283,26 +283,41 @@ def _key_bytes(hi, lo) -> bytes:
 
 
 def _key_halves(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """128 bits of each key: the key itself for our keys (32 hex digits), else its BLAKE2b hash."""
+    """128 bits of each key: the key itself for ours (32 lower-case hex digits), else its
+    BLAKE2b hash; decided key by key, so that a key has the same halves in every piece."""
     raw = _hex_keys(keys)
     if raw is None:
-        raw = np.frombuffer(b"".join(hashlib.blake2b(k.encode(), digest_size=16).digest()
-                                     for k in keys.to_pylist()), dtype=">u8").reshape(-1, 2)
+        raw = np.frombuffer(b"".join(_key_digest(k) for k in keys.to_pylist()), dtype=">u8").reshape(-1, 2)
     return raw[:, 0].astype("uint64"), raw[:, 1].astype("uint64")
 
 
+def _key_digest(key: str) -> bytes:
+    if len(key) == 32 and key.isascii() and not any(c in "ABCDEF" for c in key):
+        try:
+            raw = bytes.fromhex(key)
+        except ValueError:
+            raw = b""
+        if len(raw) == 16:
+            return raw
+    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+
 def _hex_keys(keys: pa.Array) -> np.ndarray | None:
-    """Keys of exactly 32 hex digits (ours) as their 16 bytes, two big-endian 64-bit halves a
-    row, decoded straight from Arrow's buffer (no Python string per key); None when any key is
-    not such."""
-    if not len(keys) or keys.null_count or keys.type != pa.string():
+    """Keys that are all ours (32 lower-case hex digits) as their 16 bytes, two big-endian 64-bit
+    halves a row, decoded straight from Arrow's buffer (no Python string per key); None when
+    any key is not such (`_key_digest` then takes them one by one)."""
+    if not len(keys) or keys.null_count or not (pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type)):
         return None
-    offsets = np.frombuffer(keys.buffers()[1], dtype="int32", count=len(keys) + 1, offset=keys.offset * 4)
+    width = 8 if pa.types.is_large_string(keys.type) else 4
+    offsets = np.frombuffer(keys.buffers()[1], dtype=f"int{width * 8}", count=len(keys) + 1, offset=keys.offset * width)
     if not (np.diff(offsets) == 32).all():
         return None
     start = int(offsets[0])
+    text = memoryview(keys.buffers()[2])[start:start + 32 * len(keys)].tobytes()
+    if len(text.translate(None, b"ABCDEF")) != len(text):  # upper case: not ours
+        return None
     try:
-        raw = bytes.fromhex(memoryview(keys.buffers()[2])[start:start + 32 * len(keys)].tobytes().decode("ascii"))
+        raw = bytes.fromhex(text.decode("ascii"))
     except (UnicodeDecodeError, ValueError):
         return None
     return np.frombuffer(raw, dtype=">u8").reshape(-1, 2) if len(raw) == 16 * len(keys) else None

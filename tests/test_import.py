@@ -405,8 +405,10 @@ def test_a_pieces_columns_stay_on_the_heap(monkeypatch):
 
 
 def test_visitor_key_halves_are_the_keys_own_bytes():
-    """Our keys (32 hex digits, either case, also a slice of a longer array) are split from
-    Arrow's buffer into the bytes they spell; any other key is hashed (BLAKE2b)."""
+    """Our keys (32 lower-case hex digits, also a slice of a longer array, also large_string) are
+    split from Arrow's buffer into the bytes they spell; any other key (upper case too: another
+    text is another visitor) is hashed (BLAKE2b), key by key, so that a key has the same halves
+    whatever the other keys of its piece."""
     import hashlib
     import secrets
 
@@ -415,15 +417,19 @@ def test_visitor_key_halves_are_the_keys_own_bytes():
     from data_access import checkins
 
     keys = [secrets.token_hex(16) for _ in range(50)]
-    keys[3] = keys[3].upper()
     raw = np.frombuffer(bytes.fromhex("".join(keys)), dtype=">u8").reshape(-1, 2)
-    for arr, want in ((pa.array(keys), raw), (pa.array(keys).slice(7, 20), raw[7:27])):
+    for arr, want in ((pa.array(keys), raw), (pa.array(keys).slice(7, 20), raw[7:27]),
+                      (pa.array(keys, type=pa.large_string()).slice(3, 5), raw[3:8])):
         hi, lo = checkins._key_halves(arr)
         assert (hi == want[:, 0]).all() and (lo == want[:, 1]).all()
-    for odd in (["ab" * 15 + "zz"], ["ab " * 10 + "ab"], ["é" * 16], ["abc"]):
-        hi, lo = checkins._key_halves(pa.array(odd))
-        digest = np.frombuffer(hashlib.blake2b(odd[0].encode(), digest_size=16).digest(), dtype=">u8")
-        assert (hi[0], lo[0]) == (digest[0], digest[1])
+
+    def blake(k):
+        return tuple(np.frombuffer(hashlib.blake2b(k.encode(), digest_size=16).digest(), dtype=">u8"))
+
+    odd = ["ab" * 15 + "zz", "ab " * 10 + "ab", "é" * 16, "abc", keys[0].upper()]
+    hi, lo = checkins._key_halves(pa.array(odd + keys[:2]))
+    assert [(h, lo_) for h, lo_ in zip(hi[:5], lo[:5])] == [blake(k) for k in odd]
+    assert (hi[5:] == raw[:2, 0]).all() and (lo[5:] == raw[:2, 1]).all()
 
 
 def test_visitor_keys_as_an_arrow_dictionary_are_taken_as_codes():
