@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
@@ -115,9 +116,9 @@ def _encoded(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
             raise ValueError(f"{col.name}: nilai kosong")
         return codes, pa.array(col.cat.categories.astype(str), type=pa.string())
     if isinstance(col.dtype, pd.ArrowDtype) and pa.types.is_dictionary(col.dtype.pyarrow_dtype):
-        dictionary = _arrow_dictionary(col)  # the importer's visitor keys: codes already
-        if dictionary is not None:
-            return dictionary
+        coded = _arrow_dictionary(col)  # the importer's visitor keys: codes already
+        if coded is not None:
+            return coded
     arr = pa.array(col, type=pa.string())
     if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column put together from several
         arr = arr.combine_chunks()
@@ -291,15 +292,11 @@ def _key_halves(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return raw[:, 0].astype("uint64"), raw[:, 1].astype("uint64")
 
 
+_OUR_KEY = re.compile(r"[0-9a-f]{32}")  # what `pseudonymise` gives
+
+
 def _key_digest(key: str) -> bytes:
-    if len(key) == 32 and key.isascii() and not any(c in "ABCDEF" for c in key):
-        try:
-            raw = bytes.fromhex(key)
-        except ValueError:
-            raw = b""
-        if len(raw) == 16:
-            return raw
-    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+    return bytes.fromhex(key) if _OUR_KEY.fullmatch(key) else hashlib.blake2b(key.encode(), digest_size=16).digest()
 
 
 def _hex_keys(keys: pa.Array) -> np.ndarray | None:

@@ -1348,10 +1348,9 @@ def _lost_digits(frame: pd.DataFrame, cols: dict[str, str], numeric: dict[str, n
         present = (vals != "").to_numpy()
         if fld in NUMBER_IDENTITIES:
             # only a value with something other than digits can be in scientific notation
-            import pyarrow as pa
             import pyarrow.compute as pc
 
-            other = ~pc.utf8_is_digit(pa.array(vals.array, type=pa.string())).to_numpy(zero_copy_only=False)
+            other = ~pc.utf8_is_digit(_arrow_text(vals)).to_numpy(zero_copy_only=False)
             broken = np.zeros(len(vals), dtype=bool)
             if other.any():
                 broken[other] = vals[other].str.fullmatch(_SCIENTIFIC).to_numpy(dtype=bool, na_value=False)
