@@ -726,7 +726,7 @@ class CheckinWriter:
         loaded = [m for m in self._months.values() if m is not None]
         for m in loaded:
             conn.exec_driver_sql(f"ALTER TABLE {m.table} ADD CONSTRAINT {m.table}_pkey "
-                                 "PRIMARY KEY (opd_id, ts, visitor_key)")
+                                 f"PRIMARY KEY ({SCAN_KEY})")
             if self._held:
                 self.inserted += conn.exec_driver_sql(
                     f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM checkin_held WHERE ts >= "
@@ -1007,6 +1007,7 @@ _PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _PG_TRAILER = b"\xff\xff"
 _PG_EPOCH_S = 946_684_800  # 2000-01-01, PostgreSQL's epoch, in Unix seconds
 PG_COLUMNS = ("opd_id", "ts", "day", "hour", "visitor_key", "source", "batch_id", *TEXT_COLUMNS[:3])
+SCAN_KEY = "opd_id, ts, visitor_key"  # a scan: its OPD, second and visitor (PostgreSQL: the primary key)
 _PG_PIECE_COLUMNS = ("opd_id INT, ts TIMESTAMP, day DATE, hour SMALLINT, visitor_key VARCHAR(32), source VARCHAR(8), "
                      "batch_id INT, visitor_type VARCHAR(12), status VARCHAR(8), outcome VARCHAR(10)")
 

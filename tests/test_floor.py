@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from benchmark.floor import TABLE, measure_floor
+from data_access import checkins, importer
 from benchmark.runner import fresh_database, generate_csv
 from tests.conftest import IN_CI, ROOT, TEST_DB, _fresh_server_db
 
@@ -33,20 +34,26 @@ def _stored(url) -> dict:
     with engine.connect() as conn:
         out = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
                for t in ("checkin", "import_batch", "audit_log", "rollup_opd_day")}
+        out["checkin_id_seq"] = tuple(conn.execute(text("SELECT last_value, is_called FROM checkin_id_seq")).one())
+        out["sequences"] = sorted(r[0] for r in conn.execute(text(
+            "SELECT relname FROM pg_class WHERE relkind = 'S'")))
     out["tables"] = sorted(inspect(engine).get_table_names())
     engine.dispose()
     return out
 
 
-def test_floor_copies_every_row_and_stores_nothing(pg_url, tmp_path):
+def test_floor_copies_every_row_and_stores_nothing(pg_url, tmp_path, monkeypatch):
+    # several pieces and several units per piece, as a large file has
+    monkeypatch.setattr(importer, "PIECE_ROWS", 7_000)
+    monkeypatch.setattr(checkins, "CHUNK", 3_000)
     path = tmp_path / "f.csv"
     generate_csv(path, 30_000)
     before = _stored(pg_url)
     r = measure_floor(pg_url, path)
-    assert r["rows"] == 30_000  # the bench's CSV has no reject: every row copied once
-    assert 0 < r["checked"] <= r["copied"] <= r["key_built"] <= r["done"]
+    assert r["rows"] == 30_000  # the bench's CSV has no reject: every row copied once (the server's count)
+    assert 0 < r["checked"] <= r["done"] and 0 < r["copied"] <= r["key_built"] <= r["done"]
     after = _stored(pg_url)
-    assert after == before and TABLE not in after["tables"]
+    assert after == before and TABLE not in after["tables"]  # checkin's id sequence too
 
 
 def test_floor_refuses_sqlite(tmp_path):
@@ -54,6 +61,14 @@ def test_floor_refuses_sqlite(tmp_path):
     generate_csv(path, 10)
     with pytest.raises(ValueError, match="PostgreSQL"):
         measure_floor(f"sqlite:///{tmp_path / 'x.db'}", path)
+    assert not (tmp_path / "x.db").exists()  # refused before anything is made
+
+
+def test_floor_command_refuses_sqlite_before_any_work(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "benchmark.floor", "--database-url", f"sqlite:///{tmp_path / 'x.db'}"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "hanya untuk PostgreSQL" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.db").exists()
 
 
 def test_floor_command_prints_its_figures(pg_url, tmp_path):
