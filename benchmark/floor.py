@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from data_access import config
 from data_access.calendar import now_utc
 from data_access.checkins import _PLACE_LOADS, PG_COLUMNS, SCAN_KEY, CheckinWriter, _in_background, _PgRows
+from data_access.cli import EXIT_ERROR, error_message
 from data_access.db import make_engine
 from data_access.fmt import fmt_dec, fmt_int
 from data_access.importer import _venue_index, bounded_memory, open_table, parse_frame, resolve_columns
@@ -136,7 +137,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "floor.csv"
         generate_csv(path, args.rows)
-        runs = [measure_floor(url, path) for _ in range(args.runs)]
+        try:
+            runs = [measure_floor(url, path) for _ in range(args.runs)]
+        except Exception as exc:  # an unreachable database, say: the operator's message, as the commands give
+            message = error_message(exc)
+            if message is None:
+                raise
+            print(message, file=sys.stderr)
+            return EXIT_ERROR
     for r in runs:
         print(f"{fmt_int(r['rows'])} baris: diperiksa {fmt_dec(r['checked'], 2)} dtk, disalin "
               f"{fmt_dec(r['copied'], 2)} dtk, kunci primer {fmt_dec(r['key_built'], 2)} dtk, selesai (kunci dan "

@@ -518,21 +518,32 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into `head`: not an error
+        return 0
+    except Exception as exc:
+        message = error_message(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+    except KeyboardInterrupt:
+        print("Dibatalkan.", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def error_message(exc: BaseException) -> str | None:
+    """The operator's message for an error a command can meet (bad input, an unreachable
+    database, a file that cannot be read or written); None for any other (a bug: its traceback)."""
     from .auth import AuthError
     from .demo import DemoRefused
 
-    try:
-        return args.func(args)
-    except (CliError, AuthError, DemoRefused, config.ConfigError, ValueError) as exc:
-        print(f"Galat: {exc}", file=sys.stderr)
-    except OperationalError as exc:
-        print(f"Galat: basis data tidak dapat dihubungi atau ditulis ({exc.orig}).", file=sys.stderr)
-    except SQLAlchemyError as exc:
-        print(f"Galat basis data: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
-    except BrokenPipeError:  # output piped into `head`: not an error
-        return 0
-    except KeyboardInterrupt:
-        print("Dibatalkan.", file=sys.stderr)
-    except OSError as exc:
-        print(f"Galat berkas: {exc}", file=sys.stderr)
-    return EXIT_ERROR
+    if isinstance(exc, (CliError, AuthError, DemoRefused, config.ConfigError, ValueError)):
+        return f"Galat: {exc}"
+    if isinstance(exc, OperationalError):
+        return f"Galat: basis data tidak dapat dihubungi atau ditulis ({exc.orig})."
+    if isinstance(exc, SQLAlchemyError):
+        return f"Galat basis data: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    if isinstance(exc, OSError):
+        return f"Galat berkas: {exc}"
+    return None

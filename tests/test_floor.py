@@ -77,3 +77,11 @@ def test_floor_command_prints_its_figures(pg_url, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "20.000 baris: diperiksa" in r.stdout and "Batas bawah (median 1 jalankan)" in r.stdout
     assert "baris/dtk" in r.stdout
+
+
+def test_floor_command_names_an_unreachable_database(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "benchmark.floor", "--database-url",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/pantau_tidak_ada", "--rows", "100", "--runs", "1"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "Galat: basis data tidak dapat dihubungi" in r.stderr
