@@ -59,62 +59,57 @@ def measure_floor(url: str, path: Path) -> dict:
     engine = make_engine(url)
     marks: dict[str, float] = {}
     copied = 0
-    writer = None
     try:
+        # closed without a commit: the table, its sequence, its rows and the batch are rolled back
         with engine.connect() as conn:
-            trans = conn.begin()
+            conn.begin()
+            t0 = time.perf_counter()
+            table = open_table(path, path.name)
+            cols = resolve_columns(table.columns)
+            key = config.pseudonym_key()
+            venues = _venue_index(conn)
+            batch_id = conn.execute(insert(ImportBatch).values(
+                file_name=path.name, checksum=table.checksum, imported_by="bench", imported_at=now_utc(),
+                rows_total=0, rows_loaded=0, rows_rejected=0, rows_duplicate=0)).inserted_primary_key[0]
+            conn.exec_driver_sql(f"CREATE SEQUENCE {TABLE}_id_seq")  # (checkin's own would move on)
+            conn.exec_driver_sql(f"CREATE TABLE {TABLE} (LIKE checkin INCLUDING DEFAULTS)")
+            conn.exec_driver_sql(f"ALTER TABLE {TABLE} ALTER id SET DEFAULT nextval('{TABLE}_id_seq')")
+            writer = CheckinWriter(conn, source="import", batch_id=int(batch_id))
+            raw = conn.connection.driver_connection
+            cache: dict = {}  # the keyed hashes of identities already seen, as in the import
+
+            def produce():
+                for piece in table.pieces():
+                    valid, bad = parse_frame(piece, key=key, cols=cols, venues=venues, cache=cache)
+                    del piece, bad
+                    yield from writer.prepare(valid)
+                    yield None  # (the import's progress report: a place in the queue, as there)
+                marks["checked"] = time.perf_counter() - t0
+                yield from writer.flush()  # the rollups: computed on this thread, as in the import
+
+            def consume(unit) -> None:
+                nonlocal copied
+                if unit is None:
+                    return
+                if unit is _PLACE_LOADS:  # after the last rows: the key, while the other thread
+                    # computes the rollups (as the import builds its months' keys)
+                    conn.exec_driver_sql(f"ALTER TABLE {TABLE} ADD PRIMARY KEY ({SCAN_KEY})")
+                    marks["key_built"] = time.perf_counter() - t0
+                    return
+                if not isinstance(unit, _PgRows):
+                    raise TypeError(f"unit {type(unit).__name__}")
+                with raw.cursor() as cur:
+                    with cur.copy(f"COPY {TABLE} ({', '.join(PG_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+                        for part in unit.records.copy_data(np.arange(unit.piece.rows)):
+                            copy.write(part)
+                    copied += cur.rowcount
+                marks["copied"] = time.perf_counter() - t0
+
             try:
-                t0 = time.perf_counter()
-                table = open_table(path, path.name)
-                cols = resolve_columns(table.columns)
-                key = config.pseudonym_key()
-                venues = _venue_index(conn)
-                batch_id = conn.execute(insert(ImportBatch).values(
-                    file_name=path.name, checksum=table.checksum, imported_by="bench", imported_at=now_utc(),
-                    rows_total=0, rows_loaded=0, rows_rejected=0, rows_duplicate=0)).inserted_primary_key[0]
-                conn.exec_driver_sql(f"CREATE SEQUENCE {TABLE}_id_seq")  # (checkin's own would move on)
-                conn.exec_driver_sql(f"CREATE TABLE {TABLE} (LIKE checkin INCLUDING DEFAULTS)")
-                conn.exec_driver_sql(f"ALTER TABLE {TABLE} ALTER id SET DEFAULT nextval('{TABLE}_id_seq')")
-                writer = CheckinWriter(conn, source="import", batch_id=int(batch_id))
-                raw = conn.connection.driver_connection
-                cache: dict = {}  # the keyed hashes of identities already seen, as in the import
-
-                def produce():
-                    for piece in table.pieces():
-                        valid, bad = parse_frame(piece, key=key, cols=cols, venues=venues, cache=cache)
-                        del piece, bad
-                        yield from writer.prepare(valid)
-                        yield None  # (the import's progress report: a place in the queue, as there)
-                    marks["checked"] = time.perf_counter() - t0
-                    yield from writer.flush()  # the rollups: computed on this thread, as in the import
-
-                def consume(unit) -> None:
-                    nonlocal copied
-                    if unit is None:
-                        return
-                    if unit is _PLACE_LOADS:  # after the last rows: the key, while the other thread
-                        # computes the rollups (as the import builds its months' keys)
-                        conn.exec_driver_sql(f"ALTER TABLE {TABLE} ADD PRIMARY KEY ({SCAN_KEY})")
-                        marks["key_built"] = time.perf_counter() - t0
-                        return
-                    if not isinstance(unit, _PgRows):
-                        raise TypeError(f"unit {type(unit).__name__}")
-                    with raw.cursor() as cur:
-                        with cur.copy(f"COPY {TABLE} ({', '.join(PG_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-                            for part in unit.records.copy_data(np.arange(unit.piece.rows)):
-                                copy.write(part)
-                        copied += cur.rowcount
-                    marks["copied"] = time.perf_counter() - t0
-
                 _in_background(produce, consume, writer.queue_depth)
-                marks["done"] = time.perf_counter() - t0
             finally:
-                try:
-                    if writer is not None:
-                        writer.close()
-                finally:
-                    if trans.is_active:
-                        trans.rollback()  # nothing stays: neither the table, its sequence nor its rows
+                writer.close()
+            marks["done"] = time.perf_counter() - t0
     finally:
         engine.dispose()
     return {"rows": copied, **{k: round(v, 2) for k, v in marks.items()}}
